@@ -1,0 +1,49 @@
+"""Companion package of the deep reinforcement learning course.
+
+Notebooks import it under one short name and call everything through it::
+
+    import course_utils as cu
+    env = cu.make_env("CartPole-v1", seed=0)
+
+Importing the package is cheap: each helper's module (and TensorFlow, where a
+helper needs it) is imported the first time the helper is used.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (introduced in lesson 01 unless noted)
+_EXPORTS = {
+    "make_env": "envs",
+    "seed_everything": "envs",
+    "ReplayBuffer": "replay",  # lesson 03
+    "Batch": "replay",  # lesson 03
+    "LinearSchedule": "schedules",  # lesson 02
+    "ExponentialSchedule": "schedules",  # lesson 02
+    "evaluate": "evaluation",
+    "moving_average": "plotting",
+    "plot_learning_curve": "plotting",
+    "plot_q_values": "plotting",  # lesson 03
+    "record_episode": "video",
+    "save_video": "video",
+    "show_video": "video",
+    "progress_bar": "progress",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import a helper's module on first use and return the helper."""
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

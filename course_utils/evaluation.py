@@ -1,0 +1,96 @@
+"""Evaluating a policy over many episodes, side by side (introduced in lesson 01)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import gymnasium as gym
+import numpy as np
+
+from ._validate import optional_seed, positive_int
+
+
+def _actions(policy: Callable, obs: np.ndarray, batched: bool, expected: tuple) -> np.ndarray:
+    """Call the policy on a batch of observations and check it gave one action each."""
+    if batched:
+        actions = np.asarray(policy(obs))
+    else:
+        actions = np.asarray([np.asarray(policy(o)) for o in obs])
+    if actions.shape != expected:
+        hint = (
+            "If your policy takes a single observation, pass batched=False."
+            if batched
+            else "The policy should return one action for one observation."
+        )
+        raise ValueError(
+            f"evaluate: the policy returned actions of shape {actions.shape} for "
+            f"{len(obs)} observations of shape {obs.shape[1:]}; expected {expected}. {hint}"
+        )
+    return actions
+
+
+def evaluate(
+    policy: Callable,
+    env_id: str,
+    episodes: int = 100,
+    seed: int = 0,
+    *,
+    batched: bool = True,
+    max_parallel: int = 100,
+    **make_kwargs,
+) -> np.ndarray:
+    """Run ``episodes`` episodes of ``policy`` and return each episode's total reward.
+
+    The episodes run side by side in a Gymnasium vector environment (up to
+    ``max_parallel`` copies), so the policy is called once per time step for all
+    of them. Each copy runs a fixed number of episodes, decided before they start,
+    so short episodes are not over-counted.
+
+    Args:
+        policy: maps a batch of observations, shape ``(n, *obs_shape)``, to ``n``
+            actions; with ``batched=False``, maps one observation to one action.
+            For a greedy evaluation pass the greedy policy (no exploration).
+        env_id: a registered id such as ``"CartPole-v1"``.
+        episodes: how many episodes to run.
+        seed: copy ``i`` of the environment is reset with ``seed + i``.
+        batched: whether ``policy`` takes a batch of observations.
+        max_parallel: at most this many environment copies at once.
+        **make_kwargs: passed to ``gymnasium.make`` (e.g. ``max_episode_steps``).
+
+    Returns:
+        A float array of ``episodes`` returns.
+
+    Example:
+        >>> returns = evaluate(lambda obs: np.zeros(len(obs), dtype=int), "CartPole-v1", episodes=5)
+        >>> returns.shape
+        (5,)
+    """
+    if not callable(policy):
+        raise TypeError(f"evaluate: policy must be callable (obs -> action), got {type(policy).__name__}")
+    episodes = positive_int("evaluate", "episodes", episodes)
+    seed = optional_seed("evaluate", seed)
+    n = min(episodes, positive_int("evaluate", "max_parallel", max_parallel))
+    quota = np.array([episodes // n + (i < episodes % n) for i in range(n)])
+    envs = gym.make_vec(
+        env_id,
+        num_envs=n,
+        vectorization_mode="sync",
+        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+        **make_kwargs,
+    )
+    try:
+        expected = (n, *envs.single_action_space.shape)
+        obs, _ = envs.reset(seed=seed)
+        finished: list[list[float]] = [[] for _ in range(n)]
+        running = np.zeros(n)
+        active = np.ones(n, dtype=bool)
+        while active.any():
+            actions = _actions(policy, obs, batched, expected)
+            obs, rewards, terminated, truncated, _ = envs.step(actions)
+            running += np.where(active, rewards, 0.0)
+            for i in np.flatnonzero((terminated | truncated) & active):
+                finished[i].append(float(running[i]))
+                running[i] = 0.0
+                active[i] = len(finished[i]) < quota[i]
+    finally:
+        envs.close()
+    return np.concatenate([np.asarray(r, dtype=float) for r in finished])

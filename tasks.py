@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Set up and run the course with nothing but Python 3 on the machine.
+
+    python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
+    python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
+    python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
+
+Arguments after the command go to JupyterLab or pytest, for example
+``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
+
+The virtual environment lives in ``.venv`` inside the project. It is (re)installed
+only when ``requirements-lock.txt`` or ``pyproject.toml`` changed since the last
+install. This file uses the standard library only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements-lock.txt"
+STAMP = VENV / ".course-install-stamp"
+MIN_PYTHON, MAX_PYTHON = (3, 10), (3, 13)
+
+# Quiet, headless defaults for every command run from here (tests, JupyterLab kernels).
+QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "SDL_VIDEODRIVER": "dummy",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+def venv_python() -> Path:
+    """Return the path of the project venv's Python interpreter."""
+    sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
+    return VENV / sub
+
+
+def venv_bin(name: str) -> Path:
+    """Return the path of a console script installed in the project venv."""
+    sub = f"Scripts/{name}.exe" if os.name == "nt" else f"bin/{name}"
+    return VENV / sub
+
+
+def run(cmd: list, **kwargs) -> None:
+    """Run a command, echoing it; exit with its status when it fails."""
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], **kwargs)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def check_python() -> None:
+    """Refuse to go on with a Python the course does not support."""
+    version = sys.version_info[:2]
+    if not MIN_PYTHON <= version <= MAX_PYTHON:
+        sys.exit(
+            f"tasks.py: Python {platform.python_version()} is not supported; the course "
+            f"needs Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} to {MAX_PYTHON[0]}.{MAX_PYTHON[1]}. "
+            "Run this file with a supported python3 (for example python3.11)."
+        )
+
+
+def install_fingerprint() -> str:
+    """Return a hash of what decides the venv's contents."""
+    digest = hashlib.sha256()
+    for path in (LOCK, ROOT / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    digest.update(platform.python_version().encode())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create .venv and install the locked versions and the course package, if needed."""
+    check_python()
+    fingerprint = install_fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint and venv_python().exists():
+        return
+    if not venv_python().exists():
+        print(f"Creating the course's virtual environment in {VENV} ...", flush=True)
+        venv.create(VENV, with_pip=True, clear=True)
+    pip = [venv_python(), "-m", "pip", "--disable-pip-version-check"]
+    run(pip + ["install", "--quiet", "--upgrade", "pip"])
+    print("Installing the locked versions (a few minutes the first time) ...", flush=True)
+    locked = subprocess.run([str(c) for c in pip + ["install", "--quiet", "-r", LOCK]])
+    if locked.returncode != 0:
+        if os.environ.get("CI"):
+            sys.exit("tasks.py: installing requirements-lock.txt failed (CI does not fall back).")
+        print(
+            "\nThe exact lock did not install on this machine (its versions were tested on "
+            "Linux with the Python named in its header). Falling back to the package's "
+            "version ranges; run `course doctor` afterwards to check the result.\n",
+            flush=True,
+        )
+        run(pip + ["install", "--quiet", "-e", f"{ROOT}[dev]"])
+    else:
+        run(pip + ["install", "--quiet", "--no-deps", "--no-build-isolation", "-e", ROOT])
+    STAMP.write_text(fingerprint)
+
+
+def child_env() -> dict:
+    """Return the environment for commands run inside the venv."""
+    env = dict(os.environ)
+    for key, value in QUIET_ENV.items():
+        env.setdefault(key, value)
+    env["PATH"] = str(venv_python().parent) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(VENV)
+    return env
+
+
+def lab(args: list) -> None:
+    """Open JupyterLab on the exercises (or on the project while none are built)."""
+    ensure_venv()
+    root_dir = ROOT / "exercises"
+    if not root_dir.is_dir():
+        root_dir = ROOT
+    cmd = [venv_bin("jupyter"), "lab", f"--ServerApp.root_dir={root_dir}", *args]
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    try:
+        sys.exit(subprocess.run([str(c) for c in cmd], env=child_env()).returncode)
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+def test(args: list) -> None:
+    """Run the whole test suite inside the venv."""
+    ensure_venv()
+    env = child_env()
+    env.setdefault("MPLBACKEND", "Agg")
+    env.setdefault("TQDM_DISABLE", "1")
+    run([venv_python(), "-m", "pytest", *args], cwd=ROOT, env=env)
+
+
+def lock(args: list) -> None:
+    """Rebuild requirements-lock.txt from pyproject's ranges in a throwaway venv."""
+    check_python()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_venv = Path(tmp) / "venv"
+        venv.create(tmp_venv, with_pip=True)
+        py = tmp_venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"])
+        run([py, "-m", "pip", "install", "--quiet", f"{ROOT}[dev]"])
+        frozen = subprocess.run(
+            [str(py), "-m", "pip", "freeze", "--all", "--exclude", "course-utils"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    pins = sorted(
+        (line for line in frozen.splitlines() if line and not line.startswith("pip==")),
+        key=str.lower,
+    )
+    header = [
+        "# Exact versions the course was tested with (CI, Dockerfile, environment.yml install this).",
+        f"# Made by `python3 tasks.py lock` with Python {platform.python_version()} "
+        f"on {platform.system()} {platform.machine()}.",
+        "# Do not edit by hand: change the ranges in pyproject.toml and run it again.",
+    ]
+    LOCK.write_text("\n".join(header + pins) + "\n")
+    print(f"wrote {LOCK} ({len(pins)} packages)")
+
+
+COMMANDS = {"lab": lab, "test": test, "lock": lock}
+
+
+def main(argv: list) -> None:
+    if not argv or argv[0] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
