@@ -123,6 +123,10 @@ def lab(args: list) -> None:
     if not root_dir.is_dir():
         root_dir = ROOT
     cmd = [venv_bin("jupyter"), "lab", f"--ServerApp.root_dir={root_dir}", *args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
+        # Jupyter refuses root unless told; root is common in containers and CI.
+        print("tasks.py: running as root, so passing --allow-root to JupyterLab", flush=True)
+        cmd.append("--allow-root")
     print("+", " ".join(str(c) for c in cmd), flush=True)
     try:
         sys.exit(subprocess.run([str(c) for c in cmd], env=child_env()).returncode)

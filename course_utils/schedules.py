@@ -29,7 +29,7 @@ class LinearSchedule:
     def __call__(self, step: int) -> float:
         """Return the value at ``step`` (a non-negative int)."""
         fraction = min(_step("LinearSchedule", step) / self.duration, 1.0)
-        return self.start + fraction * (self.end - self.start)
+        return (1.0 - fraction) * self.start + fraction * self.end
 
     def __repr__(self) -> str:
         return f"LinearSchedule(start={self.start}, end={self.end}, duration={self.duration})"

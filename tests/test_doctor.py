@@ -1,0 +1,66 @@
+import io
+import subprocess
+
+from course_utils.doctor import (
+    Finding,
+    check_cpu,
+    check_python,
+    check_quiet_env,
+    check_render,
+    check_requirement,
+    check_video,
+    report,
+    run_checks,
+    runtime_requirements,
+)
+
+
+def test_requirement_ok_wrong_version_and_missing():
+    assert check_requirement("numpy>=1.0").status == "ok"
+    old = check_requirement("numpy>=999")
+    assert old.status == "fail" and "the course needs >=999" in old.what and 'pip install "numpy>=999"' in old.fix
+    missing = check_requirement("no-such-package-for-the-course>=1")
+    assert missing.status == "fail" and "is not installed" in missing.what
+
+
+def test_python_range():
+    assert check_python("3.11.7", ">=3.10,<3.14").status == "ok"
+    bad = check_python("3.9.2", ">=3.10,<3.14")
+    assert bad.status == "fail" and "outside" in bad.what
+
+
+def test_runtime_requirements_leave_out_the_dev_extra():
+    names = [r.split(">")[0].split("[")[0] for r in runtime_requirements()]
+    assert "tensorflow" in names and "gymnasium" in names and "pytest" not in names
+
+
+def test_checks_on_this_machine():
+    assert check_render().status == "ok"
+    assert check_video().status == "ok"
+    assert check_cpu().status in ("ok", "warn")
+    assert check_quiet_env("3").status == "ok" and check_quiet_env(None).status == "warn"
+
+
+def test_a_crashing_check_becomes_a_failure_and_exit_code_1():
+    def check_boom():
+        raise RuntimeError("boom")
+
+    out = io.StringIO()
+    code = report(run_checks([lambda: Finding("ok", "fine"), check_boom]), out=out)
+    text = out.getvalue()
+    assert code == 1
+    assert "OK    fine" in text and "FAIL  check_boom raised RuntimeError: boom" in text and "fix:" in text
+    assert "1 problem(s)" in text
+
+
+def test_warnings_alone_exit_0():
+    out = io.StringIO()
+    assert report([Finding("warn", "slow", "add CPUs")], out=out) == 0
+    assert "fix: add CPUs" in out.getvalue()
+
+
+def test_course_doctor_command_passes_on_this_machine(course_cmd):
+    result = subprocess.run([course_cmd, "doctor"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 problem(s)" in result.stdout
+    assert "CartPole-v1 rendered" in result.stdout and "TensorFlow" in result.stdout

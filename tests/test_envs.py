@@ -1,0 +1,88 @@
+import random
+import sys
+
+import numpy as np
+import pytest
+
+from course_utils.envs import make_env, seed_everything
+
+
+def rollout(env, steps=30):
+    obs, _ = env.reset()
+    trace = [obs]
+    for _ in range(steps):
+        obs, _, terminated, truncated, _ = env.step(env.action_space.sample())
+        trace.append(obs)
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return np.array(trace)
+
+
+def test_make_env_returns_cartpole_with_gymnasium_api():
+    env = make_env("CartPole-v1")
+    obs, info = env.reset(seed=3)
+    assert obs.shape == (4,) and isinstance(info, dict)
+    assert len(env.step(0)) == 5
+    assert env.spec.max_episode_steps == 500
+
+
+def test_same_seed_gives_same_trajectory_and_other_seed_differs():
+    a = rollout(make_env("CartPole-v1", seed=7))
+    b = rollout(make_env("CartPole-v1", seed=7))
+    c = rollout(make_env("CartPole-v1", seed=8))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_rgb_array_renders_a_frame_without_display():
+    env = make_env("CartPole-v1", seed=0, render_mode="rgb_array")
+    frame = env.render()
+    assert frame.shape == (400, 600, 3) and frame.dtype == np.uint8
+
+
+def test_kwargs_reach_gymnasium_make():
+    env = make_env("CartPole-v1", seed=0, max_episode_steps=5)
+    env.reset()
+    steps = [env.step(t % 2) for t in range(5)]  # alternate pushes: the pole stays up
+    assert env.spec.max_episode_steps == 5
+    assert [s[3] for s in steps] == [False] * 4 + [True]
+    assert not any(s[2] for s in steps)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"env_id": "CartPol-v1"}, ValueError, "no environment 'CartPol-v1'"),
+        ({"env_id": 3}, TypeError, "env_id must be a string"),
+        ({"env_id": "CartPole-v1", "seed": -1}, ValueError, "seed must be >= 0"),
+        ({"env_id": "CartPole-v1", "seed": 1.5}, TypeError, "seed must be an int"),
+        ({"env_id": "CartPole-v1", "render_mode": "rgb"}, ValueError, "render_mode must be one of"),
+    ],
+)
+def test_make_env_bad_input(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_env(**kwargs)
+
+
+def test_seed_everything_seeds_python_and_numpy_and_returns_generator():
+    rng = seed_everything(5, keras=False)
+    first = (random.random(), np.random.rand(), rng.random())
+    rng = seed_everything(5, keras=False)
+    assert (random.random(), np.random.rand(), rng.random()) == first
+
+
+def test_seed_everything_seeds_keras_when_asked():
+    import keras
+
+    seed_everything(11, keras=True)
+    a = keras.random.uniform((3,)).numpy()
+    seed_everything(11, keras=True)
+    b = keras.random.uniform((3,)).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert "tensorflow" in sys.modules
+
+
+@pytest.mark.parametrize("seed, error", [(None, TypeError), (-3, ValueError), ("1", TypeError)])
+def test_seed_everything_bad_seed(seed, error):
+    with pytest.raises(error, match="seed_everything"):
+        seed_everything(seed)

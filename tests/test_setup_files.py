@@ -1,0 +1,187 @@
+"""The set-up files agree with each other: pyproject, the lock, README, CI, conda, Docker."""
+import json
+import re
+import shlex
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+LOCK_TEXT = (ROOT / "requirements-lock.txt").read_text()
+
+
+def lock_pins() -> dict:
+    pins = {}
+    for line in LOCK_TEXT.splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def lock_python() -> str:
+    return re.search(r"with Python (\d+\.\d+)\.\d+", LOCK_TEXT).group(1)
+
+
+def declared_requirements() -> list:
+    project = PYPROJECT["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    for extra in project["optional-dependencies"].values():
+        reqs += [Requirement(r) for r in extra]
+    return [r for r in reqs if r.marker is None or r.marker.evaluate()]
+
+
+def test_lock_holds_only_exact_pins():
+    pins = lock_pins()
+    assert len(pins) > 50
+    for line in LOCK_TEXT.splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-]+==[A-Za-z0-9_.+\-]+", line), line
+
+
+@pytest.mark.parametrize("req", declared_requirements(), ids=str)
+def test_lock_satisfies_every_pyproject_range(req):
+    pins = lock_pins()
+    name = canonicalize_name(req.name)
+    assert name in pins, f"{req.name} is required by pyproject.toml but missing from the lock"
+    assert req.specifier.contains(pins[name], prereleases=True), (
+        f"the lock pins {req.name}=={pins[name]}, outside pyproject's range {req.specifier}; "
+        "run `python3 tasks.py lock`"
+    )
+
+
+def test_lock_has_what_the_extras_pull_in():
+    """gymnasium[classic-control] must bring its extra's packages (pygame-ce) into the lock."""
+    pins = lock_pins()
+    for req in declared_requirements():
+        for extra in req.extras:
+            for line in metadata.requires(req.name) or []:
+                sub = Requirement(line)
+                if sub.marker is not None and sub.marker.evaluate({"extra": extra}):
+                    assert canonicalize_name(sub.name) in pins, f"{sub.name} ({req.name}[{extra}])"
+
+
+def test_installed_versions_are_the_lock():
+    """The environment the tests run in was installed from the lock."""
+    for name, version in lock_pins().items():
+        assert metadata.version(name) == version, f"{name}: installed {metadata.version(name)}, locked {version}"
+
+
+def test_pyproject_uses_ranges_with_lower_bounds_never_exact_pins():
+    for line in PYPROJECT["project"]["dependencies"]:
+        req = Requirement(line)
+        ops = {spec.operator for spec in req.specifier}
+        assert ops & {">=", ">"}, f"{line}: needs a lower bound"
+        assert not ops & {"==", "===", "~="}, f"{line}: no exact pins in the package (Colab must resolve it)"
+
+
+def test_pyproject_names_what_the_course_needs():
+    names = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
+    needed = {"tensorflow", "keras", "gymnasium", "numpy", "matplotlib", "ipywidgets", "imageio",
+              "imageio-ffmpeg", "jupyterlab", "nbval", "nbformat", "nbclient", "tqdm"}
+    assert needed <= names
+    gym = next(Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("gymnasium"))
+    assert gym.extras == {"classic-control"}
+    assert PYPROJECT["project"]["scripts"]["course"] == "course_utils.cli:main"
+
+
+def test_python_range_is_3_10_to_3_13():
+    spec = SpecifierSet(PYPROJECT["project"]["requires-python"])
+    assert all(spec.contains(v) for v in ("3.10.0", "3.11.7", "3.12.3", "3.13.1"))
+    assert not any(spec.contains(v) for v in ("3.9.18", "3.14.0"))
+    assert spec.contains(lock_python() + ".0")
+
+
+def readme_setup_commands() -> list:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Set-up: two commands", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_gives_two_commands_one_opens_the_course_one_tests():
+    assert readme_setup_commands() == ["python3 tasks.py lab", "python3 tasks.py test"]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    lines = [
+        line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith(("set ", "cd "))
+    ]
+    assert lines == [readme_setup_commands()[1]]
+
+
+def test_environment_yml_installs_the_lock_and_the_package():
+    text = (ROOT / "environment.yml").read_text()
+    assert re.search(r"^channels:\n  - conda-forge\n", text, re.M)
+    assert re.search(rf"^  - python={re.escape(lock_python())}$", text, re.M)
+    pip_lines = re.findall(r"^      - (.+)$", text, re.M)
+    assert pip_lines == ["-r requirements-lock.txt", "-e ."]
+
+
+def dockerfile_instructions() -> list:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            rows.append((keyword.upper(), rest.strip()))
+    return rows
+
+
+def test_dockerfile_base_is_pinned_to_the_locks_python():
+    froms = [rest for kw, rest in dockerfile_instructions() if kw == "FROM"]
+    assert len(froms) == 1
+    image, _, tag = froms[0].partition(":")
+    assert tag and tag != "latest" and re.search(r"\d", tag), f"pin the base image by tag, got {froms[0]}"
+    assert tag.startswith(lock_python() + "."), f"base {froms[0]} vs lock made with Python {lock_python()}"
+
+
+def test_dockerfile_installs_the_lock_before_the_package():
+    rows = dockerfile_instructions()
+    runs = [rest for kw, rest in rows if kw == "RUN"]
+    copies = [rest for kw, rest in rows if kw == "COPY"]
+    lock_install = next(i for i, r in enumerate(runs) if "pip install -r requirements-lock.txt" in r)
+    package_install = next(i for i, r in enumerate(runs) if "--no-deps" in r and "-e ." in r)
+    assert lock_install < package_install
+    assert "requirements-lock.txt" in copies[0]
+    assert not any(re.search(r"pip install (?!-r requirements-lock|--no-deps)", r) for r in runs)
+
+
+def test_dockerfile_serves_jupyterlab_on_the_exercises_as_non_root():
+    rows = dockerfile_instructions()
+    keywords = [kw for kw, _ in rows]
+    assert keywords[-1] == "CMD"
+    users = [rest for kw, rest in rows if kw == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    exposed = {port for kw, rest in rows if kw == "EXPOSE" for port in rest.split()}
+    assert {"8888", "6006"} <= exposed
+    workdir = [rest for kw, rest in rows if kw == "WORKDIR"][-1]
+    cmd = json.loads(rows[-1][1])
+    assert cmd[:2] == ["jupyter", "lab"]
+    assert "--port=8888" in cmd and "--ip=0.0.0.0" in cmd
+    assert f"--ServerApp.root_dir={workdir}/exercises" in cmd
+
+
+def test_readme_docker_run_publishes_the_dockerfile_ports():
+    text = (ROOT / "README.md").read_text()
+    run_line = re.search(r"docker run .*?drl-course", text, re.S).group(0)
+    args = shlex.split(run_line.replace("\\\n", " "))
+    published = {args[i + 1] for i, a in enumerate(args) if a == "-p"}
+    assert published == {"8888:8888", "6006:6006"}
+
+
+def test_dockerignore_keeps_the_venv_out():
+    assert ".venv" in (ROOT / ".dockerignore").read_text().split()
