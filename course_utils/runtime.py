@@ -1,0 +1,32 @@
+"""What notebooks need to know about where they run (introduced in lesson 01)."""
+from __future__ import annotations
+
+import os
+import sys
+
+# Set for every kernel that `course build`, `course grade` and `course check` start:
+# no front end is watching, so nothing may wait for a person or draw a live bar.
+HEADLESS_ENV = {
+    "COURSE_HEADLESS": "1",
+    "TQDM_DISABLE": "1",
+    "SDL_VIDEODRIVER": "dummy",
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def is_headless() -> bool:
+    """Return True when no person is watching: a build, a grading run or plain Python.
+
+    Notebooks use it to skip what needs a front end (opening TensorBoard in a cell,
+    waiting for a button press) and to take a scripted path instead.
+    """
+    if os.environ.get("COURSE_HEADLESS") == "1":
+        return True
+    return "ipykernel" not in sys.modules
+
+
+def on_colab() -> bool:
+    """Return True inside Google Colab."""
+    return "google.colab" in sys.modules
