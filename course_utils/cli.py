@@ -1,8 +1,10 @@
-"""The ``course`` command."""
+"""The ``course`` command: doctor, build, grade, check."""
 from __future__ import annotations
 
 import argparse
 import sys
+import time
+from pathlib import Path
 
 from . import __version__
 
@@ -13,7 +15,106 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"course_utils {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("doctor", help="check this set-up (versions, rendering, video) and say what to fix")
+
+    b = sub.add_parser("build", help="generate exercises/ and solutions/ from notebooks/")
+    b.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
+    b.add_argument("--check", action="store_true",
+                   help="change nothing; fail if exercises/ or solutions/ are not what notebooks/ generates")
+    b.add_argument("--force", action="store_true", help="execute every solution again, even if unchanged")
+    b.add_argument("--lesson", action="append", metavar="NN", help="only this lesson (repeatable)")
+    b.add_argument("--timeout", type=int, default=900, help="seconds per cell when executing (default 900)")
+
+    g = sub.add_parser("grade", help="grade submitted notebooks against the reference checks")
+    g.add_argument("submissions", nargs="*", help="notebooks, or folders of <student>/NN_*.ipynb")
+    g.add_argument("--report", type=Path, help="write the report here as CSV (and JSON beside it)")
+    g.add_argument("--resume", action="store_true", help="keep submissions already in the report, grade the rest")
+    g.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
+    g.add_argument("--shard", metavar="I/N", help="grade only slice I (0-based) of N of the sorted submissions")
+    g.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="join shard reports into --report")
+    _grading_options(g)
+
+    c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
+    c.add_argument("notebook", type=Path)
+    _grading_options(c)
     return parser
+
+
+def _grading_options(p: argparse.ArgumentParser) -> None:
+    from .grade import Options
+
+    d = Options()
+    p.add_argument("--reference", type=Path, default=d.reference,
+                   help="folder of the reference records written by `course build` (default: the package's)")
+    p.add_argument("--cell-timeout", type=int, default=d.cell_timeout, help=f"seconds per cell (default {d.cell_timeout})")
+    p.add_argument("--kernel-timeout", type=int, default=d.kernel_timeout,
+                   help=f"seconds for a kernel to start (default {d.kernel_timeout})")
+    p.add_argument("--memory-limit-mb", type=int, default=d.memory_limit_mb,
+                   help=f"address-space limit of each run, 0 for none (default {d.memory_limit_mb})")
+
+
+def _options(args):
+    from .grade import Options
+
+    return Options(args.reference, args.cell_timeout, args.kernel_timeout, args.memory_limit_mb)
+
+
+def cmd_build(args) -> int:
+    from .build import BuildError, build
+
+    try:
+        problems = build(args.root, check=args.check, force=args.force, lessons=args.lesson, timeout=args.timeout)
+    except BuildError as err:
+        print(f"course build: {err}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f"course build --check: {problem}", file=sys.stderr)
+    if args.check and not problems:
+        print("course build --check: exercises/ and solutions/ are up to date")
+    return 1 if problems else 0
+
+
+def cmd_grade(args, parser) -> int:
+    from .grade import Report, collect_submissions, grade_all, merge, shard, summary_table
+
+    if args.merge:
+        if not args.report or args.submissions:
+            parser.error("--merge takes shard JSON reports and needs --report, and no submissions")
+        report = merge(args.merge, Report(args.report))
+        print(summary_table(report.rows()))
+        return 0
+    if not args.submissions:
+        parser.error("give at least one notebook or folder to grade")
+    if args.resume and not args.report:
+        parser.error("--resume needs --report (the report to continue)")
+    subs = collect_submissions(args.submissions)
+    if args.shard:
+        try:
+            index, count = (int(x) for x in args.shard.split("/"))
+            subs = shard(subs, index, count)
+        except ValueError as err:
+            parser.error(f"--shard I/N, e.g. --shard 0/4: {err}")
+    if not Path(args.reference).is_dir():
+        parser.error(f"no reference folder {args.reference}: run `course build` first or pass --reference")
+    report = Report(args.report)
+    if args.resume:
+        report.load()
+    start = time.monotonic()
+    grade_all(subs, _options(args), report, workers=args.workers)
+    print(summary_table(report.rows()))
+    print(f"{len(report.submissions)} notebook(s) in the report; this run took {time.monotonic() - start:.1f} s"
+          + (f"; written to {args.report} and {report.json_path}" if args.report else ""))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .grade import Submission, check_text, grade_submission
+
+    if not args.notebook.is_file():
+        print(f"course check: no file {args.notebook}", file=sys.stderr)
+        return 2
+    rows = grade_submission(Submission(args.notebook.resolve().parent.name, args.notebook), _options(args))
+    print(check_text(rows))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         from .doctor import main as doctor
 
         return doctor()
+    if args.command == "build":
+        return cmd_build(args)
+    if args.command == "grade":
+        return cmd_grade(args, parser)
+    if args.command == "check":
+        return cmd_check(args)
     parser.print_help()
     return 2
 

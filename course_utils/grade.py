@@ -1,0 +1,442 @@
+"""``course grade`` and ``course check``: grade filled notebooks without trusting them.
+
+For each submission:
+
+1. ``read_submission``  read the notebook; an unreadable one becomes report rows;
+2. ``assemble``         keep the student's cells (sources only: stored outputs are
+                        dropped), remove every check cell the student has, and insert
+                        the reference check cells (source and expected outputs) after the
+                        cell each one follows in the lesson;
+3. ``run_nbval``        run nbval on that notebook in the submission's folder, in its
+                        own process group with a cell timeout and a memory limit;
+4. ``score``            map each check cell's outcome to its exercise, points and reason.
+
+A broken submission is a row with a reason, never a crash of the grader.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .markers import cell_marker, is_stub
+from .runtime import HEADLESS_ENV
+
+PACKAGE_REFERENCE = Path(__file__).resolve().parent / "reference"
+CSV_FIELDS = ["student", "lesson", "exercise", "points", "max_points", "status", "reason", "notebook"]
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError)\b")
+
+
+@dataclass
+class Options:
+    """Settings of a grading run."""
+
+    reference: Path = PACKAGE_REFERENCE
+    cell_timeout: int = 1200
+    kernel_timeout: int = 120
+    memory_limit_mb: int = 8192  # 0: no limit
+
+
+@dataclass
+class Row:
+    """One (student, lesson, exercise) line of the report."""
+
+    student: str
+    lesson: str
+    exercise: str
+    points: int
+    max_points: int
+    status: str
+    reason: str
+    notebook: str
+
+
+@dataclass
+class Submission:
+    """One notebook to grade and whose it is."""
+
+    student: str
+    path: Path
+    key: str = field(init=False)
+
+    def __post_init__(self):
+        self.key = str(self.path)
+
+
+@dataclass
+class CellResult:
+    """What nbval said of one code cell."""
+
+    outcome: str
+    xfail: bool = False
+    kernel_died: bool = False
+    message: str = ""
+
+
+# finding submissions and references -----------------------------------------------------
+
+def collect_submissions(paths: list[str | Path]) -> list[Submission]:
+    """Return the notebooks under ``paths`` (files or folders), sorted; the student is the folder name."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = [f for f in p.rglob("*.ipynb")
+                     if ".ipynb_checkpoints" not in f.parts and not f.name.startswith(".course-grade-")]
+        else:
+            files = [p]
+        found += [Submission(f.resolve().parent.name, f) for f in files]
+    unique = {s.key: s for s in found}
+    return sorted(unique.values(), key=lambda s: (s.student, s.path.name, s.key))
+
+
+def shard(submissions: list[Submission], index: int, count: int) -> list[Submission]:
+    """Return the deterministic slice ``index`` (0-based) of ``count`` of the sorted submissions."""
+    if not 0 <= index < count:
+        raise ValueError(f"--shard {index}/{count}: the index must be 0 to {count - 1}")
+    return [s for i, s in enumerate(submissions) if i % count == index]
+
+
+def lesson_of(path: Path) -> str | None:
+    """Return the two-digit lesson number at the start of a notebook's file name."""
+    m = re.match(r"(\d{2})_", path.name)
+    return m[1] if m else None
+
+
+def load_reference(reference_dir: Path, lesson: str) -> dict | None:
+    """Return the reference record of a lesson written by ``course build``, or None."""
+    matches = sorted(Path(reference_dir).glob(f"{lesson}_*.json"))
+    return json.loads(matches[0].read_text()) if matches else None
+
+
+# 1-2. reading and assembling -------------------------------------------------------------
+
+def read_submission(path: Path):
+    """Return the notebook at ``path``; raise ``ValueError`` with a short reason if unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot read the file ({type(err).__name__}: {err})") from None
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises several types for broken JSON
+        raise ValueError(f"not a notebook ({type(err).__name__}: {str(err)[:200]})") from None
+    if not isinstance(nb.get("cells"), list):
+        raise ValueError("not a notebook (no list of cells)")
+    return nb
+
+
+def _clean_copy(cell):
+    """Return a student cell with its source only (stored outputs are the student's, not evidence)."""
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else str(source)
+    if cell.get("cell_type") == "code":
+        return nbformat.v4.new_code_cell(source)
+    if cell.get("cell_type") == "markdown":
+        return nbformat.v4.new_markdown_cell(source)
+    return nbformat.v4.new_raw_cell(source)
+
+
+def _find_anchor(cells: list, anchor: dict) -> int | None:
+    """Return the index of the cell a reference check follows, or None."""
+    if anchor.get("exercise"):
+        hits = [i for i, c in enumerate(cells) if (m := cell_marker(c)) and m.kind == "exercise"
+                and m.exercise == anchor["exercise"]]
+        return hits[-1] if hits else None  # after the last copy: its definition is the one that counts
+    hits = [i for i, c in enumerate(cells) if anchor.get("id") and c.get("id") == anchor["id"]]
+    hits = hits or [i for i, c in enumerate(cells) if c.get("source", "") == anchor.get("source")]
+    return hits[-1] if hits else None
+
+
+def assemble(student_nb, reference: dict):
+    """Return ``(graded_nb, {code_cell_number: exercise})``: student cells plus reference checks."""
+    taken = {check["cell"].get("id") for check in reference["checks"]}
+    cells = []
+    for cell in student_nb.cells:
+        marker = cell_marker(cell)
+        if marker is not None and marker.kind == "check":
+            continue  # every check cell is replaced by the reference one
+        copy = _clean_copy(cell)
+        if isinstance(cell.get("id"), str) and cell["id"] not in taken:
+            taken.add(cell["id"])
+            copy.id = cell["id"]  # kept so reference checks can find the cell they follow
+        cells.append(copy)
+    last = len(cells) - 1
+    for check in reference["checks"]:
+        at = _find_anchor(cells, check["anchor"])
+        at = last if at is None else at
+        ref_cell = nbformat.from_dict(check["cell"])
+        cells.insert(at + 1, ref_cell)
+        last = at + 1
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    check_cells, n = {}, 0
+    for cell in cells:
+        if cell.cell_type == "code":
+            marker = cell_marker(cell)
+            if marker is not None and marker.kind == "check":
+                check_cells[n] = marker.exercise
+            n += 1
+    return nb, check_cells
+
+
+# 3. running nbval -------------------------------------------------------------------------
+
+def _limit_memory(limit_mb: int):
+    def apply():
+        os.setsid()
+        if limit_mb:
+            import resource
+
+            limit = limit_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[dict[int, CellResult], str]:
+    """Run nbval on ``nb`` in ``folder``; return per-code-cell results and a note on how it ended."""
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        nb_path = folder / f".course-grade-{uuid.uuid4().hex[:8]}.ipynb"
+        try:
+            nbformat.write(nb, nb_path)
+        except OSError:  # a read-only submission folder: run beside a copy instead
+            nb_path = Path(tmp) / "submission.ipynb"
+            nbformat.write(nb, nb_path)
+        results_path = Path(tmp) / "results.jsonl"
+        log_path = Path(tmp) / "pytest.log"
+        env = {**os.environ, **HEADLESS_ENV, "COURSE_NBVAL_RESULTS": str(results_path)}
+        cmd = [sys.executable, "-m", "pytest", str(nb_path), "--nbval-lax", "--nbval-current-env",
+               f"--nbval-cell-timeout={options.cell_timeout}",
+               f"--nbval-kernel-startup-timeout={options.kernel_timeout}",
+               "-p", "course_utils.nbval_results", "-p", "no:cacheprovider", "--noconftest",
+               "-c", os.devnull, f"--rootdir={nb_path.parent}", "-q", "--color=no", "-W", "ignore"]
+        budget = options.kernel_timeout + (n_code_cells + 2) * (options.cell_timeout + 30)
+        ended = ""
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(cmd, cwd=nb_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, preexec_fn=_limit_memory(options.memory_limit_mb))
+                try:
+                    proc.wait(timeout=budget)
+                except subprocess.TimeoutExpired:
+                    ended = f"grading of this notebook stopped after {budget} s"
+                finally:
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)  # the kernel too, whatever it is doing
+                    except ProcessLookupError:
+                        pass
+                    proc.wait()
+            if proc.returncode not in (0, 1, -signal.SIGKILL) and not ended:
+                tail = log_path.read_bytes()[-600:].decode(errors="replace")
+                ended = f"nbval ended with exit code {proc.returncode}: {tail.strip().splitlines()[-1:] or ''}"
+            results = {}
+            if results_path.exists():
+                for line in results_path.read_text(encoding="utf-8").splitlines():
+                    row = json.loads(line)
+                    m = re.match(r"Cell (\d+)$", row["cell"])
+                    if m:
+                        results[int(m[1])] = CellResult(row["outcome"], row["xfail"], row["kernel_died"],
+                                                        ANSI.sub("", row["message"]))
+            return results, ended
+        finally:
+            nb_path.unlink(missing_ok=True)
+
+
+# 4. scoring -------------------------------------------------------------------------------
+
+def exception_line(message: str) -> str:
+    """Return the exception (and hint lines after it) from a failed cell's report."""
+    lines = [l.rstrip() for l in message.splitlines()]
+    for i in range(len(lines) - 1, -1, -1):
+        if EXCEPTION_LINE.match(lines[i]):
+            return " ".join(l.strip() for l in lines[i:] if l.strip())[:500]
+    return next((l.strip() for l in reversed(lines) if l.strip()), "unknown error")[:500]
+
+
+def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[str, str]:
+    """Return ``(status, reason)`` of one check cell from nbval's result."""
+    if result is None:
+        return "not run", f"the check never ran ({ended or 'an earlier cell stopped the run'})"
+    if result.xfail:
+        return "timeout", "the check never ran: an earlier cell ran past the cell timeout"
+    if result.outcome == "passed":
+        return "passed", "passed"
+    if result.kernel_died:
+        return "kernel died", "the kernel died while running this check"
+    if "Kernel dead on test start" in result.message:
+        return "kernel died", "the check never ran: the kernel died in an earlier cell"
+    if "Timeout of" in result.message and "exceeded" in result.message:
+        return "timeout", f"the check ran past the {cell_timeout} s cell timeout"
+    if "Cell outputs differ" in result.message:
+        return "wrong output", "the check printed something other than the reference output"
+    return "error", exception_line(result.message)
+
+
+def score(submission: Submission, lesson: str, reference: dict, student_nb, results, ended, options) -> list[Row]:
+    """Return one row per reference check."""
+    exercise_cells = {}
+    for cell in student_nb.cells:
+        marker = cell_marker(cell)
+        if marker is not None and marker.kind == "exercise":
+            exercise_cells[marker.exercise] = cell.get("source", "")
+    rows = []
+    check_cells = {ex: n for n, ex in results["check_cells"].items()}
+    for check in reference["checks"]:
+        ex = check["exercise"]
+        status, reason = judge(results["cells"].get(check_cells.get(ex)), ended, options.cell_timeout)
+        if status != "passed" and ex in reference["stubs"]:
+            source = exercise_cells.get(ex)
+            if source is None:
+                status, reason = "not attempted", f"no '# EXERCISE {ex}' cell (deleted, or its first line changed)"
+            elif is_stub("".join(source) if isinstance(source, list) else source, ex):
+                status, reason = "not attempted", "the exercise cell still raises NotImplementedError"
+        points = check["points"] if status == "passed" else 0
+        rows.append(Row(submission.student, lesson, ex, points, check["points"], status, reason, submission.key))
+    return rows
+
+
+def rows_for_all(submission, lesson, reference, status, reason) -> list[Row]:
+    """Return a zero-point row per exercise, or one row when the lesson is unknown."""
+    if reference is None:
+        return [Row(submission.student, lesson or "?", "-", 0, 0, status, reason, submission.key)]
+    return [Row(submission.student, lesson, c["exercise"], 0, c["points"], status, reason, submission.key)
+            for c in reference["checks"]]
+
+
+def grade_submission(submission: Submission, options: Options) -> list[Row]:
+    """Grade one notebook; every problem becomes rows with a reason, never an exception."""
+    path = submission.path
+    lesson = lesson_of(path)
+    if lesson is None:
+        return rows_for_all(submission, None, None, "unreadable notebook",
+                            "cannot tell the lesson: the file name must start with its number, e.g. 03_dqn.ipynb")
+    reference = load_reference(options.reference, lesson)
+    if reference is None:
+        return rows_for_all(submission, lesson, None, "unknown lesson", f"no lesson {lesson} in {options.reference}")
+    try:
+        nb = read_submission(path)
+    except ValueError as err:
+        return rows_for_all(submission, lesson, reference, "unreadable notebook", str(err))
+    lessons = {m.lesson for c in nb.cells if (m := cell_marker(c))}
+    if lessons and lesson not in lessons:
+        return rows_for_all(submission, lesson, reference, "wrong lesson",
+                            f"the file is named for lesson {lesson} but holds lesson {', '.join(sorted(lessons))}'s exercises")
+    graded, check_cells = assemble(nb, reference)
+    n_code = sum(c.cell_type == "code" for c in graded.cells)
+    cells, ended = run_nbval(graded, path.resolve().parent, options, n_code)
+    return score(submission, lesson, reference, nb, {"cells": cells, "check_cells": check_cells}, ended, options)
+
+
+# the report -------------------------------------------------------------------------------
+
+class Report:
+    """Rows by submission, saved to CSV and JSON after every submission."""
+
+    def __init__(self, csv_path: Path | None):
+        self.csv_path = Path(csv_path) if csv_path else None
+        self.json_path = self.csv_path.with_suffix(".json") if self.csv_path else None
+        self.submissions: dict[str, dict] = {}
+
+    def load(self) -> None:
+        """Read what an earlier run of the same report finished (for --resume)."""
+        if self.json_path and self.json_path.exists():
+            self.submissions.update(json.loads(self.json_path.read_text())["submissions"])
+
+    def add(self, submission: Submission, rows: list[Row], seconds: float) -> None:
+        self.submissions[submission.key] = {"student": submission.student, "seconds": round(seconds, 1),
+                                            "rows": [asdict(r) for r in rows]}
+        self.save()
+
+    def rows(self) -> list[dict]:
+        ordered = sorted(self.submissions.values(), key=lambda s: (s["student"], s["rows"][0]["notebook"]))
+        return [r for s in ordered for r in s["rows"]]
+
+    def save(self) -> None:
+        if not self.csv_path:
+            return
+        self.csv_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.csv_path.with_name(self.csv_path.name + ".tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            writer.writerows(self.rows())
+        os.replace(tmp, self.csv_path)
+        tmp = self.json_path.with_name(self.json_path.name + ".tmp")
+        tmp.write_text(json.dumps({"submissions": self.submissions}, indent=1, sort_keys=True) + "\n")
+        os.replace(tmp, self.json_path)
+
+
+def summary_table(rows: list[dict]) -> str:
+    """Return a per-student table: score and each exercise's status."""
+    exercises = sorted({r["exercise"] for r in rows})
+    groups: dict[tuple, list] = {}
+    for r in rows:
+        groups.setdefault((r["student"], r["lesson"], r["notebook"]), []).append(r)
+    width = max([7] + [len(k[0]) for k in groups])
+    head = f"{'student':<{width}}  lesson  score  " + "  ".join(f"{e:<14}" for e in exercises)
+    lines = [head, "-" * len(head)]
+    for (student, lesson, _), rs in sorted(groups.items()):
+        by_ex = {r["exercise"]: r["status"] for r in rs}
+        got, top = sum(int(r["points"]) for r in rs), sum(int(r["max_points"]) for r in rs)
+        cells = "  ".join(f"{by_ex.get(e, ''):<14}" for e in exercises)
+        lines.append(f"{student:<{width}}  {lesson:<6}  {got:>2}/{top:<2}  {cells}")
+    return "\n".join(lines)
+
+
+def grade_all(submissions: list[Submission], options: Options, report: Report, workers: int = 1,
+              log=print) -> Report:
+    """Grade submissions (skipping those already in the report), saving after each one."""
+    todo = [s for s in submissions if s.key not in report.submissions]
+    if len(todo) < len(submissions):
+        log(f"resuming: {len(submissions) - len(todo)} submission(s) already graded in {report.csv_path}")
+
+    def one(sub: Submission):
+        start = time.monotonic()
+        try:
+            rows = grade_submission(sub, options)
+        except Exception as err:  # the grader's own bug must not lose the class's other results
+            rows = rows_for_all(sub, lesson_of(sub.path), load_reference(options.reference, lesson_of(sub.path) or ""),
+                                "grader error", f"{type(err).__name__}: {err}")
+        return sub, rows, time.monotonic() - start
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for sub, rows, seconds in (f.result() for f in
+                                   concurrent.futures.as_completed([pool.submit(one, s) for s in todo])):
+            report.add(sub, rows, seconds)
+            got, top = sum(r.points for r in rows), sum(r.max_points for r in rows)
+            log(f"graded {sub.key}: {got}/{top} in {seconds:.1f} s")
+    return report
+
+
+def merge(json_paths: list[Path], report: Report) -> Report:
+    """Join the JSON reports of several shards into ``report``."""
+    for path in json_paths:
+        data = json.loads(Path(path).read_text())
+        report.submissions.update(data["submissions"])
+    report.save()
+    return report
+
+
+def check_text(rows: list[Row]) -> str:
+    """Return the self-check printout of one notebook: each exercise with its hint."""
+    lines = []
+    for r in rows:
+        mark = "ok " if r.status == "passed" else "-- "
+        lines.append(f"{mark}{r.exercise:<6} {r.points}/{r.max_points}  {r.status}")
+        if r.status != "passed":
+            lines.append(f"        {r.reason}")
+    got, top = sum(r.points for r in rows), sum(r.max_points for r in rows)
+    lines.append(f"score: {got}/{top} (what the grader will give this file)")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""A pytest plugin that ``course grade`` loads next to nbval (``-p course_utils.nbval_results``).
+
+It does two things nbval 0.11 does not:
+
+- writes each cell's outcome to the JSON-lines file named by ``COURSE_NBVAL_RESULTS``
+  the moment the cell finishes, so a grading run that is killed still has the
+  results of every cell that ran;
+- notices a dead kernel within a second (nbval alone waits out the whole cell
+  timeout when the student's code exits the kernel process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from queue import Empty
+
+import pytest
+
+MAX_MESSAGE = 4000
+
+
+class KernelDied(RuntimeError):
+    """The kernel process ended while a cell was running."""
+
+
+def _install_liveness_check() -> None:
+    from nbval.kernel import RunningKernel
+
+    original = RunningKernel.await_reply
+    if getattr(original, "_course_patched", False):
+        return
+
+    def await_reply(self, msg_id, timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            step = 1.0 if deadline is None else max(0.05, min(1.0, deadline - time.monotonic()))
+            try:
+                return original(self, msg_id, timeout=step)
+            except Empty:
+                if not self.is_alive():
+                    raise KernelDied(
+                        "the kernel died while running this cell (the code ended the Python "
+                        "process, crashed it, or ran out of memory)"
+                    ) from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    await_reply._course_patched = True
+    RunningKernel.await_reply = await_reply
+
+
+def pytest_configure(config):
+    _install_liveness_check()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(KernelDied):
+        report.course_kernel_died = True
+
+
+def pytest_runtest_logreport(report):
+    path = os.environ.get("COURSE_NBVAL_RESULTS")
+    if not path or not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return
+    cell = getattr(report, "location", (None, None, ""))[2]
+    message = str(report.longrepr) if report.longrepr else ""
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE // 2] + "\n[...]\n" + message[-MAX_MESSAGE // 2:]
+    row = {
+        "cell": cell.split("::")[-1],
+        "outcome": report.outcome,
+        "xfail": bool(getattr(report, "wasxfail", "")),
+        "kernel_died": bool(getattr(report, "course_kernel_died", False)),
+        "message": message,
+    }
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
