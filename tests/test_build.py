@@ -1,0 +1,175 @@
+"""`course build`: exercises and solutions from one source, marker rules, --check."""
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from demo_course import ROOT, cell_index, demo_env, make_course, read
+
+from course_utils.build import BuildError, build
+
+demo_env()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"))
+    assert build(root, log=lambda *a: None) == []
+    return root
+
+
+def test_exercise_has_stubs_tags_and_reference_check_outputs(course):
+    ex = read(course / "exercises" / "00_demo.ipynb")
+    cell = ex.cells[cell_index(ex, "exercise", "00.1")]
+    assert "# YOUR CODE HERE" in cell.source
+    assert 'raise NotImplementedError("Exercise 00.1: write your code here")' in cell.source
+    assert "enumerate(rewards)" not in cell.source and "BEGIN SOLUTION" not in cell.source
+    assert cell.metadata["tags"] == ["exercise"] and cell.outputs == [] and cell.execution_count is None
+    check = ex.cells[cell_index(ex, "check", "00.1")]
+    assert check.metadata["tags"] == ["check", "nbval-check-output"]
+    assert check.metadata["course"] == {"check": "00.1", "points": 2}
+    assert check.execution_count is not None
+    assert check.outputs[0]["text"] == "Exercise 00.1: passed (6 cases checked).\n"
+    plain = [c for c in ex.cells if c.cell_type == "code" and "tags" not in c.metadata]
+    assert all(c.outputs == [] and c.execution_count is None for c in plain)
+
+
+def test_solution_is_executed_without_markers(course):
+    sol = read(course / "solutions" / "00_demo.ipynb")
+    text = json.dumps(sol)
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    assert "enumerate(rewards)" in sol.cells[cell_index(sol, "exercise", "00.1")].source
+    assert all(c.execution_count for c in sol.cells if c.cell_type == "code")
+    assert sol.metadata["course"]["lesson"] == "00" and len(sol.metadata["course"]["build_hash"]) == 64
+
+
+def test_colab_badge_and_setup_cell_use_the_pyproject_url(course):
+    for folder in ("exercises", "solutions"):
+        nb = read(course / folder / "00_demo.ipynb")
+        badge, setup = nb.cells[0], nb.cells[1]
+        assert f"github/deep-rl-course/deep-rl-course/blob/main/{folder}/00_demo.ipynb" in badge.source
+        assert "'google.colab' in sys.modules" in setup.source
+        assert "find_spec('course_utils') is None" in setup.source  # installs once
+        assert "git+https://github.com/deep-rl-course/deep-rl-course.git" in setup.source
+
+
+def test_rebuild_is_byte_identical_and_does_not_execute(course):
+    before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
+    logged = []
+    assert build(course, log=logged.append) == []
+    assert logged == []  # nothing executed, nothing written
+    assert {p: p.read_bytes() for p in course.rglob("*") if p.is_file()} == before
+
+
+def run_nbval(path):
+    return subprocess.run([sys.executable, "-m", "pytest", str(path), "--nbval-lax", "--nbval-current-env",
+                           "-p", "no:cacheprovider", "-c", "/dev/null", "-q", "--color=no"],
+                          capture_output=True, text=True, cwd=path.parent, timeout=300)
+
+
+def test_nbval_passes_the_solution_and_fails_the_exercise(course):
+    solution = run_nbval(course / "solutions" / "00_demo.ipynb")
+    assert solution.returncode == 0, solution.stdout
+    exercise = run_nbval(course / "exercises" / "00_demo.ipynb")
+    assert exercise.returncode == 1
+    assert "NotImplementedError" in exercise.stdout and "Exercise 00.1: write your code here" in exercise.stdout
+
+
+def test_check_mode_passes_then_catches_a_hand_edit(course, tmp_path):
+    copy = tmp_path / "c"
+    shutil.copytree(course, copy)
+    assert build(copy, check=True) == []
+    path = copy / "exercises" / "00_demo.ipynb"
+    nb = read(path)
+    i = cell_index(nb, "exercise", "00.2")
+    nb.cells[i].source += "\n# a hand edit"
+    nbformat.write(nb, path)
+    problems = build(copy, check=True)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"exercises/00_demo.ipynb: cell {i} ('# EXERCISE 00.2')")
+
+
+def test_check_mode_catches_a_changed_source_and_a_stray_file(course, tmp_path):
+    copy = tmp_path / "c"
+    shutil.copytree(course, copy)
+    (copy / "exercises" / "07_old.ipynb").write_text("{}")
+    src = copy / "notebooks" / "00_demo.ipynb"
+    nb = read(src)
+    nb.cells[0].source += " Edited."
+    nbformat.write(nb, src)
+    with pytest.raises(BuildError, match="solutions/00_demo.ipynb is missing or older than notebooks/00_demo.ipynb"):
+        build(copy, check=True)
+    src.write_text((course / "notebooks" / "00_demo.ipynb").read_text())
+    assert build(copy, check=True) == ["exercises/07_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
+
+
+def test_course_build_check_command_exit_codes(course, tmp_path, course_cmd):
+    ok = subprocess.run([course_cmd, "build", "--check", "--root", str(course)], capture_output=True, text=True)
+    assert ok.returncode == 0 and "up to date" in ok.stdout
+    copy = tmp_path / "c"
+    shutil.copytree(course, copy)
+    (copy / "solutions" / "00_demo.ipynb").unlink()
+    bad = subprocess.run([course_cmd, "build", "--check", "--root", str(copy)], capture_output=True, text=True)
+    assert bad.returncode == 1 and "solutions/00_demo.ipynb is missing" in bad.stderr
+
+
+def broken_course(tmp_path, edit):
+    root = make_course(tmp_path)
+    path = root / "notebooks" / "00_demo.ipynb"
+    nb = read(path)
+    edit(nb)
+    nbformat.write(nb, path)
+    return root
+
+
+def set_source(exercise, kind, source):
+    def edit(nb):
+        nb.cells[cell_index(nb, kind, exercise)].source = source
+    return edit
+
+
+def drop_cell(exercise, kind):
+    def edit(nb):
+        del nb.cells[cell_index(nb, kind, exercise)]
+    return edit
+
+
+def add_code(source):
+    def edit(nb):
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (set_source("00.2", "exercise", "# EXERCISE 00.2\n### BEGIN SOLUTION\nx = 1"),
+     r"00_demo.ipynb cell 6 \('# EXERCISE 00.2'\): '### BEGIN SOLUTION' at line 2 is never closed"),
+    (set_source("00.2", "exercise", "# EXERCISE 00.2\n### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"),
+     r"cell 6 .*nested '### BEGIN SOLUTION' at line 3"),
+    (set_source("00.2", "exercise", "# EXERCISE 00.2\n### END SOLUTION"), r"'### END SOLUTION' at line 2 has no"),
+    (drop_cell("00.2", "check"), r"exercise 00.2 has no '# CHECK 00.2 \(N points\)' cell"),
+    (add_code("x = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION"), r"a solution region outside an exercise cell"),
+    (set_source("00.2", "exercise", "# EXERCISE 01.2\n### BEGIN SOLUTION\n### END SOLUTION"),
+     r"marker of lesson 01 in the lesson-00 file"),
+    (set_source("00.3", "check", "# CHECK 00.3 (1 point)\nimport time; print(time.time_ns())"),
+     r"cell 10 .*the check printed differently in two runs"),
+    (set_source("00.2", "exercise", "# EXERCISE 00.2\n### BEGIN SOLUTION\nraise ValueError('oops')\n### END SOLUTION"),
+     r"(?s)the solution does not run through.*ValueError: oops"),
+])
+def test_marker_rules_are_enforced_with_the_cell_named(tmp_path, edit, message):
+    root = broken_course(tmp_path, edit)
+    with pytest.raises(BuildError, match=message):
+        build(root, log=lambda *a: None)
+
+
+def test_outputs_in_a_source_are_refused(tmp_path):
+    def edit(nb):
+        nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi\n")]
+    with pytest.raises(BuildError, match="stored without outputs"):
+        build(broken_course(tmp_path, edit))
+
+
+def test_the_project_itself_is_up_to_date():
+    """What CI checks: the committed exercises/ and solutions/ are what notebooks/ generates."""
+    assert build(ROOT, check=True) == []

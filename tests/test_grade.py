@@ -1,0 +1,259 @@
+"""`course grade` / `course check` on a class of good, partial and hostile submissions."""
+import csv
+import json
+import subprocess
+
+import nbformat
+import pytest
+from demo_course import cell_index, demo_env, make_course, read
+
+from course_utils.build import build
+from course_utils.grade import Options, Report, collect_submissions, grade_all, merge, shard
+
+demo_env()
+WRONG_SUM = "# EXERCISE 00.1\ndef discounted_sum(rewards, gamma):\n    return float(sum(rewards))"
+PASS_LINE = "Exercise 00.1: passed (6 cases checked).\n"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"))
+    build(root, log=lambda *a: None)
+    return root
+
+
+def options(course, **kw):
+    return Options(reference=course / "course_utils" / "reference", **{"cell_timeout": 20, **kw})
+
+
+def set_cell(nb, kind, exercise, source):
+    nb.cells[cell_index(nb, kind, exercise)].source = source
+
+
+def submission_notebooks(course):
+    """Return {student: notebook text} for a class of varied submissions."""
+    solution = lambda: read(course / "solutions" / "00_demo.ipynb")  # noqa: E731
+    exercise = lambda: read(course / "exercises" / "00_demo.ipynb")  # noqa: E731
+    subs = {}
+
+    subs["good"] = solution()
+
+    nb = exercise()
+    set_cell(nb, "exercise", "00.1", solution().cells[cell_index(nb, "exercise", "00.1")].source)
+    subs["partial"] = nb
+
+    nb = solution()
+    set_cell(nb, "exercise", "00.1", WRONG_SUM)
+    subs["wrong"] = nb
+
+    nb = solution()
+    set_cell(nb, "exercise", "00.1", WRONG_SUM)
+    set_cell(nb, "check", "00.1", f"# CHECK 00.1 (2 points)\nprint({PASS_LINE.strip()!r})")
+    subs["tampered_check"] = nb
+
+    nb = solution()  # wrong code, but the stored outputs are those of a pass
+    set_cell(nb, "exercise", "00.1", WRONG_SUM)
+    subs["forged_outputs"] = nb
+
+    nb = solution()
+    del nb.cells[cell_index(nb, "check", "00.2")]
+    subs["deleted_check"] = nb
+
+    nb = solution()
+    i = cell_index(nb, "check", "00.1")
+    nb.cells.insert(i, nbformat.from_dict(json.loads(json.dumps(nb.cells[i]))))
+    nb.cells[i].id = "copy-of-check"
+    subs["duplicated_check"] = nb
+
+    nb = solution()
+    i, j = cell_index(nb, "exercise", "00.2"), cell_index(nb, "check", "00.2")
+    moved = nb.cells[i:j + 1]
+    del nb.cells[i:j + 1]
+    nb.cells[4:4] = moved + [  # after the imports, before exercise 00.1
+        nbformat.v4.new_markdown_cell("my notes"), nbformat.v4.new_code_cell("x = 41 + 1")]
+    subs["extra_reordered"] = nb
+
+    nb = solution()
+    i = cell_index(nb, "exercise", "00.2")
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell("print('x' * (50 * 2**20))"))
+    subs["huge_output"] = nb
+
+    nb = solution()
+    set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\nwhile True:\n    pass")
+    subs["infinite_loop"] = nb
+
+    nb = solution()
+    set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\nimport os\nos._exit(3)")
+    subs["exits_kernel"] = nb
+
+    nb = solution()
+    set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\ndef clip(x, low, high):\n"
+                                     "    hog = bytearray(64 * 2**30)\n    return min(max(x, low), high)")
+    subs["memory_hog"] = nb
+
+    nb = solution()
+    del nb.cells[cell_index(nb, "exercise", "00.1")]
+    subs["deleted_exercise"] = nb
+
+    nb = solution()
+    for cell in nb.cells:
+        cell.source = cell.source.replace("# EXERCISE 00.", "# EXERCISE 01.").replace("# CHECK 00.", "# CHECK 01.")
+    subs["wrong_lesson"] = nb
+
+    texts = {name: nbformat.writes(nb) for name, nb in subs.items()}
+    texts["invalid_json"] = '{"cells": [ this is not json'
+    return texts
+
+
+def write_class(folder, course, names=None):
+    for name, text in submission_notebooks(course).items():
+        if names is None or name in names:
+            (folder / name).mkdir(parents=True)
+            (folder / name / "00_demo.ipynb").write_text(text)
+    return folder
+
+
+EXPECTED = {  # student: [(status, points) for 00.1, 00.2, 00.3]
+    "good": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "partial": [("passed", 2), ("not attempted", 0), ("passed", 1)],
+    "wrong": [("error", 0), ("passed", 1), ("passed", 1)],
+    "tampered_check": [("error", 0), ("passed", 1), ("passed", 1)],
+    "forged_outputs": [("error", 0), ("passed", 1), ("passed", 1)],
+    "deleted_check": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "duplicated_check": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "extra_reordered": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "huge_output": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "infinite_loop": [("passed", 2), ("timeout", 0), ("timeout", 0)],
+    "exits_kernel": [("passed", 2), ("kernel died", 0), ("kernel died", 0)],
+    "memory_hog": [("passed", 2), ("error", 0), ("passed", 1)],
+    "deleted_exercise": [("not attempted", 0), ("passed", 1), ("error", 0)],
+    "wrong_lesson": [("wrong lesson", 0)] * 3,
+    "invalid_json": [("unreadable notebook", 0)] * 3,
+}
+
+
+@pytest.fixture(scope="module")
+def graded_class(course, tmp_path_factory, course_cmd):
+    """Grade the whole class once, through the real command, two at a time."""
+    folder = write_class(tmp_path_factory.mktemp("class") / "submissions", course)
+    report = folder.parent / "grades.csv"
+    result = subprocess.run(
+        [course_cmd, "grade", str(folder), "--report", str(report), "--workers", "2", "--cell-timeout", "10",
+         "--memory-limit-mb", "4096", "--reference", str(course / "course_utils" / "reference")],
+        capture_output=True, text=True, timeout=900)
+    rows = list(csv.DictReader(report.open()))
+    return result, rows, report
+
+
+def by_student(rows):
+    out = {}
+    for r in rows:
+        out.setdefault(r["student"], []).append(r)
+    return out
+
+
+def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
+    result, rows, _ = graded_class
+    assert result.returncode == 0, result.stderr
+    students = by_student(rows)
+    assert set(students) == set(EXPECTED)
+    for student, expected in EXPECTED.items():
+        got = [(r["status"], int(r["points"])) for r in students[student]]
+        assert [r["exercise"] for r in students[student]] == ["00.1", "00.2", "00.3"], student
+        assert got == expected, f"{student}: {[(r['status'], r['reason']) for r in students[student]]}"
+        assert all(r["reason"] for r in students[student])
+
+
+@pytest.mark.parametrize("student, exercise, reason", [
+    ("wrong", "00.1", "AssertionError: Exercise 00.1: discounted_sum([1, 1, 1], 0.9) = 3.0, expected 2.71 "),
+    ("wrong", "00.1", "Hint: you did not discount"),
+    ("tampered_check", "00.1", "Hint: you did not discount"),
+    ("partial", "00.2", "the exercise cell still raises NotImplementedError"),
+    ("infinite_loop", "00.2", "an earlier cell ran past the cell timeout"),
+    ("exits_kernel", "00.2", "the kernel died"),
+    ("memory_hog", "00.2", "MemoryError"),
+    ("deleted_exercise", "00.1", "no '# EXERCISE 00.1' cell"),
+    ("wrong_lesson", "00.1", "named for lesson 00 but holds lesson 01's exercises"),
+    ("invalid_json", "00.1", "not a notebook"),
+])
+def test_reasons_say_what_went_wrong(graded_class, student, exercise, reason):
+    _, rows, _ = graded_class
+    row = next(r for r in rows if r["student"] == student and r["exercise"] == exercise)
+    assert reason in row["reason"]
+
+
+def test_summary_table_and_json_report(graded_class):
+    result, _, report = graded_class
+    assert "student" in result.stdout and "good" in result.stdout and " 4/4 " in result.stdout
+    assert "15 notebook(s) in the report" in result.stdout
+    data = json.loads(report.with_suffix(".json").read_text())
+    assert len(data["submissions"]) == 15
+    assert not list(report.parent.rglob(".course-grade-*"))  # temporary notebooks cleaned up
+
+
+SUBSET = ["good", "partial", "wrong", "invalid_json", "deleted_check"]
+
+
+@pytest.fixture(scope="module")
+def small_class(course, tmp_path_factory):
+    return write_class(tmp_path_factory.mktemp("small") / "submissions", course, SUBSET)
+
+
+def grade_to(path, subs, course, **kw):
+    report = Report(path)
+    if kw.pop("resume", False):
+        report.load()
+    grade_all(subs, options(course), report, log=lambda *a: None, **kw)
+    return report
+
+
+def test_workers_resume_and_shards_give_the_serial_report(course, small_class, tmp_path):
+    subs = collect_submissions([small_class])
+    assert [s.student for s in subs] == sorted(SUBSET)
+    serial = grade_to(tmp_path / "serial.csv", subs, course)
+    parallel = grade_to(tmp_path / "parallel.csv", subs, course, workers=2)
+    assert parallel.csv_path.read_bytes() == serial.csv_path.read_bytes()
+
+    # an interrupted run: only two were graded; --resume grades just the rest
+    grade_to(tmp_path / "resumed.csv", subs[:2], course)
+    logged = []
+    resumed = Report(tmp_path / "resumed.csv")
+    resumed.load()
+    grade_all(subs, options(course), resumed, log=logged.append)
+    assert logged[0] == f"resuming: 2 submission(s) already graded in {tmp_path / 'resumed.csv'}"
+    assert sum(line.startswith("graded ") for line in logged) == 3
+    assert resumed.csv_path.read_bytes() == serial.csv_path.read_bytes()
+
+    parts = [grade_to(tmp_path / f"shard{i}.csv", shard(subs, i, 2), course) for i in range(2)]
+    assert sorted(len(p.submissions) for p in parts) == [2, 3]
+    merged = merge([p.json_path for p in parts], Report(tmp_path / "merged.csv"))
+    assert merged.csv_path.read_bytes() == serial.csv_path.read_bytes()
+
+
+def test_shard_index_is_checked():
+    with pytest.raises(ValueError, match="the index must be 0 to 1"):
+        shard([], 2, 2)
+
+
+def test_course_check_prints_the_score_and_hints(course, small_class, course_cmd):
+    result = subprocess.run([course_cmd, "check", str(small_class / "wrong" / "00_demo.ipynb"),
+                             "--reference", str(course / "course_utils" / "reference")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "-- 00.1   0/2  error"
+    assert "Hint: you did not discount" in lines[1]
+    assert lines[2] == "ok 00.2   1/1  passed"
+    assert lines[-1] == "score: 2/4 (what the grader will give this file)"
+
+
+def test_grade_command_refuses_bad_arguments(course_cmd, tmp_path):
+    cases = [
+        ([], "give at least one notebook"),
+        ([str(tmp_path), "--resume"], "--resume needs --report"),
+        ([str(tmp_path), "--shard", "x"], "--shard I/N"),
+        ([str(tmp_path), "--reference", str(tmp_path / "none")], "run `course build` first"),
+    ]
+    for args, message in cases:
+        result = subprocess.run([course_cmd, "grade", *args], capture_output=True, text=True)
+        assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
