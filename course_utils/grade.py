@@ -281,7 +281,10 @@ def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[str
         return "timeout", f"the check ran past the {cell_timeout} s cell timeout"
     if "Cell outputs differ" in result.message:
         return "wrong output", "the check printed something other than the reference output"
-    return "error", exception_line(result.message)
+    line = exception_line(result.message)
+    if line.startswith("MemoryError"):
+        line = "MemoryError: the code needed more memory than the grader's limit (--memory-limit-mb)"
+    return "error", line
 
 
 def score(submission: Submission, lesson: str, reference: dict, student_nb, results, ended, options) -> list[Row]:
@@ -385,13 +388,14 @@ def summary_table(rows: list[dict]) -> str:
     for r in rows:
         groups.setdefault((r["student"], r["lesson"], r["notebook"]), []).append(r)
     width = max([7] + [len(k[0]) for k in groups])
-    head = f"{'student':<{width}}  lesson  score  " + "  ".join(f"{e:<14}" for e in exercises)
+    col = max([6] + [len(r["status"]) for r in rows])
+    head = f"{'student':<{width}}  lesson  score  " + "  ".join(f"{e:<{col}}" for e in exercises)
     lines = [head, "-" * len(head)]
     for (student, lesson, _), rs in sorted(groups.items()):
         by_ex = {r["exercise"]: r["status"] for r in rs}
         got, top = sum(int(r["points"]) for r in rs), sum(int(r["max_points"]) for r in rs)
-        cells = "  ".join(f"{by_ex.get(e, ''):<14}" for e in exercises)
-        lines.append(f"{student:<{width}}  {lesson:<6}  {got:>2}/{top:<2}  {cells}")
+        cells = "  ".join(f"{by_ex.get(e, ''):<{col}}" for e in exercises)
+        lines.append(f"{student:<{width}}  {lesson:<6}  {got:>2}/{top:<2}  {cells}".rstrip())
     return "\n".join(lines)
 
 

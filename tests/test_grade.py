@@ -171,7 +171,7 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
     ("partial", "00.2", "the exercise cell still raises NotImplementedError"),
     ("infinite_loop", "00.2", "an earlier cell ran past the cell timeout"),
     ("exits_kernel", "00.2", "the kernel died"),
-    ("memory_hog", "00.2", "MemoryError"),
+    ("memory_hog", "00.2", "MemoryError: the code needed more memory than the grader's limit"),
     ("deleted_exercise", "00.1", "no '# EXERCISE 00.1' cell"),
     ("wrong_lesson", "00.1", "named for lesson 00 but holds lesson 01's exercises"),
     ("invalid_json", "00.1", "not a notebook"),

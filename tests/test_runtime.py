@@ -1,0 +1,29 @@
+import sys
+
+import pytest
+
+from course_utils import checks
+from course_utils.runtime import HEADLESS_ENV, is_headless, on_colab
+
+
+def test_headless_when_the_tools_say_so_or_outside_a_kernel(monkeypatch):
+    monkeypatch.setenv("COURSE_HEADLESS", "1")
+    assert is_headless()
+    monkeypatch.delenv("COURSE_HEADLESS")
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert is_headless()  # plain Python: nobody to click a button
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    assert not is_headless()
+
+
+def test_headless_env_switches_off_progress_bars_and_display():
+    assert HEADLESS_ENV["TQDM_DISABLE"] == "1" and HEADLESS_ENV["SDL_VIDEODRIVER"] == "dummy"
+    assert not on_colab()
+
+
+def test_check_helpers_print_fixed_lines_and_raise_with_hint(capsys):
+    checks.passed("03.2", 12, "Targets do not bootstrap from terminal states.")
+    assert capsys.readouterr().out == (
+        "Exercise 03.2: passed (12 cases checked).\nTargets do not bootstrap from terminal states.\n")
+    with pytest.raises(AssertionError, match="Exercise 03.2: td_targets gave 1.0, expected 0.0\nHint: mask"):
+        checks.fail("03.2", "td_targets gave 1.0, expected 0.0", "mask the bootstrap")
