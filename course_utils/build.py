@@ -32,6 +32,8 @@ from .markers import CHECK_TAG, EXERCISE_TAG, NBVAL_CHECK_TAG, MarkerError, cell
 from .runtime import HEADLESS_ENV
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Tool modules no lesson imports: editing them must not force every solution to run again.
+NOT_IN_HASH = {"cli.py", "doctor.py", "grade.py", "nbval_results.py", "__main__.py"}
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 
 
@@ -279,7 +281,8 @@ def source_hash(path: Path) -> str:
     """Return a hash of a lesson source, the files beside it and the course_utils code."""
     digest = hashlib.sha256()
     files = [path, *sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts)]
-    files += sorted(p for p in PACKAGE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
+    files += sorted(p for p in PACKAGE_DIR.rglob("*.py")
+                    if "__pycache__" not in p.parts and p.name not in NOT_IN_HASH)
     for p in files:
         digest.update(p.name.encode())
         digest.update(p.read_bytes().replace(b"\r\n", b"\n"))

@@ -173,3 +173,18 @@ def test_outputs_in_a_source_are_refused(tmp_path):
 def test_the_project_itself_is_up_to_date():
     """What CI checks: the committed exercises/ and solutions/ are what notebooks/ generates."""
     assert build(ROOT, check=True) == []
+
+
+def test_hash_follows_lesson_code_but_not_the_grading_tools(course, tmp_path, monkeypatch):
+    import course_utils.build as b
+
+    src = course / "notebooks" / "00_demo.ipynb"
+    base = b.source_hash(src)
+    pkg = tmp_path / "pkg"
+    shutil.copytree(b.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(b, "PACKAGE_DIR", pkg)
+    assert b.source_hash(src) == base
+    (pkg / "grade.py").write_text((pkg / "grade.py").read_text() + "\n# tweak\n")
+    assert b.source_hash(src) == base
+    (pkg / "replay.py").write_text((pkg / "replay.py").read_text() + "\n# tweak\n")
+    assert b.source_hash(src) != base
