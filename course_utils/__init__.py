@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "make_env": "envs",
     "seed_everything": "envs",
+    "CountSteps": "envs",
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "LinearSchedule": "schedules",  # lesson 02
@@ -29,7 +30,10 @@ _EXPORTS = {
     "record_episode": "video",
     "save_video": "video",
     "show_video": "video",
+    "side_by_side": "video",
     "progress_bar": "progress",
+    "is_headless": "runtime",
+    "lesson_seed": "runtime",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -84,3 +84,25 @@ def seed_everything(seed: int, *, keras: bool | None = None) -> np.random.Genera
 
         keras_module.utils.set_random_seed(seed)
     return np.random.default_rng(seed)
+
+
+class CountSteps(gym.Wrapper):
+    """Count every environment step taken through this wrapper (in ``steps``) and episodes (in ``episodes``).
+
+    Example:
+        >>> env = CountSteps(make_env("CartPole-v1", seed=0))
+        >>> _ = env.reset(); _ = env.step(0); _ = env.step(1)
+        >>> env.steps
+        2
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.steps = 0
+        self.episodes = 0
+
+    def step(self, action):
+        result = self.env.step(action)
+        self.steps += 1
+        self.episodes += bool(result[2] or result[3])
+        return result

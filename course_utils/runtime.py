@@ -30,3 +30,17 @@ def is_headless() -> bool:
 def on_colab() -> bool:
     """Return True inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+def lesson_seed(default: int = 0) -> int:
+    """Return the seed a lesson runs with: ``COURSE_SEED`` if set, else ``default``.
+
+    The test suite and the benchmarks set ``COURSE_SEED`` to check that a
+    solution learns under other seeds too.
+    """
+    value = os.environ.get("COURSE_SEED", "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"lesson_seed: COURSE_SEED must be a non-negative int, got {value!r}")
+    return int(value)

@@ -56,6 +56,28 @@ def record_episode(
     return frames, total
 
 
+def side_by_side(*episodes: list) -> list[np.ndarray]:
+    """Return frames showing several episodes next to each other, left to right.
+
+    A shorter episode holds its last frame until the longest one ends, so you can
+    see when each agent failed. All frames must have the same height.
+
+    Example:
+        >>> a = [np.zeros((2, 3, 3), np.uint8)] * 2
+        >>> b = [np.ones((2, 3, 3), np.uint8)] * 5
+        >>> frames = side_by_side(a, b)
+        >>> len(frames), frames[0].shape
+        (5, (2, 6, 3))
+    """
+    if len(episodes) < 2 or any(len(e) == 0 for e in episodes):
+        raise ValueError("side_by_side: give two or more non-empty lists of frames")
+    heights = {np.asarray(e[0]).shape[0] for e in episodes}
+    if len(heights) != 1:
+        raise ValueError(f"side_by_side: frames must share one height, got heights {sorted(heights)}")
+    length = max(len(e) for e in episodes)
+    return [np.concatenate([np.asarray(e[min(t, len(e) - 1)]) for e in episodes], axis=1) for t in range(length)]
+
+
 def save_video(frames, path, fps: int = 30) -> Path:
     """Write RGB frames to ``path`` as an animated GIF or an MP4 (H.264), chosen by suffix.
 

@@ -86,3 +86,16 @@ def test_seed_everything_seeds_keras_when_asked():
 def test_seed_everything_bad_seed(seed, error):
     with pytest.raises(error, match="seed_everything"):
         seed_everything(seed)
+
+
+def test_count_steps_counts_steps_and_finished_episodes():
+    from course_utils.envs import CountSteps
+
+    env = CountSteps(make_env("CartPole-v1", seed=0))
+    for _ in range(3):
+        env.reset()
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(0)
+            done = terminated or truncated
+    assert env.episodes == 3 and 3 * 8 <= env.steps <= 3 * 12

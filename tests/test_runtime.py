@@ -27,3 +27,15 @@ def test_check_helpers_print_fixed_lines_and_raise_with_hint(capsys):
         "Exercise 03.2: passed (12 cases checked).\nTargets do not bootstrap from terminal states.\n")
     with pytest.raises(AssertionError, match="Exercise 03.2: td_targets gave 1.0, expected 0.0\nHint: mask"):
         checks.fail("03.2", "td_targets gave 1.0, expected 0.0", "mask the bootstrap")
+
+
+def test_lesson_seed(monkeypatch):
+    from course_utils.runtime import lesson_seed
+
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+    assert lesson_seed(5) == 5
+    monkeypatch.setenv("COURSE_SEED", "3")
+    assert lesson_seed(5) == 3
+    monkeypatch.setenv("COURSE_SEED", "x")
+    with pytest.raises(ValueError, match="COURSE_SEED must be a non-negative int, got 'x'"):
+        lesson_seed()

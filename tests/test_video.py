@@ -59,3 +59,17 @@ def test_show_video_embeds_data(tmp_path):
     assert "data:video/mp4;base64," in mp4.data
     with pytest.raises(FileNotFoundError, match="save it first"):
         show_video(tmp_path / "missing.mp4")
+
+
+def test_side_by_side_holds_the_last_frame_of_the_shorter_episode():
+    from course_utils.video import side_by_side
+
+    a = [np.full((2, 3, 3), i, np.uint8) for i in range(2)]
+    b = [np.full((2, 4, 3), 10 + i, np.uint8) for i in range(4)]
+    frames = side_by_side(a, b)
+    assert len(frames) == 4 and frames[3].shape == (2, 7, 3)
+    assert frames[3][0, 0, 0] == 1 and frames[3][0, 3, 0] == 13
+    with pytest.raises(ValueError, match="share one height"):
+        side_by_side(a, [np.zeros((5, 3, 3), np.uint8)])
+    with pytest.raises(ValueError, match="two or more"):
+        side_by_side(a)

@@ -1,0 +1,113 @@
+"""Checks of lesson 01: the episode loop, linear policies, random search."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import fail, passed
+from ._fakes import ScriptedEnv, SteppedAfterEnd, TargetEnv
+
+
+def _episode(run_episode, env, policy, seed=None, ex="01.1"):
+    try:
+        return run_episode(env, policy, seed=seed)
+    except SteppedAfterEnd:
+        fail(ex, "the loop called env.step() after the episode had ended",
+             "an episode ends when terminated OR truncated is True; stop on either")
+
+
+def check_run_episode(run_episode) -> None:
+    """Check ``run_episode(env, policy, seed=None) -> float``."""
+    cases = 0
+    for rewards, end in [([1, 1, 1], "terminated"), ([0.5, 2.0, -1.0, 3.0], "truncated"),
+                         ([1.0] * 7, "truncated"), ([2.5], "terminated")]:
+        env = ScriptedEnv(rewards, end)
+        got = _episode(run_episode, env, lambda obs: 0)
+        if not isinstance(got, numbers.Real):
+            fail("01.1", f"run_episode returned {type(got).__name__} {got!r}", "return the total reward as a float")
+        if env.actions and len(env.actions) < len(rewards):
+            fail("01.1", f"the episode stopped after {len(env.actions)} of {len(rewards)} steps",
+                 "keep stepping until terminated or truncated is True")
+        if end == "truncated" and not env.actions:
+            fail("01.1", "no step was taken", "call env.step(action) in a loop")
+        if np.isclose(got, len(rewards)) and not np.isclose(sum(rewards), len(rewards)):
+            fail("01.1", f"returned {got} for rewards {rewards}", "you counted steps: add up the rewards instead")
+        if not np.isclose(got, sum(rewards)):
+            fail("01.1", f"returned {got} for rewards {rewards}, expected {sum(rewards)}",
+                 "add every reward that env.step returns, the last one included")
+        cases += 1
+    env = ScriptedEnv([1, 1, 1, 1])
+    _episode(run_episode, env, lambda obs: int(obs[0]) % 2, seed=123)
+    if env.seeds[-1] != 123:
+        fail("01.1", f"env.reset got seed={env.seeds[-1]!r}, expected 123", "pass the seed on: env.reset(seed=seed)")
+    if env.actions != [0, 1, 0, 1]:
+        fail("01.1", f"actions taken {env.actions}, the policy asked for [0, 1, 0, 1]",
+             "call policy(obs) with the newest observation and step with its action")
+    cases += 2
+    passed("01.1", cases)
+
+
+def check_linear_policy(linear_policy) -> None:
+    """Check ``linear_policy(weights) -> callable`` mapping obs to 1 when weights @ obs > 0."""
+    rng = np.random.default_rng(1)
+    cases = [(rng.normal(size=4), rng.normal(size=4)) for _ in range(200)]
+    cases.append((np.ones(4), np.zeros(4)))  # on the boundary: 0 (push left)
+    wrong, inverted = 0, 0
+    for weights, obs in cases:
+        policy = linear_policy(weights)
+        if not callable(policy):
+            fail("01.2", f"linear_policy returned {type(policy).__name__}", "return a function obs -> action")
+        action = policy(obs)
+        want = int(weights @ obs > 0)
+        if action not in (0, 1):
+            fail("01.2", f"the policy returned {action!r}", "return 0 (push left) or 1 (push right)")
+        wrong += action != want
+        inverted += action == 1 - want
+    if inverted == len(cases) - 1:
+        fail("01.2", "every action was the opposite of the expected one",
+             "push right (1) when weights @ obs > 0, left (0) otherwise")
+    if wrong:
+        fail("01.2", f"{wrong} of {len(cases)} actions differ from int(weights @ obs > 0)",
+             "use the dot product of weights and the observation; exactly 0 means push left (0)")
+    passed("01.2", len(cases))
+
+
+def check_random_search(random_search, run_episode, linear_policy) -> None:
+    """Check ``random_search(env, n_candidates, rng, episodes_per_candidate=1)``."""
+    n, k = 30, 2
+    env = TargetEnv(seed=3)
+    weights, score = random_search(env, n, np.random.default_rng(7), episodes_per_candidate=k)
+    weights = np.asarray(weights)
+    if weights.shape != (4,):
+        fail("01.3", f"best_weights has shape {weights.shape}", "draw one weight per observation dimension: shape (4,)")
+    if len(env.returns) != n * k:
+        fail("01.3", f"{len(env.returns)} episodes were played for {n} candidates x {k} episodes each",
+             "play episodes_per_candidate episodes for each of the n_candidates candidates")
+    means = np.asarray(env.returns).reshape(n, k).mean(axis=1)
+    if np.isclose(score, max(env.returns)) and not np.isclose(score, means.max()):
+        fail("01.3", f"best_score {score} is one lucky episode", "score a candidate by the mean over its episodes")
+    if not np.isclose(score, means.max()):
+        hint = ("you kept the last candidate, not the best" if np.isclose(score, means[-1])
+                else "keep the candidate whose mean return is highest")
+        fail("01.3", f"best_score {score}, but the best candidate averaged {means.max()}", hint)
+    replay = run_episode(TargetEnv(seed=3), linear_policy(weights))
+    if not np.isclose(replay, score):
+        fail("01.3", f"best_weights score {replay}, not the best_score {score}", "return the weights of the best candidate")
+    again, _ = random_search(TargetEnv(seed=3), n, np.random.default_rng(7), episodes_per_candidate=k)
+    other, _ = random_search(TargetEnv(seed=3), n, np.random.default_rng(8), episodes_per_candidate=k)
+    if not np.array_equal(np.asarray(again), weights) or np.array_equal(np.asarray(other), weights):
+        fail("01.3", "the same rng seed gave other weights, or another seed the same ones",
+             "draw candidates from the rng argument (rng.uniform or rng.normal), not np.random")
+    passed("01.3", 5)
+
+
+def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check the found policy's returns over ``episodes`` evaluation episodes reach ``threshold``."""
+    returns = np.asarray(greedy_returns, dtype=float)
+    if returns.shape != (episodes,):
+        fail("01.4", f"got {returns.size} returns", f"evaluate the policy on {episodes} episodes")
+    if returns.mean() < threshold:
+        fail("01.4", f"mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}",
+             "search more candidates, or average each over more episodes before accepting it")
+    print(f"Mean return over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.")

@@ -1,0 +1,45 @@
+"""Every lesson: the solution earns full points under the real grader (so its agent
+really reaches the lesson's threshold), and the untouched exercise earns none."""
+import os
+from pathlib import Path
+
+import pytest
+
+from course_utils.grade import Options, Submission, grade_submission
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def grade(path: Path, **env):
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return grade_submission(Submission("ci", path), Options(cell_timeout=600))
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
+def test_there_are_lessons():
+    assert LESSONS, "no generated lessons in solutions/"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_solution_gets_full_points(lesson):
+    rows = grade(ROOT / "solutions" / lesson)
+    assert rows and all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_untouched_exercise_gets_no_points(lesson):
+    rows = grade(ROOT / "exercises" / lesson)
+    assert rows and sum(r.points for r in rows) == 0, [(r.exercise, r.status) for r in rows]
+    stubbed = [r for r in rows if r.status == "not attempted"]
+    assert stubbed and all(r.reason == "the exercise cell still raises NotImplementedError" for r in stubbed)
+
+
+@pytest.mark.parametrize("lesson", [name for name in LESSONS if name[:2] in ("01", "02")])
+def test_solution_also_learns_under_another_seed(lesson):
+    rows = grade(ROOT / "solutions" / lesson, COURSE_SEED="1")
+    assert all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
