@@ -1,7 +1,7 @@
 """Evaluating a policy over many episodes, side by side (introduced in lesson 01)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -36,6 +36,7 @@ def evaluate(
     *,
     batched: bool = True,
     max_parallel: int = 100,
+    wrappers: Sequence[Callable] = (),
     **make_kwargs,
 ) -> np.ndarray:
     """Run ``episodes`` episodes of ``policy`` and return each episode's total reward.
@@ -54,6 +55,8 @@ def evaluate(
         seed: copy ``i`` of the environment is reset with ``seed + i``.
         batched: whether ``policy`` takes a batch of observations.
         max_parallel: at most this many environment copies at once.
+        wrappers: functions env -> wrapped env applied to every copy, in order
+            (e.g. an observation wrapper the policy expects).
         **make_kwargs: passed to ``gymnasium.make`` (e.g. ``max_episode_steps``).
 
     Returns:
@@ -75,6 +78,7 @@ def evaluate(
         num_envs=n,
         vectorization_mode="sync",
         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+        wrappers=list(wrappers) or None,
         **make_kwargs,
     )
     try:

@@ -1,6 +1,7 @@
 """Progress bars that work in JupyterLab, Colab, VS Code and headless runs (lesson 01)."""
 from __future__ import annotations
 
+import os
 from typing import Iterable
 
 
@@ -17,6 +18,8 @@ def progress_bar(iterable: Iterable | None = None, total: int | None = None, des
     """
     from tqdm.auto import tqdm
 
+    if os.environ.get("TQDM_DISABLE") == "1" or os.environ.get("COURSE_HEADLESS") == "1":
+        kwargs["disable"] = True  # tqdm's notebook bar does not read TQDM_DISABLE itself
     kwargs.setdefault("mininterval", 0.5)
     kwargs.setdefault("dynamic_ncols", True)
     return tqdm(iterable, total=total, desc=desc, **kwargs)

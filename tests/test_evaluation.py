@@ -69,3 +69,21 @@ def test_bad_input(kwargs, error, message):
     kwargs = {"env_id": "CartPole-v1", "episodes": 2, **kwargs}
     with pytest.raises(error, match=message):
         evaluate(**kwargs)
+
+
+def test_wrappers_are_applied_to_every_copy():
+    import gymnasium as gym
+
+    seen = []
+
+    def sign_of_angle(env):
+        return gym.wrappers.TransformObservation(env, lambda o: (o[2:3] > 0).astype(np.float32),
+                                                 gym.spaces.Box(0, 1, (1,), np.float32))
+
+    def policy(obs):
+        seen.append(obs.shape)
+        return obs[:, 0].astype(int)
+
+    returns = evaluate(policy, "CartPole-v1", episodes=4, wrappers=[sign_of_angle])
+    assert seen[0] == (4, 1)
+    assert returns.mean() > 20  # pushing toward the fall beats chance
