@@ -39,3 +39,12 @@ def test_lesson_seed(monkeypatch):
     monkeypatch.setenv("COURSE_SEED", "x")
     with pytest.raises(ValueError, match="COURSE_SEED must be a non-negative int, got 'x'"):
         lesson_seed()
+
+
+def test_mean_return_reaches(capsys):
+    checks.mean_return_reaches("09.9", [500.0] * 100, 475, 100, "solved.", "train longer")
+    assert capsys.readouterr().out == "solved.\n"
+    with pytest.raises(AssertionError, match=r"mean return 400.0 over 100 episodes is below 475\nHint: train longer"):
+        checks.mean_return_reaches("09.9", [400.0] * 100, 475, 100, "solved.", "train longer")
+    with pytest.raises(AssertionError, match="got 10 returns"):
+        checks.mean_return_reaches("09.9", [500.0] * 10, 475, 100, "solved.", "train longer")

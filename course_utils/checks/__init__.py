@@ -7,6 +7,8 @@ hint that names the likely mistake. The helpers here keep those two promises.
 """
 from __future__ import annotations
 
+import numpy as np
+
 
 def passed(exercise: str, cases: int, *extra: str) -> None:
     """Print the fixed success lines of a check."""
@@ -18,3 +20,13 @@ def passed(exercise: str, cases: int, *extra: str) -> None:
 def fail(exercise: str, what: str, hint: str) -> None:
     """Raise the ``AssertionError`` a check gives on a wrong answer."""
     raise AssertionError(f"Exercise {exercise}: {what}\nHint: {hint}")
+
+
+def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int, solved: str, hint: str) -> None:
+    """Check ``episodes`` evaluation returns average at least ``threshold``; print ``solved`` if so."""
+    returns = np.asarray(returns, dtype=float)
+    if returns.shape != (episodes,):
+        fail(exercise, f"got {returns.size} returns", f"evaluate the policy on {episodes} episodes")
+    if returns.mean() < threshold:
+        fail(exercise, f"mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}", hint)
+    print(solved)

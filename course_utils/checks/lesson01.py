@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from . import fail, passed
+from . import fail, mean_return_reaches, passed
 from ._fakes import ScriptedEnv, SteppedAfterEnd, TargetEnv
 
 
@@ -104,10 +104,6 @@ def check_random_search(random_search, run_episode, linear_policy) -> None:
 
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the found policy's returns over ``episodes`` evaluation episodes reach ``threshold``."""
-    returns = np.asarray(greedy_returns, dtype=float)
-    if returns.shape != (episodes,):
-        fail("01.4", f"got {returns.size} returns", f"evaluate the policy on {episodes} episodes")
-    if returns.mean() < threshold:
-        fail("01.4", f"mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}",
-             "search more candidates, or average each over more episodes before accepting it")
-    print(f"Mean return over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.")
+    mean_return_reaches("01.4", greedy_returns, threshold, episodes,
+                        f"Mean return over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
+                        "search more candidates, or average each over more episodes before accepting it")

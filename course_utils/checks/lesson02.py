@@ -7,7 +7,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
-from . import fail, passed
+from . import fail, mean_return_reaches, passed
 
 BINS = (1, 1, 6, 12)
 LOW = np.array([-2.4, -3.0, -0.21, -3.5])
@@ -153,12 +153,6 @@ def check_q_learning_update(q_learning_update) -> None:
 
 def check_greedy_return(greedy_returns, threshold: float = 195.0, episodes: int = 100) -> None:
     """Check the greedy policy's mean return over ``episodes`` episodes reaches ``threshold``."""
-    returns = np.asarray(greedy_returns, dtype=float)
-    if returns.shape != (episodes,):
-        fail("02.4", f"got {returns.size} returns", f"evaluate the greedy policy on {episodes} episodes")
-    if returns.mean() < threshold:
-        fail("02.4", f"greedy mean {returns.mean():.1f} over {episodes} episodes is below {threshold:g}",
-             "train for more episodes, or check the schedules of epsilon and alpha")
-    print(f"Greedy mean over {episodes} episodes >= {threshold:g}: the Q-table balances the pole.")
-
-
+    mean_return_reaches("02.4", greedy_returns, threshold, episodes,
+                        f"Greedy mean over {episodes} episodes >= {threshold:g}: the Q-table balances the pole.",
+                        "train for more episodes, or check the schedules of epsilon and alpha")
