@@ -298,7 +298,11 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
     check_cells = {ex: n for n, ex in results["check_cells"].items()}
     for check in reference["checks"]:
         ex = check["exercise"]
-        status, reason = judge(results["cells"].get(check_cells.get(ex)), ended, options.cell_timeout)
+        number = check_cells.get(ex)
+        status, reason = judge(results["cells"].get(number), ended, options.cell_timeout)
+        before = results["cells"].get(number - 1) if number else None
+        if status == "error" and before is not None and before.outcome == "failed" and not before.kernel_died:
+            reason += f" (the cell before this check failed: {exception_line(before.message)})"
         if status != "passed" and ex in reference["stubs"]:
             source = exercise_cells.get(ex)
             if source is None:

@@ -173,6 +173,8 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
     ("exits_kernel", "00.2", "the kernel died"),
     ("memory_hog", "00.2", "MemoryError: the code needed more memory than the grader's limit"),
     ("deleted_exercise", "00.1", "no '# EXERCISE 00.1' cell"),
+    ("deleted_exercise", "00.3", "NameError: name 'score' is not defined (the cell before this check failed: "
+                                 "NameError: name 'discounted_sum' is not defined)"),
     ("wrong_lesson", "00.1", "named for lesson 00 but holds lesson 01's exercises"),
     ("invalid_json", "00.1", "not a notebook"),
 ])
