@@ -194,15 +194,17 @@ def assemble(student_nb, reference: dict):
 
 # 3. running nbval -------------------------------------------------------------------------
 
-def _limit_memory(limit_mb: int):
-    def apply():
-        os.setsid()
-        if limit_mb:
-            import resource
+def limited(cmd: list[str], limit_mb: int) -> list[str]:
+    """Return ``cmd`` started through a Python that first caps its address space (POSIX).
 
-            limit = limit_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+    The cap is inherited by the kernel nbval starts. (No ``preexec_fn``: it is not
+    safe in a program that runs threads, as ``--workers`` does.)
+    """
+    if not limit_mb or os.name != "posix":
+        return cmd
+    code = ("import os, resource, sys; limit = int(sys.argv[1]) * 2**20; "
+            "resource.setrlimit(resource.RLIMIT_AS, (limit, limit)); os.execv(sys.argv[2], sys.argv[2:])")
+    return [sys.executable, "-c", code, str(limit_mb), *cmd]
 
 
 def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[dict[int, CellResult], str]:
@@ -226,8 +228,9 @@ def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[di
         ended = ""
         try:
             with open(log_path, "wb") as log:
-                proc = subprocess.Popen(cmd, cwd=nb_path.parent, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, preexec_fn=_limit_memory(options.memory_limit_mb))
+                proc = subprocess.Popen(limited(cmd, options.memory_limit_mb), cwd=nb_path.parent, env=env,
+                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
                 try:
                     proc.wait(timeout=budget)
                 except subprocess.TimeoutExpired:
