@@ -31,6 +31,8 @@ _EXPORTS = {
     "save_video": "video",
     "show_video": "video",
     "side_by_side": "video",
+    "mlp_forward": "networks",  # lesson 06
+    "sample_from_logits": "networks",  # lesson 06
     "progress_bar": "progress",
     "is_headless": "runtime",
     "lesson_seed": "runtime",

@@ -202,7 +202,23 @@ def execute(nb, cwd: Path, timeout: int, path: Path):
                 os.environ[key] = value
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and cell_marker(cell) is None:
+            cell.outputs = [o for o in cell.outputs if not is_library_noise(o)]
     return nb
+
+
+LIBRARY_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+                           r"|[IWE]\d{4} [\d:.]+\s+\d+ \S+\.cc:\d+\] .*"
+                           r"|\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption.*)$")
+
+
+def is_library_noise(output) -> bool:
+    """Return whether an output is only TensorFlow's C++ start-up log (stderr), which the
+    ``tensorflow`` wheel prints whatever TF_CPP_MIN_LOG_LEVEL says and says nothing to a student."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    lines = [l for l in output.get("text", "").splitlines() if l.strip()]
+    return bool(lines) and all(LIBRARY_NOISE.match(l) for l in lines)
 
 
 def comparable(outputs) -> list:

@@ -188,3 +188,15 @@ def test_hash_follows_lesson_code_but_not_the_grading_tools(course, tmp_path, mo
     assert b.source_hash(src) == base
     (pkg / "replay.py").write_text((pkg / "replay.py").read_text() + "\n# tweak\n")
     assert b.source_hash(src) != base
+
+
+def test_only_tensorflow_startup_noise_is_dropped_from_solutions():
+    from nbformat.v4 import new_output
+
+    from course_utils.build import is_library_noise
+
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+             "I0000 00:00:1795303764.067312   15464 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n")
+    assert is_library_noise(new_output("stream", name="stderr", text=noise))
+    assert not is_library_noise(new_output("stream", name="stdout", text=noise))
+    assert not is_library_noise(new_output("stream", name="stderr", text=noise + "UserWarning: something real\n"))
