@@ -1,6 +1,7 @@
 """Every lesson: the solution earns full points under the real grader (so its agent
 really reaches the lesson's threshold), and the untouched exercise earns none."""
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,16 @@ from course_utils.grade import Options, Submission, grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """Grade a copy, so the videos and files a lesson writes stay out of the repository."""
+    def copy(folder: str, lesson: str) -> Path:
+        target = tmp_path / folder / lesson
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy(ROOT / folder / lesson, target))
+    return copy
 
 
 def grade(path: Path, **env):
@@ -26,20 +37,20 @@ def test_there_are_lessons():
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_solution_gets_full_points(lesson):
-    rows = grade(ROOT / "solutions" / lesson)
+def test_solution_gets_full_points(lesson, copy_of):
+    rows = grade(copy_of("solutions", lesson))
     assert rows and all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_untouched_exercise_gets_no_points(lesson):
-    rows = grade(ROOT / "exercises" / lesson)
+def test_untouched_exercise_gets_no_points(lesson, copy_of):
+    rows = grade(copy_of("exercises", lesson))
     assert rows and sum(r.points for r in rows) == 0, [(r.exercise, r.status) for r in rows]
     stubbed = [r for r in rows if r.status == "not attempted"]
     assert stubbed and all(r.reason == "the exercise cell still raises NotImplementedError" for r in stubbed)
 
 
 @pytest.mark.parametrize("lesson", [name for name in LESSONS if name[:2] in ("01", "02", "06", "07")])
-def test_solution_also_learns_under_another_seed(lesson):
-    rows = grade(ROOT / "solutions" / lesson, COURSE_SEED="1")
+def test_solution_also_learns_under_another_seed(lesson, copy_of):
+    rows = grade(copy_of("solutions", lesson), COURSE_SEED="1")
     assert all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
