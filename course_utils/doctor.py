@@ -77,8 +77,11 @@ def check_keras() -> Finding:
     out = model(tf.zeros((1, 4)))
     gpus = tf.config.list_physical_devices("GPU")
     device = f"{len(gpus)} GPU(s)" if gpus else "CPU only (the course is sized for a 2-core CPU)"
+    intra = tf.config.threading.get_intra_op_parallelism_threads() or "all cores"
+    inter = tf.config.threading.get_inter_op_parallelism_threads() or "all cores"
     return Finding("ok", f"TensorFlow {tf.__version__} / Keras {keras.__version__} ran a model "
-                         f"(output {tuple(out.shape)}); import took {seconds:.1f} s; {device}")
+                         f"(output {tuple(out.shape)}); import took {seconds:.1f} s; {device}; "
+                         f"TF threads: intra-op {intra}, inter-op {inter}")
 
 
 def check_render() -> Finding:

@@ -64,3 +64,4 @@ def test_course_doctor_command_passes_on_this_machine(course_cmd):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 problem(s)" in result.stdout
     assert "CartPole-v1 rendered" in result.stdout and "TensorFlow" in result.stdout
+    assert "TF threads: intra-op" in result.stdout
