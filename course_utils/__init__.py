@@ -34,6 +34,7 @@ _EXPORTS = {
     "mlp_forward": "networks",  # lesson 06
     "sample_from_logits": "networks",  # lesson 06
     "progress_bar": "progress",
+    "AssistedPlay": "player",  # lesson 03
     "is_headless": "runtime",
     "lesson_seed": "runtime",
 }
