@@ -16,3 +16,11 @@ def test_train_reinforce_tiny_budget_logs_every_episode():
     assert len(log.returns) == len(log.steps) == len(log.seconds) == 5
     assert log.steps[-1] == sum(log.returns)  # reward 1 per step in CartPole
     assert np.all(np.diff(log.seconds) >= 0) and not log.solved and log.weights is not None
+
+
+def test_reference_epsilon_greedy_passes_the_lesson_02_check(capsys):
+    from course_utils.agents.tabular import epsilon_greedy
+    from course_utils.checks import lesson02
+
+    lesson02.check_epsilon_greedy(epsilon_greedy)
+    assert "Exercise 02.2: passed" in capsys.readouterr().out

@@ -1,0 +1,183 @@
+"""Checks of lesson 03: the Q-network, TD targets, the DQN loss and training step."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import fail, mean_return_reaches, passed
+
+
+def _dense_layers(model):
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def check_build_q_network(build_q_network) -> None:
+    """Check ``build_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
+    import keras
+
+    cases = [(4, 2, (64, 64)), (6, 3, (32,)), (2, 5, (16, 8, 4))]
+    for obs_dim, n_actions, hidden in cases:
+        model = build_q_network(obs_dim, n_actions, hidden_units=hidden)
+        if not isinstance(model, keras.Model):
+            fail("03.1", f"returned {type(model).__name__}", "return a keras.Model (Sequential or functional)")
+        out = model(np.zeros((3, obs_dim), np.float32))
+        if tuple(out.shape) != (3, n_actions):
+            fail("03.1", f"for obs_dim={obs_dim}, n_actions={n_actions} the output has shape {tuple(out.shape)}",
+                 f"the input has obs_dim features; the last Dense layer has n_actions units: expected (3, {n_actions})")
+        dense = _dense_layers(model)
+        if [layer.units for layer in dense] != [*hidden, n_actions]:
+            fail("03.1", f"Dense layer sizes {[layer.units for layer in dense]}, expected {[*hidden, n_actions]}",
+                 "one Dense layer per entry of hidden_units, then the output layer")
+        activations = [layer.activation.__name__ for layer in dense]
+        if activations[-1] != "linear":
+            fail("03.1", f"the output layer uses {activations[-1]}",
+                 "Q-values are returns, not probabilities: no activation on the output layer")
+        if any(a != "relu" for a in activations[:-1]):
+            fail("03.1", f"hidden activations {activations[:-1]}", "use activation='relu' on every hidden layer")
+    default = build_q_network(4, 2)
+    if [layer.units for layer in _dense_layers(default)] != [64, 64, 2]:
+        fail("03.1", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
+    passed("03.1", len(cases) + 1)
+
+
+def reference_td_targets(rewards, next_q_values, terminated, gamma):
+    return rewards + gamma * (1.0 - terminated) * np.max(next_q_values, axis=1)
+
+
+def check_td_targets(td_targets) -> None:
+    """Check ``td_targets(rewards, next_q_values, terminated, gamma)``."""
+    rng = np.random.default_rng(3)
+    for gamma, n_actions in [(0.99, 2), (0.9, 3), (0.0, 2), (1.0, 4)]:
+        r = rng.normal(1, 1, 16).astype(np.float32)
+        nq = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
+        term = (rng.random(16) < 0.4).astype(np.float32)
+        got = np.asarray(td_targets(r, nq, term, gamma), dtype=float)
+        want = reference_td_targets(r, nq, term, gamma)
+        if got.shape != (16,):
+            fail("03.2", f"returned shape {got.shape} for a batch of 16", "return one target per transition: shape (batch,)")
+        if np.allclose(got, want, atol=1e-5):
+            continue
+        if np.allclose(got, r + gamma * nq.max(axis=1), atol=1e-5):
+            fail("03.2", "terminated transitions still add gamma * max Q(s', a')",
+                 "you bootstrapped from a terminal state: multiply by (1 - terminated)")
+        if np.allclose(got, r + gamma * (1 - term) * nq.mean(axis=1), atol=1e-5):
+            fail("03.2", "the target averages the next Q-values", "take the max over the next actions")
+        if np.allclose(got, r + (1 - term) * nq.max(axis=1), atol=1e-5):
+            fail("03.2", "the next value is not discounted", "multiply max Q(s', a') by gamma")
+        fail("03.2", f"targets differ from r + gamma * (1 - terminated) * max_a Q(s', a') (gamma={gamma})",
+             "compute it element-wise for the batch")
+    passed("03.2", 4)
+
+
+def _batch(rng, n=32, obs_dim=4, n_actions=2):
+    from ..replay import Batch
+
+    return Batch(rng.normal(size=(n, obs_dim)).astype(np.float32), rng.integers(n_actions, size=n),
+                 rng.normal(1, 1, n).astype(np.float32), rng.normal(size=(n, obs_dim)).astype(np.float32),
+                 (rng.random(n) < 0.3).astype(np.float32))
+
+
+def _network(seed, obs_dim=4, n_actions=2):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((obs_dim,)), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(n_actions)])
+
+
+def reference_losses(q_network, batch, targets):
+    """Return (huber, squared) losses of Q(s, a) against the targets."""
+    import keras
+    import tensorflow as tf
+
+    q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
+    targets = tf.stop_gradient(tf.cast(targets, q_taken.dtype))
+    return keras.losses.Huber()(targets, q_taken), tf.reduce_mean(tf.square(targets - q_taken))
+
+
+def check_dqn_loss(dqn_loss) -> None:
+    """Check ``dqn_loss(q_network, batch, targets)``: Huber or squared error of Q(s, a), no gradient into targets."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    for seed in range(3):
+        net, batch = _network(seed), _batch(rng)
+        targets = tf.Variable(rng.normal(3, 2, len(batch.actions)).astype(np.float32))
+        with tf.GradientTape(persistent=True) as tape:
+            got = dqn_loss(net, batch, targets)
+            huber, squared = reference_losses(net, batch, targets)
+        value = float(np.asarray(got))
+        if np.asarray(got).shape != ():
+            fail("03.3", f"the loss has shape {np.asarray(got).shape}", "return the mean over the batch: one number")
+        reference = huber if np.isclose(value, float(huber), atol=1e-5) else squared
+        if not np.isclose(value, float(reference), atol=1e-5):
+            q_max = tf.reduce_max(net(batch.obs), axis=1)
+            if np.isclose(value, float(tf.reduce_mean(tf.square(targets - q_max))), atol=1e-5):
+                fail("03.3", "the loss uses max_a Q(s, a)", "use the Q-value of the action actually taken: "
+                     "tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)")
+            fail("03.3", f"loss {value:.4f}; expected Huber {float(huber):.4f} or squared error {float(squared):.4f}",
+                 "compare Q(s, a) of the taken actions with the targets, mean over the batch")
+        g = tape.gradient(got, targets)
+        if g is not None and np.abs(np.asarray(g)).max() > 0:
+            fail("03.3", "gradient flows into the targets",
+                 "wrap the targets in tf.stop_gradient: the target is a fixed goal for this step")
+        grads, ref = tape.gradient(got, net.trainable_variables), tape.gradient(reference, net.trainable_variables)
+        if any(a is None for a in grads) or not all(np.allclose(a, b, atol=1e-5) for a, b in zip(grads, ref)):
+            fail("03.3", "the loss has the right value but not the right gradient",
+                 "compute it with TensorFlow operations on q_network(batch.obs) (no .numpy() inside)")
+        del tape
+    passed("03.3", 3)
+
+
+def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
+    """Check ``dqn_train_step(q_network, optimizer, batch, gamma, target_network=None)``: one gradient step."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(9)
+    batch = _batch(rng)
+    for use_target in (False, True):
+        net, reference_net = _network(1), _network(1)
+        target = _network(2) if use_target else None
+        with tf.GradientTape() as tape:
+            source = target if use_target else reference_net
+            targets = td_targets(batch.rewards, source(batch.next_obs).numpy(), batch.terminated, 0.9)
+            want_loss = dqn_loss(reference_net, batch, targets)
+        keras.optimizers.SGD(0.1).apply_gradients(
+            zip(tape.gradient(want_loss, reference_net.trainable_variables), reference_net.trainable_variables))
+        before = [w.copy() for w in net.get_weights()]
+        kwargs = {"target_network": target} if use_target else {}
+        got_loss = dqn_train_step(net, keras.optimizers.SGD(0.1), batch, 0.9, **kwargs)
+        if use_target and got_loss is not None:
+            own = dqn_loss(_network(1), batch, td_targets(batch.rewards, _network(1)(batch.next_obs).numpy(),
+                                                          batch.terminated, 0.9))
+            if np.isclose(float(np.asarray(got_loss)), float(own), atol=1e-4):
+                fail("03.4", "the targets came from q_network although a target_network was given",
+                     "compute the targets with target_network(batch.next_obs) when it is given")
+        if got_loss is None or not np.isclose(float(np.asarray(got_loss)), float(want_loss), atol=1e-4):
+            fail("03.4", f"returned {got_loss!r}, expected the loss {float(want_loss):.4f} (before the step)",
+                 "return the loss computed inside the GradientTape")
+        after = net.get_weights()
+        if all(np.allclose(a, b) for a, b in zip(before, after)):
+            fail("03.4", "the network's weights did not change", "apply the gradients: optimizer.apply_gradients(zip(grads, vars))")
+        if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference_net.get_weights())):
+            hint = ("compute the targets with target_network when it is given (q_network otherwise)" if use_target
+                    else "targets from q_network(batch.next_obs) with td_targets, then dqn_loss, one optimizer step")
+            fail("03.4", "the weights after one step differ from the reference step", hint)
+    net, target = _network(3), _network(4)
+    optimizer = keras.optimizers.SGD(0.1)
+    compiled = tf.function(lambda b: dqn_train_step(net, optimizer, b, 0.9, target_network=target))
+    try:
+        compiled(batch)
+    except Exception as err:
+        fail("03.4", f"the step fails inside tf.function: {type(err).__name__}: {str(err)[:200]}",
+             "use TensorFlow operations only (no .numpy(), no Python if on tensors): the training loop compiles it")
+    passed("03.4", 3)
+
+
+def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check the trained network's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
+    mean_return_reaches("03.5", greedy_returns, threshold, episodes,
+                        f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
+                        "train longer; check the terminal mask and that no gradient reaches the targets")
