@@ -1,3 +1,4 @@
+import pytest
 import numpy as np
 
 from course_utils.agents import reinforce
@@ -24,3 +25,40 @@ def test_reference_epsilon_greedy_passes_the_lesson_02_check(capsys):
 
     lesson02.check_epsilon_greedy(epsilon_greedy)
     assert "Exercise 02.2: passed" in capsys.readouterr().out
+
+
+def test_reference_dqn_pieces_pass_the_lesson_03_checks(capsys):
+    from course_utils.agents import dqn
+    from course_utils.checks import lesson03
+
+    lesson03.check_build_q_network(dqn.build_q_network)
+    lesson03.check_td_targets(dqn.td_targets)
+    lesson03.check_dqn_loss(dqn.dqn_loss)
+    lesson03.check_dqn_train_step(dqn.dqn_train_step, dqn.dqn_loss, dqn.td_targets)
+    assert capsys.readouterr().out.count("passed") == 4
+
+
+@pytest.mark.parametrize("target_update", ["none", "hard", "soft"])
+def test_train_dqn_tiny_budget_runs_every_variant(target_update):
+    from course_utils.agents import dqn
+
+    settings = dqn.DQNSettings(max_steps=1_200, learning_starts=200, eval_every=600, epsilon_steps=500)
+    log = dqn.train_dqn(seed=0, target_update=target_update, settings=settings)
+    assert log.env_steps == 1_200 and [s for s, _ in log.evals] == [600, 1_200]
+    assert sum(log.returns) <= 1_200 and log.weights is not None and not log.solved
+
+
+def test_train_dqn_refuses_an_unknown_target_update():
+    from course_utils.agents import dqn
+
+    with pytest.raises(ValueError, match="target_update must be 'none', 'hard' or 'soft', got 'fast'"):
+        dqn.train_dqn(target_update="fast")
+
+
+def test_reference_target_updates_pass_the_lesson_04_checks(capsys):
+    from course_utils.agents import dqn
+    from course_utils.checks import lesson04
+
+    lesson04.check_hard_update(dqn.hard_update)
+    lesson04.check_soft_update(dqn.soft_update)
+    assert capsys.readouterr().out.count("passed") == 2

@@ -1,0 +1,82 @@
+"""Checks of lesson 04: hard and soft target-network updates."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import fail, mean_return_reaches, passed
+
+
+def _pair(seed_online, seed_target):
+    import keras
+
+    def net(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
+        rng = np.random.default_rng(seed)
+        for layer in model.layers:  # non-zero biases, so a copy that skips them shows
+            layer.bias.assign(rng.normal(size=layer.bias.shape).astype(np.float32))
+        return model
+    return net(seed_online), net(seed_target)
+
+
+def check_hard_update(hard_update) -> None:
+    """Check ``hard_update(target, online)``: every weight copied, the two networks stay separate."""
+    online, target = _pair(0, 1)
+    hard_update(target, online)
+    got, want = target.get_weights(), online.get_weights()
+    same = [np.allclose(a, b) for a, b in zip(got, want)]
+    if not any(same):
+        fail("04.1", "the target's weights did not change",
+             "assigning `target = online` only renames a local variable; copy the weights: "
+             "target.set_weights(online.get_weights())")
+    if not all(same):
+        names = [v.path for v, ok in zip(target.weights, same) if not ok]
+        fail("04.1", f"these weights were not copied: {names}", "copy every weight of every layer, kernels and biases")
+    online.layers[0].kernel.assign(online.layers[0].kernel + 1.0)
+    if np.allclose(target.layers[0].kernel.numpy(), online.layers[0].kernel.numpy()):
+        fail("04.1", "after the copy, changing the online network changed the target too",
+             "copy the values (set_weights / assign), do not make the target share the online network's variables")
+    passed("04.1", 3)
+
+
+def check_soft_update(soft_update) -> None:
+    """Check ``soft_update(target, online, tau)``: target <- tau * online + (1 - tau) * target, every weight."""
+    import tensorflow as tf
+
+    for tau in (0.1, 0.5, 0.0, 1.0):
+        online, target = _pair(2, 3)
+        o, t = online.get_weights(), target.get_weights()
+        soft_update(target, online, tau)
+        got = target.get_weights()
+        want = [tau * a + (1 - tau) * b for a, b in zip(o, t)]
+        if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, want)):
+            if any(not np.allclose(a, b) for a, b in zip(online.get_weights(), o)):
+                fail("04.2", "the online network changed", "only the target moves; the online network is read")
+            continue
+        swapped = [(1 - tau) * a + tau * b for a, b in zip(o, t)]
+        if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, swapped)):
+            fail("04.2", f"with tau={tau} the target moved by 1 - tau", "target <- tau * online + (1 - tau) * target")
+        wrong = [v.path for v, g, w in zip(target.weights, got, want) if not np.allclose(g, w, atol=1e-6)]
+        fail("04.2", f"with tau={tau} these weights are not tau * online + (1 - tau) * target: {wrong}",
+             "update every weight of every layer (kernels and biases): loop over zip(target.weights, online.weights)")
+    online, target = _pair(4, 5)
+    o, t = online.get_weights(), target.get_weights()
+    try:
+        tf.function(lambda: soft_update(target, online, 0.25))()
+    except Exception as err:
+        fail("04.2", f"soft_update fails inside tf.function: {type(err).__name__}: {str(err)[:150]}",
+             "use variable.assign(...) (get_weights/set_weights only work eagerly): it runs after every gradient step")
+    if not all(np.allclose(g, 0.25 * a + 0.75 * b, atol=1e-6) for g, a, b in zip(target.get_weights(), o, t)):
+        fail("04.2", "inside tf.function the update gave other values", "use variable.assign(...) on every weight")
+    passed("04.2", 5)
+
+
+def check_targets_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check that DQN with each kind of target update reaches ``threshold`` over ``episodes`` episodes."""
+    for name in ("hard", "soft"):
+        if name not in greedy_returns:
+            fail("04.3", f"no returns for the {name!r} run", "pass a dict {'hard': returns, 'soft': returns}")
+        mean_return_reaches("04.3", greedy_returns[name], threshold, episodes,
+                            f"{name} target updates: greedy mean over {episodes} episodes >= {threshold:g}.",
+                            f"check your {name}_update; the runs use it for the target network")
