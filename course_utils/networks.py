@@ -11,6 +11,21 @@ from typing import Sequence
 import numpy as np
 
 
+def build_mlp(n_inputs: int, n_outputs: int, hidden_units=(64, 64)):
+    """Return a Keras Dense network: ReLU on every hidden layer, a linear output.
+
+    The shape ``mlp_forward`` evaluates: a Q-network (lesson 03) or a policy or
+    value network (lessons 06-07) in the reference agents.
+    """
+    import keras
+
+    inputs = keras.Input((n_inputs,))
+    x = inputs
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    return keras.Model(inputs, keras.layers.Dense(n_outputs)(x))
+
+
 def mlp_forward(weights: Sequence[np.ndarray], obs) -> np.ndarray:
     """Return the output of a Dense-ReLU-...-Dense (linear) network for a batch of observations.
 

@@ -15,21 +15,13 @@ import numpy as np
 
 from ..envs import make_env, seed_everything
 from ..evaluation import evaluate
-from ..networks import mlp_forward
+from ..networks import build_mlp, mlp_forward
 from ..replay import Batch, ReplayBuffer
 from ..schedules import LinearSchedule
 from .tabular import epsilon_greedy
 
 
-def build_q_network(obs_dim: int, n_actions: int, hidden_units=(64, 64)):
-    """Return a Keras model mapping observations to one Q-value per action."""
-    import keras
-
-    inputs = keras.Input((obs_dim,))
-    x = inputs
-    for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(n_actions)(x))
+build_q_network = build_mlp  # observations -> one Q-value per action (lesson 03's exercise 03.1)
 
 
 def td_targets(rewards, next_q_values, terminated, gamma):

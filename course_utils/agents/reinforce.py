@@ -8,7 +8,7 @@ import numpy as np
 
 from ..envs import CountSteps, make_env, seed_everything
 from ..evaluation import evaluate
-from ..networks import mlp_forward, sample_from_logits
+from ..networks import build_mlp, mlp_forward, sample_from_logits
 
 
 def discounted_returns(rewards, gamma: float) -> np.ndarray:
@@ -34,15 +34,7 @@ def policy_gradient_loss(logits, actions, weights):
     return -tf.reduce_mean(taken * tf.stop_gradient(tf.cast(weights, taken.dtype)))
 
 
-def build_policy_network(obs_dim: int, n_actions: int, hidden_units=(64, 64)):
-    """Return a Keras Dense-ReLU network from observations to action logits."""
-    import keras
-
-    inputs = keras.Input((obs_dim,))
-    x = inputs
-    for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(n_actions)(x))
+build_policy_network = build_mlp  # observations -> action logits
 
 
 @dataclass
