@@ -2,8 +2,7 @@
 
 ``train_dqn`` runs lesson 03's loop: NumPy acting, 16 gradient steps per compiled
 call, greedy evaluation every ``eval_every`` steps, stop at the threshold. Its
-``target_update`` chooses no target network, hard copies or soft (Polyak) updates,
-and ``double_targets`` / ``build_network`` plug in lesson 05's pieces.
+``target_update`` chooses no target network, hard copies or soft (Polyak) updates.
 """
 from __future__ import annotations
 
@@ -96,14 +95,12 @@ class DQNLog:
 
 
 def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings | None = None,
-              hard: Callable = hard_update, soft: Callable = soft_update, double_targets: Callable | None = None,
-              build_network: Callable = build_q_network, stop_when_solved: bool = True,
+              hard: Callable = hard_update, soft: Callable = soft_update, stop_when_solved: bool = True,
               env_id: str = "CartPole-v1") -> DQNLog:
     """Train DQN; ``target_update`` is ``"none"``, ``"hard"`` or ``"soft"``.
 
-    ``double_targets(rewards, next_q_online, next_q_target, terminated, gamma)``, when
-    given, replaces ``td_targets`` (lesson 05's double DQN). The kept network is the
-    one that passed the 100-episode test, else the best 10-episode evaluation.
+    ``hard(target, online)`` and ``soft(target, online, tau)`` do the updates. The kept
+    network is the one that passed the 100-episode test, else the best 10-episode evaluation.
     """
     import keras
     import tensorflow as tf
@@ -114,28 +111,19 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
     rng = seed_everything(seed, keras=True)
     env = make_env(env_id, seed=seed)
     obs_dim, n_actions = int(env.observation_space.shape[0]), int(env.action_space.n)
-    online = build_network(obs_dim, n_actions, s.hidden_units)
-    target = build_network(obs_dim, n_actions, s.hidden_units)
+    online = build_q_network(obs_dim, n_actions, s.hidden_units)
+    target = build_q_network(obs_dim, n_actions, s.hidden_units)
     target.set_weights(online.get_weights())
     bootstrap = None if target_update == "none" else target
     optimizer = keras.optimizers.Adam(s.learning_rate, clipnorm=10.0)
     epsilon = LinearSchedule(1.0, 0.05, s.epsilon_steps)
 
-    def step_fn(batch):
-        if double_targets is None:
-            return dqn_train_step(online, optimizer, batch, s.gamma, bootstrap)
-        targets = double_targets(batch.rewards, online(batch.next_obs), (bootstrap or online)(batch.next_obs),
-                                 batch.terminated, s.gamma)
-        with tf.GradientTape() as tape:
-            loss = dqn_loss(online, batch, targets)
-        optimizer.apply_gradients(zip(tape.gradient(loss, online.trainable_variables), online.trainable_variables))
-        return loss
-
     @tf.function(jit_compile=True)
     def train_many(obs, actions, rewards, next_obs, terminated):
         total = tf.constant(0.0)
         for i in tf.range(s.train_every):
-            total += step_fn(Batch(obs[i], actions[i], rewards[i], next_obs[i], terminated[i]))
+            batch = Batch(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
+            total += dqn_train_step(online, optimizer, batch, s.gamma, bootstrap)
             if target_update == "soft":
                 soft(target, online, s.tau)
         return total / s.train_every
