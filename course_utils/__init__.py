@@ -19,6 +19,7 @@ _EXPORTS = {
     "make_env": "envs",
     "seed_everything": "envs",
     "CountSteps": "envs",
+    "NoisyReward": "envs",  # lesson 05
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "LinearSchedule": "schedules",  # lesson 02
@@ -33,6 +34,8 @@ _EXPORTS = {
     "side_by_side": "video",
     "mlp_forward": "networks",  # lesson 06
     "sample_from_logits": "networks",  # lesson 06
+    "acting_weights": "networks",  # lesson 05
+    "fold_dueling_heads": "networks",  # lesson 05
     "progress_bar": "progress",
     "AssistedPlay": "player",  # lesson 03
     "is_headless": "runtime",

@@ -33,7 +33,7 @@ from .runtime import HEADLESS_ENV
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Tool modules no lesson imports: editing them must not force every solution to run again.
-NOT_IN_HASH = {"cli.py", "doctor.py", "grade.py", "nbval_results.py", "__main__.py"}
+NOT_IN_HASH = {"cli.py", "doctor.py", "grade.py", "nbval_results.py", "__main__.py", "bench.py"}
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 
 

@@ -106,3 +106,33 @@ class CountSteps(gym.Wrapper):
         self.steps += 1
         self.episodes += bool(result[2] or result[3])
         return result
+
+
+class NoisyReward(gym.RewardWrapper):
+    """Add zero-mean Gaussian noise of standard deviation ``scale`` to every reward (lesson 05).
+
+    The expected reward, and so every true value, is unchanged; estimates built
+    from noisy samples are not. The noise is seeded by ``seed`` and again by every
+    ``reset(seed=...)``, so runs repeat exactly.
+
+    Example:
+        >>> env = NoisyReward(make_env("CartPole-v1"), scale=1.0)
+        >>> _ = env.reset(seed=0)
+        >>> round(float(env.step(0)[1]), 3)
+        1.126
+    """
+
+    def __init__(self, env: gym.Env, scale: float = 1.0, seed: int | None = None):
+        super().__init__(env)
+        if not scale >= 0:
+            raise ValueError(f"NoisyReward: scale must be >= 0, got {scale!r}")
+        self.scale = float(scale)
+        self._rng = np.random.default_rng(seed)
+
+    def reset(self, *, seed: int | None = None, options=None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        return self.env.reset(seed=seed, options=options)
+
+    def reward(self, reward):
+        return float(reward) + self.scale * float(self._rng.normal())

@@ -53,6 +53,58 @@ def mlp_forward(weights: Sequence[np.ndarray], obs) -> np.ndarray:
     return x @ weights[-2] + weights[-1]
 
 
+def fold_dueling_heads(value_kernel, value_bias, advantage_kernel, advantage_bias):
+    """Return the kernel and bias of one linear layer equal to the dueling heads (lesson 05).
+
+    ``V + A - mean_a A`` of two linear heads is itself linear in the last hidden
+    features, so a dueling network acts like a plain Dense chain with this last layer.
+
+    Example:
+        >>> k, b = fold_dueling_heads(np.ones((1, 1)), np.zeros(1), np.array([[1.0, 3.0]]), np.zeros(2))
+        >>> k, b
+        (array([[0., 2.]]), array([0., 0.]))
+    """
+    kernel = value_kernel + advantage_kernel - advantage_kernel.mean(axis=1, keepdims=True)
+    bias = value_bias + advantage_bias - advantage_bias.mean()
+    return kernel, bias
+
+
+def acting_weights(model, verify: bool = False) -> list:
+    """Return the weights ``mlp_forward`` needs to act like ``model`` (lessons 03-05).
+
+    ``model`` is a Dense-ReLU chain (``build_mlp``) or a dueling network whose heads are
+    Dense layers named ``value`` and ``advantages`` on a Dense-ReLU trunk; the dueling
+    heads are folded into one layer (``fold_dueling_heads``). With ``verify=True`` the
+    NumPy forward pass is compared with the model on random inputs, and a model of
+    another shape raises ``ValueError`` saying what differs.
+    """
+    import keras
+
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    heads = {layer.name: layer for layer in dense if layer.name in ("value", "advantages")}
+    kind = "dueling network (V + A - mean A of heads 'value' and 'advantages')" if heads else "Dense-ReLU chain"
+    problem = (f"acting_weights: the model does not compute what a {kind} computes, so it cannot act "
+               f"through mlp_forward; build it from Dense layers with ReLU hidden activations and a linear "
+               f"output (see build_mlp / build_dueling_q_network)")
+    if heads and set(heads) != {"value", "advantages"}:
+        raise ValueError(f"acting_weights: a dueling network needs Dense layers named 'value' and "
+                         f"'advantages'; found only {sorted(heads)}")
+    try:
+        weights = [w for layer in dense if layer.name not in heads for w in layer.get_weights()]
+        if heads:
+            value, advantages = heads["value"].get_weights(), heads["advantages"].get_weights()
+            weights += list(fold_dueling_heads(value[0], value[1], advantages[0], advantages[1]))
+        if not verify:
+            return weights
+        inputs = np.random.default_rng(0).normal(size=(8, weights[0].shape[0])).astype(np.float32)
+        got, want = mlp_forward(weights, inputs), np.asarray(model(inputs))
+    except (ValueError, IndexError) as err:
+        raise ValueError(f"{problem} ({err})") from err
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-4):
+        raise ValueError(problem)
+    return weights
+
+
 def sample_from_logits(logits, rng: np.random.Generator) -> np.ndarray:
     """Return one action per row of ``logits``, drawn from ``softmax(logits)`` with ``rng``.
 

@@ -62,3 +62,32 @@ def test_reference_target_updates_pass_the_lesson_04_checks(capsys):
     lesson04.check_hard_update(dqn.hard_update)
     lesson04.check_soft_update(dqn.soft_update)
     assert capsys.readouterr().out.count("passed") == 2
+
+
+def test_train_dqn_double_and_dueling_tiny_budget_calls_on_eval():
+    from course_utils.agents import dqn
+
+    settings = dqn.DQNSettings(max_steps=1_200, learning_starts=200, eval_every=600, epsilon_steps=500)
+    seen = []
+    log = dqn.train_dqn(seed=0, target_update="soft", settings=settings, double_targets=dqn.double_dqn_targets,
+                        network=dqn.build_dueling_q_network, on_eval=lambda step, w: seen.append((step, len(w))))
+    assert seen == [(600, 6), (1_200, 6)]  # a dueling network acts as three folded Dense layers
+    assert log.env_steps == 1_200 and not log.solved and log.solved_at is None
+
+
+def test_train_dqn_refuses_double_targets_without_a_target_network():
+    from course_utils.agents import dqn
+
+    with pytest.raises(ValueError, match="use target_update='hard' or 'soft' with double_targets"):
+        dqn.train_dqn(target_update="none", double_targets=dqn.double_dqn_targets)
+
+
+def test_greedy_q_vs_returns_measures_the_discounted_return_obtained():
+    from course_utils.agents import dqn
+
+    # A network that always says Q = (0, 7) pushes right every step: episodes end in about 10 steps.
+    weights = [np.zeros((4, 2), np.float32), np.array([0.0, 7.0], np.float32)]
+    predicted, obtained = dqn.greedy_q_vs_returns(weights, gamma=0.9, episodes=2, seed=0)
+    assert predicted.shape == obtained.shape and 10 < len(predicted) < 40
+    np.testing.assert_allclose(predicted, 7.0)
+    assert obtained.max() < 1 / (1 - 0.9) and np.isclose(obtained.min(), 1.0)  # the last step of each episode: r = 1

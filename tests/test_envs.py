@@ -99,3 +99,31 @@ def test_count_steps_counts_steps_and_finished_episodes():
             _, _, terminated, truncated, _ = env.step(0)
             done = terminated or truncated
     assert env.episodes == 3 and 3 * 8 <= env.steps <= 3 * 12
+
+
+def test_noisy_reward_keeps_the_mean_and_repeats_under_a_seed():
+    from course_utils.envs import NoisyReward
+
+    def rewards(seed):
+        env = NoisyReward(make_env("CartPole-v1"), scale=2.0)
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+        out = []
+        for _ in range(2_000):
+            _, reward, terminated, truncated, _ = env.step(int(env.action_space.sample()))
+            out.append(reward)
+            if terminated or truncated:
+                env.reset()
+        return np.array(out)
+
+    first = rewards(0)
+    assert abs(first.mean() - 1.0) < 0.15 and 1.8 < first.std() < 2.2
+    np.testing.assert_array_equal(first[:20], rewards(0)[:20])
+    assert not np.allclose(first[:20], rewards(1)[:20])
+
+
+def test_noisy_reward_refuses_a_negative_scale():
+    from course_utils.envs import NoisyReward
+
+    with pytest.raises(ValueError, match="scale must be >= 0, got -1"):
+        NoisyReward(make_env("CartPole-v1"), scale=-1)

@@ -2,19 +2,21 @@
 
 ``train_dqn`` runs lesson 03's loop: NumPy acting, 16 gradient steps per compiled
 call, greedy evaluation every ``eval_every`` steps, stop at the threshold. Its
-``target_update`` chooses no target network, hard copies or soft (Polyak) updates.
+``target_update`` chooses no target network, hard copies or soft (Polyak) updates
+(lesson 04); ``double_targets`` and ``network`` switch on double and dueling DQN
+(lesson 05).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
 from ..envs import make_env, seed_everything
 from ..evaluation import evaluate
-from ..networks import build_mlp, mlp_forward
+from ..networks import acting_weights, build_mlp, mlp_forward
 from ..replay import Batch, ReplayBuffer
 from ..schedules import LinearSchedule
 from .tabular import epsilon_greedy
@@ -30,6 +32,53 @@ def td_targets(rewards, next_q_values, terminated, gamma):
     return rewards + gamma * (1.0 - terminated) * tf.reduce_max(next_q_values, axis=1)
 
 
+def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+    """Return ``r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))`` (lesson 05).
+
+    Written with ``keras.ops``, so it takes NumPy arrays and TF tensors alike.
+
+    Example:
+        >>> np.asarray(double_dqn_targets(np.array([1.0, 1.0]), np.array([[1.0, 5.0], [1.0, 5.0]]),
+        ...                               np.array([[9.0, 2.0], [9.0, 2.0]]), np.array([0.0, 1.0]), 0.5))
+        array([2., 1.])
+    """
+    from keras import ops
+
+    chosen = ops.expand_dims(ops.argmax(next_q_online, axis=1), 1)
+    value = ops.squeeze(ops.take_along_axis(next_q_target, chosen, axis=1), 1)
+    return rewards + gamma * (1.0 - terminated) * value
+
+
+def dueling_q_values(values, advantages):
+    """Return ``V(s) + A(s, a) - mean_a A(s, a)``: values ``(batch, 1)``, advantages ``(batch, n_actions)``.
+
+    Written with ``keras.ops``, so it also joins the two heads of a Keras model.
+
+    Example:
+        >>> np.asarray(dueling_q_values(np.array([[10.0]]), np.array([[1.0, 3.0]])))
+        array([[ 9., 11.]])
+    """
+    from keras import ops
+
+    return values + advantages - ops.mean(advantages, axis=1, keepdims=True)
+
+
+def build_dueling_q_network(obs_dim: int, n_actions: int, hidden_units=(64, 64)):
+    """Return a dueling Q-network: a Dense-ReLU trunk, heads ``value`` (1 unit) and ``advantages``.
+
+    ``networks.acting_weights`` folds the two linear heads into one layer for NumPy acting.
+    """
+    import keras
+
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    values = keras.layers.Dense(1, name="value")(x)
+    advantages = keras.layers.Dense(n_actions, name="advantages")(x)
+    return keras.Model(inputs, dueling_q_values(values, advantages))
+
+
 def dqn_loss(q_network, batch, targets):
     """Return the mean Huber error between Q(s, a) of the taken actions and the constant targets."""
     import keras
@@ -39,12 +88,20 @@ def dqn_loss(q_network, batch, targets):
     return keras.losses.Huber()(tf.stop_gradient(targets), q_taken)
 
 
-def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None):
-    """Take one gradient step towards the TD targets (from ``target_network`` if given); return the loss."""
+def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None, double_targets=None):
+    """Take one gradient step towards the TD targets (from ``target_network`` if given); return the loss.
+
+    With ``double_targets`` (e.g. ``double_dqn_targets``) the online network picks the
+    next action and the target network values it.
+    """
     import tensorflow as tf
 
     bootstrap = q_network if target_network is None else target_network
-    targets = td_targets(batch.rewards, bootstrap(batch.next_obs), batch.terminated, gamma)
+    if double_targets is None:
+        targets = td_targets(batch.rewards, bootstrap(batch.next_obs), batch.terminated, gamma)
+    else:
+        targets = double_targets(batch.rewards, q_network(batch.next_obs), bootstrap(batch.next_obs),
+                                 batch.terminated, gamma)
     with tf.GradientTape() as tape:
         loss = dqn_loss(q_network, batch, targets)
     optimizer.apply_gradients(zip(tape.gradient(loss, q_network.trainable_variables), q_network.trainable_variables))
@@ -90,30 +147,53 @@ class DQNLog:
     evals: list = field(default_factory=list)    # (env step, greedy mean over 10 episodes)
     seconds: float = 0.0
     env_steps: int = 0
-    weights: list | None = None
+    weights: list | None = None                  # NumPy acting weights (networks.acting_weights)
     solved: bool = False
+    solved_at: int | None = None                 # env step of the passed 100-episode test
+    solved_seconds: float | None = None
 
 
 def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings | None = None,
               hard: Callable = hard_update, soft: Callable = soft_update, stop_when_solved: bool = True,
-              env_id: str = "CartPole-v1") -> DQNLog:
+              env_id: str = "CartPole-v1", double_targets: Callable | None = None,
+              network: Callable = build_q_network, on_eval: Callable | None = None,
+              wrappers: Sequence[Callable] = ()) -> DQNLog:
     """Train DQN; ``target_update`` is ``"none"``, ``"hard"`` or ``"soft"``.
 
-    ``hard(target, online)`` and ``soft(target, online, tau)`` do the updates. The kept
-    network is the one that passed the 100-episode test, else the best 10-episode evaluation.
+    Args:
+        hard, soft: ``hard(target, online)`` and ``soft(target, online, tau)`` do the updates.
+        stop_when_solved: stop at the first passed 100-episode test; else train on to
+            ``max_steps`` (the log still records when it passed).
+        double_targets: ``None`` for DQN's max targets; ``double_dqn_targets`` (or a
+            function with its signature) for double DQN, which needs a target network.
+        network: ``network(obs_dim, n_actions, hidden_units) -> keras.Model``;
+            ``build_dueling_q_network`` for dueling DQN.
+        on_eval: called as ``on_eval(step, weights)`` after each greedy evaluation, with
+            the NumPy acting weights of that moment.
+        wrappers: applied in order to the training environment only (e.g. reward
+            noise); the greedy evaluations use the plain ``env_id``.
+
+    The kept network is the one that passed the 100-episode test, else the best
+    10-episode evaluation.
     """
     import keras
     import tensorflow as tf
 
     if target_update not in ("none", "hard", "soft"):
         raise ValueError(f"train_dqn: target_update must be 'none', 'hard' or 'soft', got {target_update!r}")
+    if double_targets is not None and target_update == "none":
+        raise ValueError("train_dqn: double DQN values the chosen action with the target network; "
+                         "use target_update='hard' or 'soft' with double_targets")
     s = settings or DQNSettings()
     rng = seed_everything(seed, keras=True)
-    env = make_env(env_id, seed=seed)
+    env = make_env(env_id)
+    for wrap in wrappers:
+        env = wrap(env)
     obs_dim, n_actions = int(env.observation_space.shape[0]), int(env.action_space.n)
-    online = build_q_network(obs_dim, n_actions, s.hidden_units)
-    target = build_q_network(obs_dim, n_actions, s.hidden_units)
+    online = network(obs_dim, n_actions, s.hidden_units)
+    target = network(obs_dim, n_actions, s.hidden_units)
     target.set_weights(online.get_weights())
+    weights = acting_weights(online, verify=True)
     bootstrap = None if target_update == "none" else target
     optimizer = keras.optimizers.Adam(s.learning_rate, clipnorm=10.0)
     epsilon = LinearSchedule(1.0, 0.05, s.epsilon_steps)
@@ -123,13 +203,13 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
         total = tf.constant(0.0)
         for i in tf.range(s.train_every):
             batch = Batch(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
-            total += dqn_train_step(online, optimizer, batch, s.gamma, bootstrap)
+            total += dqn_train_step(online, optimizer, batch, s.gamma, bootstrap, double_targets)
             if target_update == "soft":
                 soft(target, online, s.tau)
         return total / s.train_every
 
     buffer = ReplayBuffer(s.buffer_size, (obs_dim,))
-    log, weights, calls, running, best = DQNLog(), online.get_weights(), 0, 0.0, -np.inf
+    log, calls, running, best = DQNLog(), 0, 0.0, -np.inf
     obs, _ = env.reset(seed=seed)
     start = time.perf_counter()
     for step in range(1, s.max_steps + 1):
@@ -144,7 +224,7 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
         if step >= s.learning_starts and step % s.train_every == 0:
             batches = [buffer.sample(s.batch_size, rng) for _ in range(s.train_every)]
             train_many(*(np.stack(f) for f in zip(*batches)))
-            weights, calls = online.get_weights(), calls + 1
+            weights, calls = acting_weights(online), calls + 1
             if target_update == "hard" and calls % s.hard_copy_every == 0:
                 hard(target, online)
         if step >= s.learning_starts and step % s.eval_every == 0:
@@ -152,11 +232,50 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
             policy = lambda o, w=frozen: mlp_forward(w, o).argmax(axis=1)  # noqa: E731
             quick = evaluate(policy, env_id, 10, seed=100_000 + step).mean()
             log.evals.append((step, quick))
-            if quick > best:
+            if on_eval is not None:
+                on_eval(step, frozen)
+            if quick > best and not log.solved:
                 best, log.weights = quick, frozen
-            if (stop_when_solved and quick >= s.threshold
+            if (not log.solved and quick >= s.threshold
                     and evaluate(policy, env_id, 100, seed=200_000 + step).mean() >= s.threshold):
                 log.weights, log.solved = frozen, True
-                break
+                log.solved_at, log.solved_seconds = step, time.perf_counter() - start
+                if stop_when_solved:
+                    break
     log.seconds, log.env_steps = time.perf_counter() - start, step
     return log
+
+
+def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: int = 0,
+                        env_id: str = "CartPole-v1", horizon: int = 250):
+    """Measure overestimation: run greedy episodes; return (predicted, obtained) per visited state.
+
+    ``predicted`` is ``max_a Q(s_t, a)`` of the network with NumPy acting ``weights``;
+    ``obtained`` is the discounted return ``sum_k gamma^k r_{t+k}`` the same greedy policy
+    then collected. An episode cut off by the time limit has no rewards after the cut,
+    so only its states with at least ``horizon`` steps still to go count (the missing
+    tail is then at most ``gamma^horizon / (1 - gamma)``, about 8 for 0.99 and 250).
+    Returns two 1-D arrays of the same length.
+    """
+    env = make_env(env_id)
+    predicted, obtained = [], []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=seed + episode)
+        q_values, rewards, truncated = [], [], False
+        done = False
+        while not done:
+            q = mlp_forward(weights, obs[None])[0]
+            obs, reward, terminated, truncated, _ = env.step(int(q.argmax()))
+            q_values.append(q.max())
+            rewards.append(reward)
+            done = terminated or truncated
+        returns = np.zeros(len(rewards))
+        following = 0.0
+        for t in range(len(rewards) - 1, -1, -1):
+            following = rewards[t] + gamma * following
+            returns[t] = following
+        keep = len(rewards) - horizon if truncated else len(rewards)
+        predicted.extend(q_values[:max(keep, 0)])
+        obtained.extend(returns[:max(keep, 0)])
+    env.close()
+    return np.asarray(predicted, dtype=float), np.asarray(obtained, dtype=float)

@@ -1,0 +1,191 @@
+"""Checks of lesson 05: double-DQN targets, the dueling combination and the dueling network."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import fail, mean_return_reaches, passed
+
+
+def _call(exercise: str, function, *args, hint: str):
+    """Call the student's function; an exception becomes a failure that names it, with ``hint``."""
+    try:
+        return function(*args)
+    except Exception as err:
+        message = re.sub(r"\{\{.*?\}\}\s*", "", str(getattr(err, "message", err))).strip()  # TF's op prefix
+        fail(exercise, f"{getattr(function, '__name__', 'your function')} raised {type(err).__name__}: "
+             f"{message[:200]}", hint)
+
+
+def _as_array(value, exercise: str, what: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except Exception as err:  # a symbolic tensor, None, a tuple of mixed shapes ...
+        fail(exercise, f"{what} returned {type(value).__name__}, which is not an array ({err})",
+             "return the array (or tensor) the formula gives")
+
+
+def check_double_dqn_targets(double_dqn_targets) -> None:
+    """Check ``double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma)``."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    cases = [(0.99, 2), (0.9, 3), (0.5, 4), (1.0, 2)]
+    for gamma, n_actions in cases:
+        r = rng.normal(1, 1, 16).astype(np.float32)
+        online = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
+        target = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
+        term = (rng.random(16) < 0.4).astype(np.float32)
+        term[:2] = (0.0, 1.0)
+        got = _as_array(_call("05.1", double_dqn_targets, tf.constant(r), tf.constant(online), tf.constant(target),
+                              tf.constant(term), gamma,
+                              hint="the inputs are tensors of shapes (batch,), (batch, n_actions), "
+                                   "(batch, n_actions), (batch,); use keras.ops functions on them"),
+                        "05.1", "double_dqn_targets")
+        chosen = online.argmax(axis=1)
+        value = target[np.arange(16), chosen]
+        want = r + gamma * (1 - term) * value
+        if got.shape != (16,):
+            fail("05.1", f"returned shape {got.shape} for a batch of 16",
+                 "return one target per transition, shape (batch,): take the chosen action's value with "
+                 "take_along_axis and squeeze the action axis away")
+        if np.allclose(got, want, atol=1e-4):
+            continue
+        mask = 1 - term
+        if np.allclose(got, r + gamma * mask * target.max(axis=1), atol=1e-4):
+            fail("05.1", "the target network both chose and valued the next action: that is the plain DQN target",
+                 "choose a' = argmax of next_q_online, then read next_q_target at a'")
+        if np.allclose(got, r + gamma * mask * online.max(axis=1), atol=1e-4):
+            fail("05.1", "the online network both chose and valued the next action",
+                 "choose with next_q_online, but read the value from next_q_target")
+        if np.allclose(got, r + gamma * mask * online[np.arange(16), target.argmax(axis=1)], atol=1e-4):
+            fail("05.1", "the roles are swapped: the target network chose the action and the online network valued it",
+                 "a' = argmax_a next_q_online; value = next_q_target[a']")
+        if np.allclose(got, r + gamma * value, atol=1e-4):
+            fail("05.1", "terminated transitions still add gamma * Q_target(s', a')",
+                 "multiply the bootstrapped value by (1 - terminated)")
+        if np.allclose(got, r + mask * value, atol=1e-4):
+            fail("05.1", "the next value is not discounted", "multiply it by gamma")
+        fail("05.1", f"targets differ from r + gamma * (1 - terminated) * Q_target(s', argmax Q_online(s', .)) "
+             f"(gamma={gamma}, {n_actions} actions)", "compute it for the whole batch at once")
+    r, online, target = np.ones(4, np.float32), np.eye(4, 2, dtype=np.float32), np.zeros((4, 2), np.float32)
+    compiled = tf.function(double_dqn_targets, jit_compile=True)
+    try:
+        got = compiled(tf.constant(r), tf.constant(online), tf.constant(target), tf.zeros(4), 0.9)
+    except Exception as err:
+        fail("05.1", f"it fails inside a compiled tf.function: {type(err).__name__}: {str(err)[:200]}",
+             "use keras.ops (or tf) operations only, no .numpy() or np.* on tensors: the training step compiles it")
+    if not np.allclose(np.asarray(got), r):
+        fail("05.1", "inside a compiled tf.function it gives other values", "use keras.ops operations only")
+    passed("05.1", len(cases) + 1)
+
+
+def check_dueling_q_values(dueling_q_values) -> None:
+    """Check ``dueling_q_values(values, advantages)``: V + A - mean_a A, also on symbolic Keras tensors."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    for n_actions in (2, 3, 5):
+        v = rng.normal(10, 5, (8, 1)).astype(np.float32)
+        a = rng.normal(0, 3, (8, n_actions)).astype(np.float32)
+        got = _as_array(_call("05.2", dueling_q_values, tf.constant(v), tf.constant(a),
+                              hint=f"values has shape (8, 1) and advantages (8, {n_actions}); average over the "
+                                   "actions with keepdims=True so the mean has shape (8, 1) and broadcasts"),
+                        "05.2", "dueling_q_values")
+        want = v + a - a.mean(axis=1, keepdims=True)
+        if got.shape != (8, n_actions):
+            fail("05.2", f"values (8, 1) and advantages (8, {n_actions}) gave shape {got.shape}",
+                 f"expected (8, {n_actions}): one Q-value per action; keep the action axis when you average "
+                 "(keepdims=True) so it broadcasts")
+        if np.allclose(got, want, atol=1e-4):
+            continue
+        if np.allclose(got, v + a, atol=1e-4):
+            fail("05.2", "the advantages are not centred: you returned V + A",
+                 "subtract mean_a A(s, a) from the advantages; otherwise V and A are not identifiable "
+                 "(any constant can move between them)")
+        if np.allclose(got, v + a - a.max(axis=1, keepdims=True), atol=1e-4):
+            fail("05.2", "you subtracted the max advantage; this lesson uses the mean",
+                 "use V + A - mean_a A (the dueling paper's more stable choice)")
+        if np.allclose(got, v + a - a.mean(axis=0, keepdims=True), atol=1e-4):
+            fail("05.2", "the mean was taken over the batch (axis 0)", "average over the actions: axis=1")
+        if np.allclose(got, v + a - a.mean(), atol=1e-4):
+            fail("05.2", "the mean was taken over the whole array", "average over the actions only: axis=1, keepdims=True")
+        fail("05.2", f"Q differs from V + A - mean_a A ({n_actions} actions)", "combine the two heads element-wise")
+    v_in, a_in = keras.Input((1,)), keras.Input((3,))
+    try:
+        model = keras.Model([v_in, a_in], dueling_q_values(v_in, a_in))
+    except Exception as err:
+        fail("05.2", f"it fails on the symbolic tensors of a Keras model: {type(err).__name__}: {str(err)[:200]}",
+             "use keras.ops (keras.ops.mean, not tf.reduce_mean or np.mean): the network joins its heads with it")
+    v, a = np.array([[1.0], [2.0]], np.float32), np.array([[0.0, 3.0, 6.0], [1.0, 1.0, 1.0]], np.float32)
+    if not np.allclose(np.asarray(model([v, a])), [[-2.0, 1.0, 4.0], [2.0, 2.0, 2.0]], atol=1e-5):
+        fail("05.2", "inside a Keras model it gives other values", "use keras.ops operations only")
+    passed("05.2", 4)
+
+
+def check_build_dueling_q_network(build_dueling_q_network) -> None:
+    """Check ``build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
+    import keras
+
+    from ..networks import acting_weights
+
+    cases = [(4, 2, (64, 64)), (6, 3, (32,)), (2, 5, (16, 8))]
+    for obs_dim, n_actions, hidden in cases:
+        model = _call("05.3", build_dueling_q_network, obs_dim, n_actions, hidden,
+                      hint="build it with the functional API: keras.Input, the Dense trunk, two Dense heads, "
+                           "then dueling_q_values(values, advantages)")
+        if not isinstance(model, keras.Model):
+            fail("05.3", f"returned {type(model).__name__}", "return a keras.Model built with the functional API")
+        x = np.random.default_rng(obs_dim).normal(size=(5, obs_dim)).astype(np.float32)
+        q = np.asarray(_call("05.3", model, x, hint=f"the model's input takes obs_dim={obs_dim} features"))
+        if q.shape != (5, n_actions):
+            fail("05.3", f"for obs_dim={obs_dim}, n_actions={n_actions} the output has shape {q.shape}",
+                 f"expected (5, {n_actions}): the model's output is dueling_q_values(values, advantages)")
+        layers = {layer.name: layer for layer in model.layers if isinstance(layer, keras.layers.Dense)}
+        for name, units in (("value", 1), ("advantages", n_actions)):
+            if name not in layers:
+                fail("05.3", f"no Dense layer named {name!r} (Dense layers: {sorted(layers)})",
+                     f"name the heads: keras.layers.Dense(1, name='value') and "
+                     f"keras.layers.Dense(n_actions, name='advantages')")
+            if layers[name].units != units:
+                fail("05.3", f"the {name!r} head has {layers[name].units} units", f"it needs {units}")
+            if layers[name].activation.__name__ != "linear":
+                fail("05.3", f"the {name!r} head uses {layers[name].activation.__name__}",
+                     "the heads are linear: returns can be any number")
+        trunk = [layer for name, layer in layers.items() if name not in ("value", "advantages")]
+        if [layer.units for layer in trunk] != list(hidden):
+            fail("05.3", f"the shared trunk has Dense sizes {[layer.units for layer in trunk]}, expected {list(hidden)}",
+                 "one Dense layer (ReLU) per entry of hidden_units, then the two heads on its output")
+        if any(layer.activation.__name__ != "relu" for layer in trunk):
+            fail("05.3", f"trunk activations {[layer.activation.__name__ for layer in trunk]}",
+                 "use activation='relu' on every trunk layer")
+        value = np.asarray(keras.Model(model.inputs, layers["value"].output)([x]))
+        if not np.allclose(q.mean(axis=1, keepdims=True), value, atol=1e-4):
+            fail("05.3", "the mean over actions of the output is not the value head's output",
+                 "the output must be dueling_q_values(values, advantages), whose advantages are centred")
+        try:
+            acting_weights(model, verify=True)
+        except ValueError as err:
+            fail("05.3", str(err), "both heads take the last trunk layer's output; the output is "
+                 "dueling_q_values(values, advantages) and nothing else")
+    default = build_dueling_q_network(4, 2)
+    sizes = [layer.units for layer in default.layers if isinstance(layer, keras.layers.Dense)]
+    if sorted(sizes) != [1, 2, 64, 64]:
+        fail("05.3", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
+    one, two = build_dueling_q_network(4, 2), build_dueling_q_network(4, 2)
+    if any(a is b for a, b in zip(one.weights, two.weights)):
+        fail("05.3", "two calls returned networks that share weights",
+             "create new layers inside the function on every call (the target network is a second call)")
+    passed("05.3", len(cases) + 2)
+
+
+def check_variants_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check that double DQN and dueling DQN each reach ``threshold`` over ``episodes`` greedy episodes."""
+    for name in ("double", "dueling"):
+        if name not in greedy_returns:
+            fail("05.4", f"no returns for the {name!r} run", "pass a dict {'double': returns, 'dueling': returns}")
+        mean_return_reaches("05.4", greedy_returns[name], threshold, episodes,
+                            f"{name} DQN: greedy mean over {episodes} episodes >= {threshold:g}.",
+                            f"check your {name} exercise; the run uses it")

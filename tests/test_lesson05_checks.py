@@ -1,0 +1,110 @@
+"""Lesson 05's checks pass the reference pieces and name each known mistake."""
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+from keras import ops  # noqa: E402
+
+from course_utils.agents import dqn  # noqa: E402
+from course_utils.checks import lesson05  # noqa: E402
+
+
+def test_reference_pieces_pass(capsys):
+    lesson05.check_double_dqn_targets(dqn.double_dqn_targets)
+    lesson05.check_dueling_q_values(dqn.dueling_q_values)
+    lesson05.check_build_dueling_q_network(dqn.build_dueling_q_network)
+    assert capsys.readouterr().out.count("passed") == 3
+
+
+def _pick(q, actions):
+    return ops.squeeze(ops.take_along_axis(q, ops.expand_dims(actions, 1), axis=1), 1)
+
+
+DOUBLE_MISTAKES = {
+    "target chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(tg, axis=1),
+                                  "the target network both chose and valued"),
+    "online chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(on, axis=1),
+                                  "the online network both chose and valued"),
+    "roles swapped": (lambda r, on, tg, d, g: r + g * (1 - d) * _pick(on, ops.argmax(tg, axis=1)),
+                      "the roles are swapped"),
+    "no terminal mask": (lambda r, on, tg, d, g: r + g * _pick(tg, ops.argmax(on, axis=1)),
+                         "terminated transitions still add"),
+    "no discount": (lambda r, on, tg, d, g: r + (1 - d) * _pick(tg, ops.argmax(on, axis=1)),
+                    "not discounted"),
+    "keeps the action axis": (lambda r, on, tg, d, g: r[:, None] + g * (1 - d[:, None]) * ops.take_along_axis(
+        tg, ops.expand_dims(ops.argmax(on, axis=1), 1), axis=1), "shape (16, 1)"),
+    "numpy inside": (lambda r, on, tg, d, g: r + g * (1 - d) * np.asarray(tg)[np.arange(len(r)), np.asarray(on).argmax(1)],
+                     "fails inside a compiled tf.function"),
+}
+
+
+@pytest.mark.parametrize("name", DOUBLE_MISTAKES)
+def test_double_dqn_mistakes_are_named(name):
+    wrong, message = DOUBLE_MISTAKES[name]
+    with pytest.raises(AssertionError, match="Exercise 05.1") as err:
+        lesson05.check_double_dqn_targets(wrong)
+    assert message in str(err.value) and "Hint:" in str(err.value)
+
+
+DUELING_MISTAKES = {
+    "not centred": (lambda v, a: v + a, "not centred"),
+    "max": (lambda v, a: v + a - ops.max(a, axis=1, keepdims=True), "subtracted the max"),
+    "batch axis": (lambda v, a: v + a - ops.mean(a, axis=0, keepdims=True), "over the batch"),
+    "whole array": (lambda v, a: v + a - ops.mean(a), "whole array"),
+    "no keepdims": (lambda v, a: v + a - ops.mean(a, axis=1), "Incompatible shapes: [8,2] vs. [8]"),
+    "tensorflow op": (lambda v, a: v + a - __import__("tensorflow").reduce_mean(a, axis=1, keepdims=True),
+                      "symbolic tensors of a Keras model"),
+}
+
+
+@pytest.mark.parametrize("name", DUELING_MISTAKES)
+def test_dueling_q_values_mistakes_are_named(name):
+    wrong, message = DUELING_MISTAKES[name]
+    with pytest.raises(AssertionError, match="Exercise 05.2") as err:
+        lesson05.check_dueling_q_values(wrong)
+    assert message in str(err.value)
+
+
+def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=dqn.dueling_q_values, names=("value", "advantages"),
+             value_from_input=False, head_activation=None):
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    values = keras.layers.Dense(1, name=names[0], activation=head_activation)(inputs if value_from_input else x)
+    advantages = keras.layers.Dense(n_actions, name=names[1])(x)
+    return keras.Model(inputs, combine(values, advantages))
+
+
+SHARED = keras.layers.Dense(64, activation="relu")
+
+NETWORK_MISTAKES = {
+    "plain Q-network": (lambda o, n, hidden_units=(64, 64): dqn.build_q_network(o, n, hidden_units),
+                        "no Dense layer named 'value'"),
+    "unnamed heads": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, names=("v", "a")),
+                      "no Dense layer named 'value'"),
+    "not centred": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, combine=lambda v, a: v + a),
+                    "is not the value head's output"),
+    "relu head": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, head_activation="relu"),
+                  "the 'value' head uses relu"),
+    "ignores hidden_units": (lambda o, n, hidden_units=(64, 64): _dueling(o, n),
+                             "the shared trunk has Dense sizes"),
+    "value head skips the trunk": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units,
+                                                                                 value_from_input=True),
+                                   "cannot act through mlp_forward"),
+}
+
+
+@pytest.mark.parametrize("name", NETWORK_MISTAKES)
+def test_dueling_network_mistakes_are_named(name):
+    wrong, message = NETWORK_MISTAKES[name]
+    with pytest.raises(AssertionError, match="Exercise 05.3") as err:
+        lesson05.check_build_dueling_q_network(wrong)
+    assert message in str(err.value)
+
+
+def test_solve_check(capsys):
+    lesson05.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 480.0)})
+    with pytest.raises(AssertionError, match="mean return 300.0 over 100 episodes is below 475"):
+        lesson05.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 300.0)})
+    assert "dueling DQN: greedy mean over 100 episodes >= 475." in capsys.readouterr().out
