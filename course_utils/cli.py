@@ -1,4 +1,4 @@
-"""The ``course`` command: doctor, build, grade, check."""
+"""The ``course`` command: doctor, build, grade, check, bench."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
     c.add_argument("notebook", type=Path)
     _grading_options(c)
+
+    n = sub.add_parser("bench", help="measure how fast and how reliably each algorithm of the course learns")
+    n.add_argument("--seeds", type=int, default=5, help="seeds per algorithm (default 5; 10 for the full table)")
+    n.add_argument("--quick", action="store_true",
+                   help="one seed, DQN capped at 2,000 steps, no notebook timing: a smoke test (about 2 minutes)")
+    n.add_argument("--only", action="append", metavar="NAME", help="only algorithms whose name contains NAME")
+    n.add_argument("--no-notebooks", action="store_true", help="skip executing the solution notebooks")
+    n.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
+    n.add_argument("--out", type=Path,
+                   help="results folder (default benchmarks/results, or benchmarks/results/quick with --quick)")
     return parser
 
 
@@ -106,6 +116,23 @@ def cmd_grade(args, parser) -> int:
     return 0
 
 
+def cmd_bench(args, command: str) -> int:
+    from .bench import run
+
+    if args.seeds < 1:
+        print(f"course bench: --seeds must be at least 1, got {args.seeds}", file=sys.stderr)
+        return 2
+    out = args.out or args.root / "benchmarks" / "results" / ("quick" if args.quick else "")
+    seeds = 1 if args.quick else args.seeds
+    try:
+        run(args.root, out, seeds=seeds, quick=args.quick, only=args.only, notebooks=not args.no_notebooks,
+            command=command)
+    except (ValueError, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_check(args) -> int:
     from .grade import Submission, check_text, grade_submission
 
@@ -131,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_grade(args, parser)
     if args.command == "check":
         return cmd_check(args)
+    if args.command == "bench":
+        words = sys.argv[1:] if argv is None else list(argv)
+        return cmd_bench(args, "course " + " ".join(words))
     parser.print_help()
     return 2
 

@@ -108,3 +108,11 @@ def test_solve_check(capsys):
     with pytest.raises(AssertionError, match="mean return 300.0 over 100 episodes is below 475"):
         lesson05.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 300.0)})
     assert "dueling DQN: greedy mean over 100 episodes >= 475." in capsys.readouterr().out
+
+
+def test_an_untouched_stub_keeps_its_own_message():
+    def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+        raise NotImplementedError("Exercise 05.1: write your code here")
+
+    with pytest.raises(NotImplementedError, match="Exercise 05.1: write your code here"):
+        lesson05.check_double_dqn_targets(double_dqn_targets)

@@ -1,0 +1,397 @@
+"""``course bench``: how fast and how reliably each algorithm of the course learns.
+
+Every algorithm is measured by **the training code its solution notebook runs**:
+
+- random search, tabular Q-learning, REINFORCE and actor-critic train inside their
+  lesson notebook, so the benchmark executes that notebook's own code cells (from
+  ``notebooks/``, the source ``solutions/`` is generated from) under ``COURSE_SEED``,
+  up to and including the training cell, and reads the result from its variables;
+- the DQN variants run ``agents.dqn.train_dqn``, the loop lessons 04 and 05 call, with
+  the reference pieces (no target network is lesson 04's ``"none"`` run, lesson 03's
+  problem).
+
+"Solved" is the lessons' own test: a greedy mean of at least 475 over 100 fresh
+episodes (195 for the first tabular row), checked at the lesson's regular interval.
+Steps and seconds are counted up to that test; evaluation episodes are not counted as
+steps, their time is included in the seconds.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .runtime import HEADLESS_ENV
+
+
+@dataclass
+class SeedResult:
+    """One algorithm, one seed."""
+
+    algorithm: str
+    seed: int
+    solved: bool
+    steps: int            # env steps to the passed test, or all steps of an unsolved run
+    seconds: float        # wall seconds to the passed test, or of the whole run
+    total_steps: int      # env steps the training loop took in all
+    total_seconds: float
+    best: float | None = None   # best greedy mean seen, where the lesson records it
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.total_steps / self.total_seconds if self.total_seconds > 0 else float("nan")
+
+
+@dataclass
+class Algorithm:
+    name: str
+    lesson: str
+    threshold: float
+    run: Callable[[int, bool], list]   # (seed, quick) -> [SeedResult, ...]
+    goal: str = ""
+
+
+# ---------------------------------------------------------------- lesson notebooks
+
+
+def lesson_source(root: Path, lesson: str) -> Path:
+    """Return ``notebooks/NN_*.ipynb`` of ``lesson`` ("01" ...) under ``root``."""
+    found = sorted((root / "notebooks").glob(f"{lesson}_*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"course bench: no notebooks/{lesson}_*.ipynb under {root}; run it in the course folder "
+                                f"or pass --root")
+    return found[0]
+
+
+def run_lesson_cells(path: Path, seed: int, training_cell: str) -> tuple[dict, float]:
+    """Execute ``path``'s code cells under ``COURSE_SEED=seed`` up to the training cell.
+
+    Check cells are skipped (they print, they do not train). ``training_cell`` is a line
+    that only the training cell contains; it runs last and is timed. Returns the
+    notebook's variables and the training cell's wall seconds.
+    """
+    import nbformat
+
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    index = next((i for i, c in enumerate(cells) if training_cell in c.source), None)
+    if index is None:
+        raise ValueError(f"course bench: {path.name} has no code cell containing {training_cell!r}; "
+                         f"update the benchmark to the lesson")
+    os.environ["COURSE_SEED"] = str(seed)
+    namespace: dict = {"__name__": "__lesson__"}
+    printed = io.StringIO()  # the lesson's own prints would bury the table
+    try:
+        with contextlib.redirect_stdout(printed):
+            for i, cell in enumerate(cells[: index + 1]):
+                if cell.source.lstrip().startswith("# CHECK"):
+                    continue
+                code = compile(cell.source, f"<{path.name} code cell {i}>", "exec")
+                start = time.perf_counter()
+                exec(code, namespace)  # noqa: S102 - the course's own notebook
+                seconds = time.perf_counter() - start
+    finally:
+        os.environ.pop("COURSE_SEED", None)
+    return namespace, seconds
+
+
+def _random_search(root: Path) -> Callable:
+    def run(seed: int, quick: bool) -> list:
+        ns, seconds = run_lesson_cells(lesson_source(root, "01"), seed, "search_env = cu.CountSteps(")
+        solved = bool(ns["greedy_returns"].mean() >= ns["THRESHOLD"])
+        steps = int(ns["search_env"].steps)
+        return [SeedResult("random search", seed, solved, steps, seconds, steps, seconds,
+                           float(ns["greedy_returns"].mean()))]
+    return run
+
+
+def _tabular(root: Path) -> Callable:
+    def run(seed: int, quick: bool) -> list:
+        ns, seconds = run_lesson_cells(lesson_source(root, "02"), seed, "def train(bins")
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            _, _, history, steps = ns["train"](ns["BINS"], seed=ns["SEED"], stop_at=195)
+        low = time.perf_counter() - start
+        best_low = max(m for _, m in history)
+        best, steps_high = max(m for _, m in ns["history"]), int(ns["env_steps"])  # the lesson's run, to 475
+        return [SeedResult("tabular Q (195)", seed, best_low >= 195, int(steps), low, int(steps), low, best_low),
+                SeedResult("tabular Q (475)", seed, best >= 475, steps_high, seconds, steps_high, seconds, best)]
+    return run
+
+
+def _reinforce(root: Path) -> Callable:
+    def run(seed: int, quick: bool) -> list:
+        ns, seconds = run_lesson_cells(lesson_source(root, "06"), seed, "weights, train_returns, env_steps = train()")
+        solved = len(ns["train_returns"]) < ns["MAX_EPISODES"]  # the loop stops early only on a passed test
+        steps = int(ns["env_steps"])
+        return [SeedResult("REINFORCE", seed, solved, steps, seconds, steps, seconds)]
+    return run
+
+
+def _actor_critic(root: Path) -> Callable:
+    def run(seed: int, quick: bool) -> list:
+        ns, seconds = run_lesson_cells(lesson_source(root, "07"), seed, "a2c = reinforce.TrainingLog()")
+        steps = int(ns["env_steps"])
+        return [SeedResult("actor-critic", seed, bool(ns["a2c"].solved), steps, seconds, steps, seconds)]
+    return run
+
+
+# ---------------------------------------------------------------- DQN variants
+
+
+def _dqn(name: str, **variant) -> Callable:
+    def run(seed: int, quick: bool) -> list:
+        from .agents import dqn
+
+        settings = dqn.DQNSettings(max_steps=2_000, learning_starts=500, eval_every=500) if quick else dqn.DQNSettings()
+        kwargs = dict(variant)
+        if kwargs.pop("double", False):
+            kwargs["double_targets"] = dqn.double_dqn_targets
+        if kwargs.pop("dueling", False):
+            kwargs["network"] = dqn.build_dueling_q_network
+        log = dqn.train_dqn(seed, settings=settings, **kwargs)
+        best = max((m for _, m in log.evals), default=None)
+        if log.solved:
+            return [SeedResult(name, seed, True, log.solved_at, log.solved_seconds, log.env_steps, log.seconds, best)]
+        return [SeedResult(name, seed, False, log.env_steps, log.seconds, log.env_steps, log.seconds, best)]
+    return run
+
+
+def algorithms(root: Path) -> list[Algorithm]:
+    """The benchmark's rows, in course order, with the goals of the benchmark issue."""
+    return [
+        Algorithm("random search", "01", 475, _random_search(root), "<= 2,000 steps, <= 5 s"),
+        Algorithm("tabular Q (195)", "02", 195, _tabular(root), "<= 25,000 steps, <= 2 s"),
+        Algorithm("tabular Q (475)", "02", 475, None, "<= 100,000 steps, <= 10 s"),
+        Algorithm("DQN, no target network", "03/04", 475, _dqn("DQN, no target network", target_update="none"),
+                  "report it"),
+        Algorithm("DQN + hard target", "04", 475, _dqn("DQN + hard target", target_update="hard"),
+                  "<= 12,000 steps, <= 10 s"),
+        Algorithm("DQN + soft target", "04", 475, _dqn("DQN + soft target", target_update="soft"),
+                  "<= 12,000 steps, <= 10 s"),
+        Algorithm("double DQN", "05", 475, _dqn("double DQN", target_update="hard", double=True),
+                  "<= 12,000 steps, <= 10 s"),
+        Algorithm("dueling DQN", "05", 475, _dqn("dueling DQN", target_update="hard", dueling=True),
+                  "<= 12,000 steps, <= 10 s"),
+        Algorithm("REINFORCE", "06", 475, _reinforce(root), "<= 100,000 steps, <= 10 s"),
+        Algorithm("actor-critic", "07", 475, _actor_critic(root), "<= 100,000 steps, <= 15 s"),
+    ]
+
+
+# ---------------------------------------------------------------- notebooks, machine
+
+
+def time_notebooks(paths: list[Path], timeout: int = 1800) -> list[dict]:
+    """Execute each notebook headless in a scratch folder; return its wall seconds and status."""
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    rows = []
+    for path in paths:
+        with tempfile.TemporaryDirectory() as scratch:
+            copy = Path(shutil.copy(path, scratch))
+            nb = nbformat.read(copy, as_version=4)
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": scratch}})
+            start = time.perf_counter()
+            status = "ok"
+            with _environment(HEADLESS_ENV):
+                try:
+                    client.execute()
+                except Exception as err:  # report it and go on to the next notebook
+                    status = f"failed: {type(err).__name__}"
+            rows.append({"notebook": path.name, "seconds": round(time.perf_counter() - start, 1), "status": status})
+            print(f"  {path.name}: {rows[-1]['seconds']:.0f} s ({status})", flush=True)
+    return rows
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def machine_facts() -> dict:
+    """CPU, Python and library versions, recorded with every result."""
+    from importlib import metadata
+
+    facts = {"cpus": os.cpu_count(), "machine": platform.machine(), "system": platform.platform(),
+             "processor": platform.processor() or "unknown", "python": platform.python_version()}
+    for dist in ("tensorflow", "keras", "gymnasium", "numpy"):
+        try:
+            facts[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            facts[dist] = "not installed"
+    try:
+        with open("/proc/cpuinfo") as f:
+            facts["processor"] = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return facts
+
+
+# ---------------------------------------------------------------- summary, output
+
+
+def summarize(results: list[SeedResult], names: list[str]) -> list[dict]:
+    """One row per algorithm: median/min/max steps and seconds of the solved seeds, seeds solved."""
+    rows = []
+    for name in names:
+        mine = [r for r in results if r.algorithm == name]
+        solved = [r for r in mine if r.solved]
+        row = {"algorithm": name, "seeds": len(mine), "solved": len(solved),
+               "steps_per_second": round(statistics.median(r.steps_per_second for r in mine)) if mine else None}
+        for key in ("steps", "seconds"):
+            values = [getattr(r, key) for r in solved]
+            row[key] = ({"median": statistics.median(values), "min": min(values), "max": max(values)}
+                        if values else None)
+        best = [r.best for r in mine if r.best is not None]
+        row["best_median"] = statistics.median(best) if best else None
+        rows.append(row)
+    return rows
+
+
+def _span(stat: dict | None, fmt: str) -> str:
+    if stat is None:
+        return "—"
+    return f"{stat['median']:{fmt}} ({stat['min']:{fmt}}–{stat['max']:{fmt}})"
+
+
+def markdown(rows: list[dict], goals: dict, notebooks: list[dict] | None, facts: dict, command: str) -> str:
+    """The results as a Markdown page."""
+    lines = ["# Benchmark results", "", f"Made by `{command}`.", "",
+             "Solved = greedy mean over 100 fresh episodes >= the threshold. Steps and seconds: median "
+             "(min–max) over the seeds that solved. Steps/s: median over all seeds of the whole training "
+             "loop, evaluations included.", "",
+             "| algorithm | seeds solved | env steps to solve | seconds to solve | steps/s | goal |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        solved = f"{row['solved']}/{row['seeds']}"
+        if row["best_median"] is not None and row["solved"] < row["seeds"]:
+            solved += f" (median best {row['best_median']:.0f})"
+        lines.append(f"| {row['algorithm']} | {solved} | {_span(row['steps'], ',.0f')} | "
+                     f"{_span(row['seconds'], '.1f')} | {row['steps_per_second']:,} | {goals.get(row['algorithm'], '')} |")
+    lines += ["", "## Solution notebooks, executed", ""]
+    if notebooks:
+        lines += ["| notebook | seconds | status |", "| --- | --- | --- |"]
+        lines += [f"| {n['notebook']} | {n['seconds']:.0f} | {n['status']} |" for n in notebooks]
+        lines.append(f"| **all** | **{sum(n['seconds'] for n in notebooks):.0f}** | |")
+    else:
+        lines.append("Not measured in this run (`--quick`, or `--no-notebooks`).")
+    lines += ["", "## Machine", ""] + [f"- {k}: {v}" for k, v in facts.items()]
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: list[SeedResult], names: list[str], path: Path) -> None:
+    """Steps to solve per algorithm: every seed as a dot (a cross if unsolved), the median as a bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.5))
+    for y, name in enumerate(names):
+        mine = [r for r in results if r.algorithm == name]
+        solved = [r.steps for r in mine if r.solved]
+        failed = [r.steps for r in mine if not r.solved]
+        jitter = np.linspace(-0.15, 0.15, max(len(mine), 1))
+        ax.scatter(solved, y + jitter[: len(solved)], color="tab:blue", s=18, zorder=3)
+        ax.scatter(failed, y + jitter[len(solved):], color="tab:red", marker="x", s=24, zorder=3)
+        if solved:
+            ax.plot([statistics.median(solved)] * 2, [y - 0.3, y + 0.3], color="black", linewidth=2)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("environment steps to a greedy mean >= threshold over 100 episodes (log scale)")
+    ax.set_title("Steps to solve: dots are seeds, bars medians, crosses unsolved (steps run)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _record(result: SeedResult) -> dict:
+    return asdict(result) | {"steps_per_second": result.steps_per_second}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write atomically; NumPy scalars become plain numbers (a run that stops keeps what it measured)."""
+    def plain(value):
+        if isinstance(value, np.generic):
+            return value.item()
+        raise TypeError(f"course bench: cannot write {type(value).__name__} to JSON")
+
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=plain) + "\n")
+    tmp.replace(path)
+
+
+def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[str] | None = None,
+        notebooks: bool = True, command: str = "course bench") -> dict:
+    """Run the benchmark, print the table and write ``bench.md``, ``bench.json``, ``bench.png`` into ``out``."""
+    root, out = root.resolve(), out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = [a for a in algorithms(root) if not only or any(o.lower() in a.name.lower() for o in only)]
+    if not chosen:
+        raise ValueError(f"course bench: --only {only} matches no algorithm; names: "
+                         f"{', '.join(a.name for a in algorithms(root))}")
+    goals = {a.name: a.goal for a in algorithms(root)}
+    os.environ.update(HEADLESS_ENV)
+    os.environ["MPLBACKEND"] = "Agg"
+    results: list[SeedResult] = []
+    names = [a.name for a in chosen]
+    if any(a.name == "tabular Q (475)" for a in chosen) and "tabular Q (195)" not in names:
+        chosen.insert(0, next(a for a in algorithms(root) if a.name == "tabular Q (195)"))
+        names = [a.name for a in sorted(chosen, key=lambda a: list(goals).index(a.name))]
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)  # the lessons' videos and logs land here, not in the course
+        try:
+            for algorithm in chosen:
+                if algorithm.run is None:
+                    continue
+                for seed in range(seeds):
+                    for result in algorithm.run(seed, quick):
+                        results.append(result)
+                        _write_json(out / "bench.json", {"command": command, "partial": True,
+                                                         "results": [_record(r) for r in results]})
+                        state = "solved" if result.solved else "NOT solved"
+                        print(f"  {result.algorithm:24} seed {seed}: {state} at {result.steps:7,} steps, "
+                              f"{result.seconds:6.1f} s ({result.steps_per_second:,.0f} steps/s)", flush=True)
+        finally:
+            os.chdir(here)
+    timed = None
+    if notebooks and not quick:
+        print("executing the solution notebooks ...", flush=True)
+        timed = time_notebooks(sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")))
+    facts = machine_facts()
+    rows = summarize(results, names)
+    page = markdown(rows, goals, timed, facts, command)
+    (out / "bench.md").write_text(page)
+    report = {"command": command, "seeds": seeds, "quick": quick, "machine": facts, "summary": rows,
+              "results": [_record(r) for r in results], "notebooks": timed}
+    _write_json(out / "bench.json", report)
+    plot(results, names, out / "bench.png")
+    print(page)
+    print(f"wrote {out / 'bench.md'}, bench.json and bench.png")
+    return report

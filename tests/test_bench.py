@@ -1,0 +1,65 @@
+"""`course bench`: the quick mode end to end (the smoke test the issue asks for) and its summary maths."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_utils import bench
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_bench_measures_every_algorithm_with_the_lessons_code(tmp_path):
+    out = tmp_path / "results"
+    done = subprocess.run([sys.executable, "-m", "course_utils", "bench", "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "bench.json").read_text())
+    names = [a.name for a in bench.algorithms(ROOT)]
+    assert [row["algorithm"] for row in report["summary"]] == names
+    assert {r["algorithm"] for r in report["results"]} == set(names) and all(r["seed"] == 0 for r in report["results"])
+    assert all(r["total_steps"] > 0 and r["total_seconds"] > 0 for r in report["results"])
+    # The lessons' own runs reach their thresholds even in quick mode; only DQN is capped.
+    solved = {r["algorithm"]: r["solved"] for r in report["results"]}
+    assert solved["random search"] and solved["tabular Q (195)"] and solved["REINFORCE"] and solved["actor-critic"]
+    assert all(r["total_steps"] <= 2_000 for r in report["results"] if "DQN" in r["algorithm"])
+    assert report["machine"]["cpus"] >= 1 and report["machine"]["tensorflow"][0].isdigit()
+    page = (out / "bench.md").read_text()
+    assert "Made by `course bench --quick --out" in page and "| actor-critic | 1/1 |" in page
+    assert (out / "bench.png").stat().st_size > 10_000
+    assert "random search            seed 0: solved" in done.stdout
+    assert "round 1:" not in done.stdout  # the lessons' own prints are kept out of the table
+
+
+def _result(name, seed, solved, steps, seconds, best=None):
+    return bench.SeedResult(name, seed, solved, steps, seconds, steps + 100, seconds + 1, best)
+
+
+def test_summary_takes_median_min_max_over_solved_seeds_only():
+    results = [_result("a", 0, True, 1000, 2.0), _result("a", 1, True, 3000, 6.0), _result("a", 2, True, 2000, 4.0),
+               _result("a", 3, False, 9000, 20.0, best=300.0), _result("b", 0, False, 500, 1.0, best=120.0)]
+    rows = bench.summarize(results, ["a", "b"])
+    assert rows[0]["solved"] == 3 and rows[0]["seeds"] == 4
+    assert rows[0]["steps"] == {"median": 2000, "min": 1000, "max": 3000}
+    assert rows[0]["seconds"] == {"median": 4.0, "min": 2.0, "max": 6.0}
+    assert rows[1]["steps"] is None and rows[1]["best_median"] == 120.0
+    page = bench.markdown(rows, {"a": "goal a"}, [{"notebook": "01_x.ipynb", "seconds": 9.0, "status": "ok"}],
+                          {"cpus": 2}, "course bench --seeds 4")
+    assert "| a | 3/4 (median best 300) | 2,000 (1,000–3,000) | 4.0 (2.0–6.0) |" in page
+    assert "| b | 0/1 (median best 120) | — | — |" in page and "| **all** | **9** | |" in page
+
+
+def test_a_lesson_without_its_training_cell_is_named(tmp_path):
+    with pytest.raises(ValueError, match="has no code cell containing 'nothing like this'"):
+        bench.run_lesson_cells(bench.lesson_source(ROOT, "01"), 0, "nothing like this")
+    with pytest.raises(FileNotFoundError, match="no notebooks/01_\\*.ipynb under"):
+        bench.lesson_source(tmp_path, "01")
+
+
+def test_bench_refuses_bad_arguments(tmp_path):
+    from course_utils.cli import main
+
+    assert main(["bench", "--seeds", "0", "--out", str(tmp_path)]) == 2
+    assert main(["bench", "--only", "nonesuch", "--out", str(tmp_path), "--root", str(ROOT)]) == 2
