@@ -50,7 +50,8 @@ def test_untouched_exercise_gets_no_points(lesson, copy_of):
     assert stubbed and all(r.reason == "the exercise cell still raises NotImplementedError" for r in stubbed)
 
 
-@pytest.mark.parametrize("lesson", [name for name in LESSONS if name[:2] in ("01", "02", "03", "05", "06", "07")])
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_solution_also_learns_under_another_seed(lesson, copy_of):
+    """The learning is not one lucky seed: the lesson passes again under COURSE_SEED=1."""
     rows = grade(copy_of("solutions", lesson), COURSE_SEED="1")
     assert all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
