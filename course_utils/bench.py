@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ from typing import Callable
 
 import numpy as np
 
-from .runtime import HEADLESS_ENV
+from .runtime import HEADLESS_ENV, environment
 
 
 @dataclass
@@ -88,20 +87,16 @@ def run_lesson_cells(path: Path, seed: int, training_cell: str) -> tuple[dict, f
     if index is None:
         raise ValueError(f"course bench: {path.name} has no code cell containing {training_cell!r}; "
                          f"update the benchmark to the lesson")
-    os.environ["COURSE_SEED"] = str(seed)
     namespace: dict = {"__name__": "__lesson__"}
     printed = io.StringIO()  # the lesson's own prints would bury the table
-    try:
-        with contextlib.redirect_stdout(printed):
-            for i, cell in enumerate(cells[: index + 1]):
-                if cell.source.lstrip().startswith("# CHECK"):
-                    continue
-                code = compile(cell.source, f"<{path.name} code cell {i}>", "exec")
-                start = time.perf_counter()
-                exec(code, namespace)  # noqa: S102 - the course's own notebook
-                seconds = time.perf_counter() - start
-    finally:
-        os.environ.pop("COURSE_SEED", None)
+    with environment({"COURSE_SEED": str(seed)}), contextlib.redirect_stdout(printed):
+        for i, cell in enumerate(cells[: index + 1]):
+            if cell.source.lstrip().startswith("# CHECK"):
+                continue
+            code = compile(cell.source, f"<{path.name} code cell {i}>", "exec")
+            start = time.perf_counter()
+            exec(code, namespace)  # noqa: S102 - the course's own notebook
+            seconds = time.perf_counter() - start
     return namespace, seconds
 
 
@@ -207,7 +202,7 @@ def time_notebooks(paths: list[Path], timeout: int = 1800) -> list[dict]:
                                     resources={"metadata": {"path": scratch}})
             start = time.perf_counter()
             status = "ok"
-            with _environment(HEADLESS_ENV):
+            with environment(HEADLESS_ENV):
                 try:
                     client.execute()
                 except Exception as err:  # report it and go on to the next notebook
@@ -215,20 +210,6 @@ def time_notebooks(paths: list[Path], timeout: int = 1800) -> list[dict]:
             rows.append({"notebook": path.name, "seconds": round(time.perf_counter() - start, 1), "status": status})
             print(f"  {path.name}: {rows[-1]['seconds']:.0f} s ({status})", flush=True)
     return rows
-
-
-@contextlib.contextmanager
-def _environment(values: dict):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def machine_facts() -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import nbformat
 
 from . import markers
 from .markers import CHECK_TAG, EXERCISE_TAG, NBVAL_CHECK_TAG, MarkerError, cell_marker
-from .runtime import HEADLESS_ENV
+from .runtime import HEADLESS_ENV, environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Tool modules no lesson imports: editing them must not force every solution to run again.
@@ -186,20 +185,13 @@ def execute(nb, cwd: Path, timeout: int, path: Path):
 
     nb = copy.deepcopy(nb)
     cwd.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in HEADLESS_ENV}
-    os.environ.update(HEADLESS_ENV)  # inherited by the kernel
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(cwd)}}).execute()
+        with environment(HEADLESS_ENV):  # inherited by the kernel
+            NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                           resources={"metadata": {"path": str(cwd)}}).execute()
     except (CellExecutionError, CellTimeoutError) as err:
         text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(err))
         raise BuildError(f"{path.name}: the solution does not run through: {text[-1500:]}") from None
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code" and cell_marker(cell) is None:

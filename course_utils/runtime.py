@@ -1,6 +1,7 @@
 """What notebooks need to know about where they run (introduced in lesson 01)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -44,3 +45,26 @@ def lesson_seed(default: int = 0) -> int:
     if not value.isdigit():
         raise ValueError(f"lesson_seed: COURSE_SEED must be a non-negative int, got {value!r}")
     return int(value)
+
+
+@contextlib.contextmanager
+def environment(values: dict):
+    """Set environment variables for the ``with`` block (and the kernels it starts), then restore them.
+
+    Example:
+        >>> with environment({"COURSE_EXAMPLE": "1"}):
+        ...     os.environ["COURSE_EXAMPLE"]
+        '1'
+        >>> "COURSE_EXAMPLE" in os.environ
+        False
+    """
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -7,6 +7,8 @@ hint that names the likely mistake. The helpers here keep those two promises.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -30,3 +32,29 @@ def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int,
     if returns.mean() < threshold:
         fail(exercise, f"mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}", hint)
     print(solved)
+
+
+def each_reaches(exercise: str, greedy_returns: dict, names, threshold: float, episodes: int,
+                 solved: str, hint: str) -> None:
+    """Check every run named in ``names`` reaches ``threshold``; ``solved`` and ``hint`` take ``{name}``."""
+    for name in names:
+        if name not in greedy_returns:
+            wanted = ", ".join(f"{n!r}: returns" for n in names)
+            fail(exercise, f"no returns for the {name!r} run", f"pass a dict {{{wanted}}}")
+        mean_return_reaches(exercise, greedy_returns[name], threshold, episodes,
+                            solved.format(name=name), hint.format(name=name))
+
+
+def call(exercise: str, function, *args, hint: str):
+    """Call the student's function; an exception becomes a failure that names it, with ``hint``.
+
+    ``NotImplementedError`` passes through: an untouched stub's own message says what to do.
+    """
+    try:
+        return function(*args)
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        message = re.sub(r"\{\{.*?\}\}\s*", "", str(getattr(err, "message", err))).strip()  # TF's op prefix
+        fail(exercise, f"{getattr(function, '__name__', 'your function')} raised {type(err).__name__}: "
+             f"{message[:200]}", hint)

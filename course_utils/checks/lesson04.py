@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, mean_return_reaches, passed
+from . import each_reaches, fail, passed
 
 
 def _pair(seed_online, seed_target):
@@ -74,9 +74,6 @@ def check_soft_update(soft_update) -> None:
 
 def check_targets_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check that DQN with each kind of target update reaches ``threshold`` over ``episodes`` episodes."""
-    for name in ("hard", "soft"):
-        if name not in greedy_returns:
-            fail("04.3", f"no returns for the {name!r} run", "pass a dict {'hard': returns, 'soft': returns}")
-        mean_return_reaches("04.3", greedy_returns[name], threshold, episodes,
-                            f"{name} target updates: greedy mean over {episodes} episodes >= {threshold:g}.",
-                            f"check your {name}_update; the runs use it for the target network")
+    each_reaches("04.3", greedy_returns, ("hard", "soft"), threshold, episodes,
+                 f"{{name}} target updates: greedy mean over {episodes} episodes >= {threshold:g}.",
+                 "check your {name}_update; the runs use it for the target network")
