@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     n = sub.add_parser("bench", help="measure how fast and how reliably each algorithm of the course learns")
     n.add_argument("--seeds", type=int, default=5, help="seeds per algorithm (default 5; 10 for the full table)")
     n.add_argument("--quick", action="store_true",
-                   help="one seed, DQN capped at 2,000 steps, no notebook timing: a smoke test (about 2 minutes)")
+                   help="one seed, DQN capped at 2,000 steps, no notebook timing: a smoke test (about 30 seconds)")
     n.add_argument("--only", action="append", metavar="NAME", help="only algorithms whose name contains NAME")
     n.add_argument("--no-notebooks", action="store_true", help="skip executing the solution notebooks")
     n.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
