@@ -31,6 +31,7 @@ from typing import Callable
 
 import numpy as np
 
+from .agents import dqn
 from .runtime import HEADLESS_ENV, environment
 
 
@@ -54,11 +55,11 @@ class SeedResult:
 
 @dataclass
 class Algorithm:
+    """One training run per seed; ``goals`` names the table rows it fills, in order, with their goals."""
+
     name: str
-    lesson: str
-    threshold: float
-    run: Callable[[int, bool], list]   # (seed, quick) -> [SeedResult, ...]
-    goal: str = ""
+    run: Callable[[int, bool], list]   # (seed, quick) -> [SeedResult, one per row]
+    goals: dict
 
 
 # ---------------------------------------------------------------- lesson notebooks
@@ -144,42 +145,32 @@ def _actor_critic(root: Path) -> Callable:
 # ---------------------------------------------------------------- DQN variants
 
 
-def _dqn(name: str, **variant) -> Callable:
+def _dqn(name: str, **variant) -> Algorithm:
+    """A row run by ``agents.dqn.train_dqn`` with ``variant``'s switches, the loop lessons 04-05 call."""
     def run(seed: int, quick: bool) -> list:
-        from .agents import dqn
-
         settings = dqn.DQNSettings(max_steps=2_000, learning_starts=500, eval_every=500) if quick else dqn.DQNSettings()
-        kwargs = dict(variant)
-        if kwargs.pop("double", False):
-            kwargs["double_targets"] = dqn.double_dqn_targets
-        if kwargs.pop("dueling", False):
-            kwargs["network"] = dqn.build_dueling_q_network
-        log = dqn.train_dqn(seed, settings=settings, **kwargs)
+        log = dqn.train_dqn(seed, settings=settings, **variant)
         best = max((m for _, m in log.evals), default=None)
         if log.solved:
             return [SeedResult(name, seed, True, log.solved_at, log.solved_seconds, log.env_steps, log.seconds, best)]
         return [SeedResult(name, seed, False, log.env_steps, log.seconds, log.env_steps, log.seconds, best)]
-    return run
+    goal = "report it" if variant["target_update"] == "none" else "<= 12,000 steps, <= 10 s"
+    return Algorithm(name, run, {name: goal})
 
 
 def algorithms(root: Path) -> list[Algorithm]:
-    """The benchmark's rows, in course order, with the goals of the benchmark issue."""
+    """The benchmark's runs, in course order, with the goals of the benchmark issue."""
     return [
-        Algorithm("random search", "01", 475, _random_search(root), "<= 2,000 steps, <= 5 s"),
-        Algorithm("tabular Q (195)", "02", 195, _tabular(root), "<= 25,000 steps, <= 2 s"),
-        Algorithm("tabular Q (475)", "02", 475, None, "<= 100,000 steps, <= 10 s"),
-        Algorithm("DQN, no target network", "03/04", 475, _dqn("DQN, no target network", target_update="none"),
-                  "report it"),
-        Algorithm("DQN + hard target", "04", 475, _dqn("DQN + hard target", target_update="hard"),
-                  "<= 12,000 steps, <= 10 s"),
-        Algorithm("DQN + soft target", "04", 475, _dqn("DQN + soft target", target_update="soft"),
-                  "<= 12,000 steps, <= 10 s"),
-        Algorithm("double DQN", "05", 475, _dqn("double DQN", target_update="hard", double=True),
-                  "<= 12,000 steps, <= 10 s"),
-        Algorithm("dueling DQN", "05", 475, _dqn("dueling DQN", target_update="hard", dueling=True),
-                  "<= 12,000 steps, <= 10 s"),
-        Algorithm("REINFORCE", "06", 475, _reinforce(root), "<= 100,000 steps, <= 10 s"),
-        Algorithm("actor-critic", "07", 475, _actor_critic(root), "<= 100,000 steps, <= 15 s"),
+        Algorithm("random search", _random_search(root), {"random search": "<= 2,000 steps, <= 5 s"}),
+        Algorithm("tabular Q", _tabular(root), {"tabular Q (195)": "<= 25,000 steps, <= 2 s",
+                                                "tabular Q (475)": "<= 100,000 steps, <= 10 s"}),
+        _dqn("DQN, no target network", target_update="none"),
+        _dqn("DQN + hard target", target_update="hard"),
+        _dqn("DQN + soft target", target_update="soft"),
+        _dqn("double DQN", target_update="hard", double_targets=dqn.double_dqn_targets),
+        _dqn("dueling DQN", target_update="hard", network=dqn.build_dueling_q_network),
+        Algorithm("REINFORCE", _reinforce(root), {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
+        Algorithm("actor-critic", _actor_critic(root), {"actor-critic": "<= 100,000 steps, <= 15 s"}),
     ]
 
 
@@ -331,26 +322,20 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
         notebooks: bool = True, command: str = "course bench") -> dict:
     """Run the benchmark, print the table and write ``bench.md``, ``bench.json``, ``bench.png`` into ``out``."""
     root, out = root.resolve(), out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    chosen = [a for a in algorithms(root) if not only or any(o.lower() in a.name.lower() for o in only)]
+    everything = algorithms(root)
+    chosen = [a for a in everything
+              if not only or any(o.lower() in name.lower() for o in only for name in (a.name, *a.goals))]
     if not chosen:
         raise ValueError(f"course bench: --only {only} matches no algorithm; names: "
-                         f"{', '.join(a.name for a in algorithms(root))}")
-    goals = {a.name: a.goal for a in algorithms(root)}
-    os.environ.update(HEADLESS_ENV)
-    os.environ["MPLBACKEND"] = "Agg"
+                         f"{', '.join(a.name for a in everything)}")
+    out.mkdir(parents=True, exist_ok=True)
+    goals = {row: goal for a in chosen for row, goal in a.goals.items()}
     results: list[SeedResult] = []
-    names = [a.name for a in chosen]
-    if any(a.name == "tabular Q (475)" for a in chosen) and "tabular Q (195)" not in names:
-        chosen.insert(0, next(a for a in algorithms(root) if a.name == "tabular Q (195)"))
-        names = [a.name for a in sorted(chosen, key=lambda a: list(goals).index(a.name))]
     here = os.getcwd()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, environment({**HEADLESS_ENV, "MPLBACKEND": "Agg"}):
         os.chdir(scratch)  # the lessons' videos and logs land here, not in the course
         try:
             for algorithm in chosen:
-                if algorithm.run is None:
-                    continue
                 for seed in range(seeds):
                     for result in algorithm.run(seed, quick):
                         results.append(result)
@@ -366,13 +351,13 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
         print("executing the solution notebooks ...", flush=True)
         timed = time_notebooks(sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")))
     facts = machine_facts()
-    rows = summarize(results, names)
+    rows = summarize(results, list(goals))
     page = markdown(rows, goals, timed, facts, command)
     (out / "bench.md").write_text(page)
     report = {"command": command, "seeds": seeds, "quick": quick, "machine": facts, "summary": rows,
               "results": [_record(r) for r in results], "notebooks": timed}
     _write_json(out / "bench.json", report)
-    plot(results, names, out / "bench.png")
+    plot(results, list(goals), out / "bench.png")
     print(page)
     print(f"wrote {out / 'bench.md'}, bench.json and bench.png")
     return report

@@ -19,6 +19,7 @@ from ..evaluation import evaluate
 from ..networks import acting_weights, build_mlp, mlp_forward
 from ..replay import Batch, ReplayBuffer
 from ..schedules import LinearSchedule
+from .reinforce import discounted_returns
 from .tabular import epsilon_greedy
 
 
@@ -261,19 +262,14 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
     predicted, obtained = [], []
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        q_values, rewards, truncated = [], [], False
-        done = False
+        q_values, rewards, done = [], [], False
         while not done:
             q = mlp_forward(weights, obs[None])[0]
             obs, reward, terminated, truncated, _ = env.step(int(q.argmax()))
             q_values.append(q.max())
             rewards.append(reward)
             done = terminated or truncated
-        returns = np.zeros(len(rewards))
-        following = 0.0
-        for t in range(len(rewards) - 1, -1, -1):
-            following = rewards[t] + gamma * following
-            returns[t] = following
+        returns = discounted_returns(rewards, gamma)
         keep = len(rewards) - horizon if truncated else len(rewards)
         predicted.extend(q_values[:max(keep, 0)])
         obtained.extend(returns[:max(keep, 0)])
