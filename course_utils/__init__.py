@@ -25,6 +25,7 @@ _EXPORTS = {
     "LinearSchedule": "schedules",  # lesson 02
     "ExponentialSchedule": "schedules",  # lesson 02
     "evaluate": "evaluation",
+    "passes_with_margin": "evaluation",  # lesson 03
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 03

@@ -6,7 +6,7 @@ from typing import Callable, Sequence
 import gymnasium as gym
 import numpy as np
 
-from ._validate import optional_seed, positive_int
+from ._validate import optional_seed, positive_int, real
 
 
 def _actions(policy: Callable, obs: np.ndarray, batched: bool, expected: tuple) -> np.ndarray:
@@ -98,3 +98,56 @@ def evaluate(
     finally:
         envs.close()
     return np.concatenate([np.asarray(r, dtype=float) for r in finished])
+
+
+def passes_with_margin(
+    policy: Callable,
+    env_id: str,
+    threshold: float,
+    seed: int,
+    *,
+    episodes: int = 100,
+    sets: int = 2,
+    z: float = 3.0,
+    wrappers: Sequence[Callable] = (),
+    **make_kwargs,
+) -> bool:
+    """Return whether ``policy`` clears ``threshold`` with room to spare: the stop test of training.
+
+    A policy whose true mean is just at the threshold passes one test of
+    ``episodes`` episodes half the time, and the next fresh test half the time
+    too. So this test asks more: ``sets`` independent sets of ``episodes``
+    episodes (reset with ``seed``, ``seed + 1_000_000``, ...), each averaging at
+    least ``threshold``, and a pooled mean at least ``z`` standard errors of an
+    ``episodes``-episode mean above it. A policy that passes then passes a later
+    fresh test of ``episodes`` episodes with high probability (for ``z = 3``,
+    about 99.9% if its true mean is what was measured). A policy that scores the
+    maximum every time has no spread and passes at once; one that sometimes
+    drops the pole needs a mean far enough above the threshold.
+
+    Stops early (returns ``False``) at the first set below the threshold, so a
+    failing policy costs one set. Other arguments are as in ``evaluate``.
+    (Introduced in lesson 03; every training loop of the course stops on it.)
+
+    Example: pushing towards the side the pole leans to averages about 42 steps,
+    each set of 20 episodes averages at least 40, but not with a margin:
+
+        >>> lean = lambda obs: (obs[:, 2] > 0).astype(int)
+        >>> passes_with_margin(lean, "CartPole-v1", threshold=30, seed=0, episodes=20)
+        True
+        >>> passes_with_margin(lean, "CartPole-v1", threshold=40, seed=0, episodes=20)
+        False
+    """
+    threshold = real("passes_with_margin", "threshold", threshold)
+    z = real("passes_with_margin", "z", z)
+    sets = positive_int("passes_with_margin", "sets", sets)
+    seed = optional_seed("passes_with_margin", seed) or 0
+    returns = []
+    for k in range(sets):
+        got = evaluate(policy, env_id, episodes, seed + 1_000_000 * k, wrappers=wrappers, **make_kwargs)
+        if got.mean() < threshold:
+            return False
+        returns.append(got)
+    pooled = np.concatenate(returns)
+    standard_error = pooled.std(ddof=1) / np.sqrt(episodes) if pooled.size > 1 else 0.0
+    return bool(pooled.mean() - z * standard_error >= threshold)

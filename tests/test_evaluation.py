@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from course_utils.envs import make_env
-from course_utils.evaluation import evaluate
+from course_utils.evaluation import evaluate, passes_with_margin
 
 
 def balance(obs):
@@ -87,3 +87,52 @@ def test_wrappers_are_applied_to_every_copy():
     returns = evaluate(policy, "CartPole-v1", episodes=4, wrappers=[sign_of_angle])
     assert seen[0] == (4, 1)
     assert returns.mean() > 20  # pushing toward the fall beats chance
+
+
+def lean(obs):
+    """Push towards the side the pole leans to: about 42 steps on average, spread about 8."""
+    return (obs[:, 2] > 0).astype(int)
+
+
+def test_stop_test_passes_a_policy_that_never_fails_at_once():
+    assert passes_with_margin(balance, "CartPole-v1", threshold=499, seed=0, episodes=20)
+
+
+def test_stop_test_wants_a_margin_not_only_two_passing_sets():
+    sets = [evaluate(lean, "CartPole-v1", 20, seed) for seed in (0, 1_000_000)]
+    assert all(s.mean() >= 40 for s in sets)               # each set alone would pass at 40 ...
+    assert not passes_with_margin(lean, "CartPole-v1", threshold=40, seed=0, episodes=20)   # ... not both with a margin
+    pooled = np.concatenate(sets)
+    margin = 3 * pooled.std(ddof=1) / np.sqrt(20)
+    assert passes_with_margin(lean, "CartPole-v1", threshold=pooled.mean() - margin - 0.01, seed=0, episodes=20)
+    assert not passes_with_margin(lean, "CartPole-v1", threshold=pooled.mean() - margin + 0.01, seed=0, episodes=20)
+    assert passes_with_margin(lean, "CartPole-v1", threshold=40, seed=0, episodes=20, z=0.0)
+
+
+def test_stop_test_plays_one_set_when_the_first_fails():
+    calls = []
+
+    def counting(obs):
+        calls.append(len(obs))
+        return lean(obs)
+
+    assert not passes_with_margin(counting, "CartPole-v1", threshold=400, seed=0, episodes=10)
+    played = len(calls)
+    assert passes_with_margin(counting, "CartPole-v1", threshold=5, seed=0, episodes=10)
+    assert len(calls) - played > played  # a passing policy played the second set as well
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"threshold": "475"}, TypeError, "passes_with_margin: threshold must be a number"),
+        ({"sets": 0}, ValueError, "passes_with_margin: sets must be >= 1"),
+        ({"z": None}, TypeError, "passes_with_margin: z must be a number"),
+        ({"seed": -1}, ValueError, "passes_with_margin: seed must be >= 0"),
+        ({"episodes": 0}, ValueError, "evaluate: episodes must be >= 1"),
+    ],
+)
+def test_stop_test_bad_input(kwargs, error, message):
+    kwargs = {"policy": lean, "env_id": "CartPole-v1", "threshold": 40, "seed": 0, "episodes": 2, **kwargs}
+    with pytest.raises(error, match=message):
+        passes_with_margin(**kwargs)

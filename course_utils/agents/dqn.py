@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..envs import make_env, seed_everything
-from ..evaluation import evaluate
+from ..evaluation import evaluate, passes_with_margin
 from ..networks import acting_weights, build_mlp, mlp_forward
 from ..replay import Batch, ReplayBuffer
 from ..schedules import LinearSchedule
@@ -150,7 +150,7 @@ class DQNLog:
     env_steps: int = 0
     weights: list | None = None                  # NumPy acting weights (networks.acting_weights)
     solved: bool = False
-    solved_at: int | None = None                 # env step of the passed 100-episode test
+    solved_at: int | None = None                 # env step of the passed stop test
     solved_seconds: float | None = None
 
 
@@ -163,7 +163,7 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
 
     Args:
         hard, soft: ``hard(target, online)`` and ``soft(target, online, tau)`` do the updates.
-        stop_when_solved: stop at the first passed 100-episode test; else train on to
+        stop_when_solved: stop at the first passed stop test (``passes_with_margin``); else train on to
             ``max_steps`` (the log still records when it passed).
         double_targets: ``None`` for DQN's max targets; ``double_dqn_targets`` (or a
             function with its signature) for double DQN, which needs a target network.
@@ -174,7 +174,7 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
         wrappers: applied in order to the training environment only (e.g. reward
             noise); the greedy evaluations use the plain ``env_id``.
 
-    The kept network is the one that passed the 100-episode test, else the best
+    The kept network is the one that passed the stop test, else the best
     10-episode evaluation.
     """
     import keras
@@ -238,7 +238,7 @@ def train_dqn(seed: int = 0, target_update: str = "hard", settings: DQNSettings 
             if quick > best and not log.solved:
                 best, log.weights = quick, frozen
             if (not log.solved and quick >= s.threshold
-                    and evaluate(policy, env_id, 100, seed=200_000 + step).mean() >= s.threshold):
+                    and passes_with_margin(policy, env_id, s.threshold, seed=200_000 + step)):
                 log.weights, log.solved = frozen, True
                 log.solved_at, log.solved_seconds = step, time.perf_counter() - start
                 if stop_when_solved:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..envs import CountSteps, make_env, seed_everything
-from ..evaluation import evaluate
+from ..evaluation import passes_with_margin
 from ..networks import build_mlp, mlp_forward, sample_from_logits
 
 
@@ -50,7 +50,7 @@ class TrainingLog:
 
 def train_reinforce(seed: int = 0, gamma: float = 0.99, learning_rate: float = 1e-3, max_episodes: int = 2000,
                     threshold: float = 475, eval_every: int = 20, env_id: str = "CartPole-v1") -> TrainingLog:
-    """Train REINFORCE until the greedy policy averages ``threshold`` over 100 fresh episodes."""
+    """Train REINFORCE until the greedy policy passes ``passes_with_margin`` at ``threshold``."""
     import keras
     import tensorflow as tf
 
@@ -84,8 +84,8 @@ def train_reinforce(seed: int = 0, gamma: float = 0.99, learning_rate: float = 1
         log.seconds.append(time.perf_counter() - start)
         if (episode + 1) % eval_every == 0 and np.mean(log.returns[-eval_every:]) >= 0.8 * threshold:
             frozen = [w.copy() for w in weights]
-            greedy = evaluate(lambda o: mlp_forward(frozen, o).argmax(axis=1), env_id, 100, seed=500_000 + episode)
-            if greedy.mean() >= threshold:
+            if passes_with_margin(lambda o: mlp_forward(frozen, o).argmax(axis=1), env_id, threshold,
+                                  seed=500_000 + episode):
                 log.solved = True
                 break
     log.weights = weights
