@@ -33,11 +33,12 @@ _EXPORTS = {
     "save_video": "video",
     "show_video": "video",
     "side_by_side": "video",
-    "mlp_forward": "networks",  # lesson 06
-    "sample_from_logits": "networks",  # lesson 06
-    "acting_weights": "networks",  # lesson 05
-    "fold_dueling_heads": "networks",  # lesson 05
+    "mlp_forward": "acting",  # lesson 06
+    "sample_from_logits": "acting",  # lesson 06
+    "acting_weights": "acting",  # lesson 05
+    "fold_dueling_heads": "acting",  # lesson 05
     "progress_bar": "progress",
+    "TrainingLog": "training_log",  # lesson 06
     "AssistedPlay": "player",  # lesson 03
     "is_headless": "runtime",
     "lesson_seed": "runtime",

@@ -2,16 +2,20 @@
 
 Every algorithm is measured by **the training code its solution notebook runs**:
 
-- random search, tabular Q-learning, REINFORCE and actor-critic train inside their
-  lesson notebook, so the benchmark executes that notebook's own code cells (from
+- REINFORCE runs lesson 06's ``train``, which ``course build`` exports from the
+  lesson's solution into ``course_utils.lessons.lesson06``;
+- random search, tabular Q-learning and actor-critic train inside their lesson
+  notebook, so the benchmark executes that notebook's own code cells (from
   ``notebooks/``, the source ``solutions/`` is generated from) under ``COURSE_SEED``,
   up to and including the training cell, and reads the result from its variables;
 - the DQN variants run ``agents.dqn.train_dqn``, the loop lessons 04 and 05 call, with
   the reference pieces (no target network is lesson 04's ``"none"`` run, lesson 03's
   problem).
 
-"Solved" is the lessons' own test: a greedy mean of at least 475 over 100 fresh
-episodes (195 for the first tabular row), checked at the lesson's regular interval.
+"Solved" is the lessons' own stop test, checked at the lesson's regular interval:
+``cu.passes_with_margin`` at 475 for DQN, REINFORCE and actor-critic; a mean of at
+least 475 over 100 fresh episodes for random search and tabular Q-learning (195 for
+the first tabular row).
 Steps and seconds are counted up to that test; evaluation episodes are not counted as
 steps, their time is included in the seconds.
 """
@@ -127,16 +131,17 @@ def _tabular(root: Path) -> Callable:
 
 def _reinforce(root: Path) -> Callable:
     def run(seed: int, quick: bool) -> list:
-        ns, seconds = run_lesson_cells(lesson_source(root, "06"), seed, "weights, train_returns, env_steps = train()")
-        solved = len(ns["train_returns"]) < ns["MAX_EPISODES"]  # the loop stops early only on a passed test
-        steps = int(ns["env_steps"])
-        return [SeedResult("REINFORCE", seed, solved, steps, seconds, steps, seconds)]
+        from .lessons import lesson06  # lesson 06's own train(), exported from its solution
+
+        log = lesson06.train(seed=seed)
+        steps, seconds = log.steps[-1], log.seconds[-1]
+        return [SeedResult("REINFORCE", seed, log.solved, steps, seconds, steps, seconds)]
     return run
 
 
 def _actor_critic(root: Path) -> Callable:
     def run(seed: int, quick: bool) -> list:
-        ns, seconds = run_lesson_cells(lesson_source(root, "07"), seed, "a2c = reinforce.TrainingLog()")
+        ns, seconds = run_lesson_cells(lesson_source(root, "07"), seed, "a2c = cu.TrainingLog()")
         steps = int(ns["env_steps"])
         return [SeedResult("actor-critic", seed, bool(ns["a2c"].solved), steps, seconds, steps, seconds)]
     return run

@@ -1,7 +1,11 @@
-"""``course build``: generate ``exercises/`` and ``solutions/`` from ``notebooks/``.
+"""``course build``: generate ``exercises/``, ``solutions/`` and ``course_utils/lessons/``
+from ``notebooks/``.
 
 The build is a short, ordered list of notebook transforms:
 
+0. ``export_module``       cells tagged ``export`` (solutions in) become the generated
+                           module ``course_utils/lessons/lessonNN.py``; written first,
+                           since the lessons after it run that code;
 1. ``validate``            refuse a source that breaks a marker rule (names the cell);
 2. ``solution_notebook``   markers removed, Colab header added;
 3. ``execute``             run the solution (twice: a check whose output changes
@@ -10,9 +14,10 @@ The build is a short, ordered list of notebook transforms:
                            given the reference outputs of the executed solution;
 5. ``reference_record``    the check cells and where they go, for ``course grade``.
 
-The solution is re-executed only when the lesson source, a file beside it or
-``course_utils`` changed (a hash is stored in the solution's metadata), so
-building twice gives byte-identical files.
+A solution is re-executed only when what it ran changed: its source, a file beside
+it, a ``course_utils`` module its code imports (directly or through the package) or
+the lock file. The digest of each is stored in the solution's metadata, so building
+twice gives byte-identical files and ``--check`` says what changed.
 """
 from __future__ import annotations
 
@@ -31,8 +36,6 @@ from .markers import CHECK_TAG, EXERCISE_TAG, NBVAL_CHECK_TAG, MarkerError, cell
 from .runtime import HEADLESS_ENV, environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# Tool modules no lesson imports: editing them must not force every solution to run again.
-NOT_IN_HASH = {"cli.py", "doctor.py", "grade.py", "nbval_results.py", "__main__.py", "bench.py"}
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 
 
@@ -62,6 +65,14 @@ class Layout:
     def reference(self) -> Path:
         return self.root / "course_utils" / "reference"
 
+    @property
+    def exported(self) -> Path:
+        return self.root / "course_utils" / "lessons"
+
+    def exported_module(self, lesson_file: str) -> Path:
+        """Return where the generated module of lesson ``NN_topic.ipynb`` goes."""
+        return self.exported / f"lesson{lesson_file[:2]}.py"
+
 
 def repository_url(root: Path) -> str:
     """Return the repository URL from pyproject's ``[project.urls] Repository``."""
@@ -80,6 +91,74 @@ def repository_url(root: Path) -> str:
 def where(path: Path, index: int, cell) -> str:
     """Return how an error names a cell: file, index and first line."""
     return f"{path.name} cell {index} ({markers.first_line(cell.get('source', ''))[:60]!r})"
+
+
+# 0. export ---------------------------------------------------------------------------
+# A code cell tagged "export" in a lesson source is copied, solution in and markers out,
+# into the generated module ``course_utils/lessons/lessonNN.py``. Later lessons, the
+# reference agents, the bench and the tests import that module: one text per algorithm
+# piece, the one the lesson shows (as d2l exports its ``#@save`` cells).
+
+EXPORT_TAG = "export"
+# names an exported cell may use without defining them, and the import that gives each
+EXPORT_IMPORTS = {
+    "np": "import numpy as np",
+    "gym": "import gymnasium as gym",
+    "keras": "import keras",
+    "ops": "from keras import ops",
+    "tf": "import tensorflow as tf",
+    "cu": "import course_utils as cu",
+}
+
+
+def exported_cells(nb) -> list[tuple[int, object]]:
+    """Return ``(index, cell)`` of the code cells tagged ``export``."""
+    return [(i, c) for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and EXPORT_TAG in c.metadata.get("tags", [])]
+
+
+def export_module(src, path: Path) -> str | None:
+    """Return the text of the lesson's generated module, or None when it exports nothing.
+
+    Raises ``BuildError`` (naming the cell) for an exported check cell or one that
+    is not valid Python once its solution is in.
+    """
+    import ast
+
+    cells = exported_cells(src)
+    if not cells:
+        return None
+    title = markers.first_line("".join(src.cells[0].source)).lstrip("# ").strip() if src.cells else path.stem
+    bodies, used = [], set()
+    for i, cell in cells:
+        w = where(path, i, cell)
+        marker = cell_marker(cell)
+        if marker is not None and marker.kind == "check":
+            raise BuildError(f"{w}: a check cell cannot be exported; tag the exercise or code cell instead")
+        lines = markers.solution_source(cell.source).splitlines()
+        if marker is not None:
+            lines[0] = f"# exercise {marker.exercise}"
+        body = "\n".join(lines).strip("\n")
+        try:
+            tree = ast.parse(body)
+        except SyntaxError as err:
+            raise BuildError(f"{w}: an exported cell must be plain Python ({err.msg}, line {err.lineno})") from None
+        used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        bodies.append(body)
+    imports = [line for name, line in EXPORT_IMPORTS.items() if name in used]
+    plain = sorted(l for l in imports if l.startswith("import ") and "course_utils" not in l)
+    header = [
+        f'"""{title}.',
+        "",
+        "The code this lesson teaches, as its solution shows it: generated by `course build`",
+        f"from notebooks/{path.name} (its cells tagged \"export\", solutions in).",
+        "Do not edit: edit the notebook, then run `course build`.",
+        '"""',
+        *plain,
+        *(l for l in imports if l.startswith("from ")),
+        *(["", "import course_utils as cu"] if "cu" in used else []),
+    ]
+    return "\n".join(header) + "\n\n\n" + "\n\n\n".join(bodies) + "\n"
 
 
 # 1. validate -------------------------------------------------------------------------
@@ -145,7 +224,8 @@ def tag_cells(nb) -> None:
     """Give marked cells their tags and course metadata, so tools and nbval can find them."""
     for cell in nb.cells:
         marker = cell_marker(cell)
-        tags = [t for t in cell.metadata.get("tags", []) if t not in (EXERCISE_TAG, CHECK_TAG, NBVAL_CHECK_TAG)]
+        tags = [t for t in cell.metadata.get("tags", [])
+                if t not in (EXERCISE_TAG, CHECK_TAG, NBVAL_CHECK_TAG, EXPORT_TAG)]  # export: authoring only
         cell.metadata.pop("course", None)
         if marker is not None and marker.kind == "exercise":
             tags.append(EXERCISE_TAG)
@@ -285,16 +365,127 @@ def reference_record(exercise_nb, lesson_file: str, build_hash: str) -> dict:
 
 # the pipeline ---------------------------------------------------------------------------
 
-def source_hash(path: Path) -> str:
-    """Return a hash of a lesson source, the files beside it and the course_utils code."""
-    digest = hashlib.sha256()
-    files = [path, *sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts)]
-    files += sorted(p for p in PACKAGE_DIR.rglob("*.py")
-                    if "__pycache__" not in p.parts and p.name not in NOT_IN_HASH)
-    for p in files:
-        digest.update(p.name.encode())
-        digest.update(p.read_bytes().replace(b"\r\n", b"\n"))
-    return digest.hexdigest()
+# what a solution was built from -------------------------------------------------------
+# A lesson is executed again when what it ran changed: its source, the files beside it,
+# the course_utils modules its code imports (followed through the package's own imports)
+# and the lock of exact versions. Edits anywhere else (the grader, the bench, another
+# lesson's checks) leave it alone.
+
+LOCK_FILE = "requirements-lock.txt"
+PACKAGE = PACKAGE_DIR.name
+
+
+def module_file(name: str, package_dir: Path | None = None) -> Path | None:
+    """Return the file of the package module ``name`` (dotted), or None if it has none."""
+    base = (package_dir or PACKAGE_DIR).joinpath(*name.split(".")[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_modules(source: str, current: str | None = None, *, is_package: bool = False) -> set[str]:
+    """Return the package modules that ``source`` imports (``current``: its own dotted name).
+
+    Counts ``import course_utils.x``, ``from course_utils.x import y`` (and ``y`` when it
+    is a module), relative imports inside the package, imports inside functions, and
+    ``cu.name`` for a helper ``course_utils`` exports lazily (through its table).
+    """
+    import ast
+
+    from . import _EXPORTS
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # notebook code with IPython magics: read its Python lines only
+        tree = ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!", "?"))))
+    found, aliases = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    found.add(alias.name)
+                    if alias.name == PACKAGE:
+                        aliases.add(alias.asname or PACKAGE)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if current is None:
+                    continue
+                parts = current.split(".")
+                parts = parts[: len(parts) - node.level + (1 if is_package else 0)]
+                module = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module != PACKAGE and not module.startswith(PACKAGE + "."):
+                continue
+            found.add(module)
+            for alias in node.names:
+                if module_file(f"{module}.{alias.name}") is not None:
+                    found.add(f"{module}.{alias.name}")
+                elif module == PACKAGE and alias.name in _EXPORTS:
+                    found.add(f"{PACKAGE}.{_EXPORTS[alias.name]}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr in _EXPORTS):
+            found.add(f"{PACKAGE}.{_EXPORTS[node.attr]}")
+    with_parents = set()
+    for name in found:
+        parts = name.split(".")
+        with_parents |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return with_parents
+
+
+def lesson_modules(sources: list[str]) -> list[str]:
+    """Return every package module the code ``sources`` runs imports, directly or not, sorted."""
+    todo = imported_modules("\n".join(sources))  # one text: an alias from the import cell holds in the others
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = module_file(name)
+        if path is not None:
+            todo |= imported_modules(path.read_text(), name, is_package=path.name == "__init__.py") - seen
+    return sorted(n for n in seen if module_file(n) is not None)
+
+
+def digest(path: Path) -> str:
+    """Return the sha256 of a text file, line endings made uniform."""
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+
+
+def build_inputs(path: Path, src, layout: Layout) -> dict[str, str]:
+    """Return ``{name: sha256}`` of everything a lesson's solution is built from."""
+    code = [markers.solution_source(c.source) for c in src.cells if c.cell_type == "code"]
+    inputs = {f"notebooks/{path.name}": digest(path)}
+    for beside in sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts):
+        inputs[f"notebooks/{beside.relative_to(path.parent).as_posix()}"] = digest(beside)
+    for name in lesson_modules(code):
+        file = module_file(name)
+        inputs[file.relative_to(PACKAGE_DIR.parent).as_posix()] = digest(file)
+    lock = layout.root / LOCK_FILE
+    if lock.is_file():
+        inputs[LOCK_FILE] = digest(lock)
+    return inputs
+
+
+def inputs_hash(inputs: dict[str, str]) -> str:
+    """Return one hash of a lesson's build inputs."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def why_stale(stored: dict | None, inputs: dict[str, str]) -> str:
+    """Return what changed between the inputs a solution was built from and today's."""
+    if not stored:
+        return "it was built by an older `course build`, which did not record its inputs"
+    changed = sorted(k for k in inputs if k in stored and stored[k] != inputs[k])
+    added = sorted(k for k in inputs if k not in stored)
+    gone = sorted(k for k in stored if k not in inputs)
+    parts = ([f"{', '.join(changed)} changed"] if changed else []) + \
+            ([f"it now also uses {', '.join(added)}"] if added else []) + \
+            ([f"it no longer uses {', '.join(gone)}"] if gone else [])
+    return "; ".join(parts) or "its recorded build hash does not match"
 
 
 def dumps(nb) -> str:
@@ -306,31 +497,38 @@ def dumps_record(record: dict) -> str:
     return json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+class StaleError(BuildError):
+    """``--check`` found a solution that is missing or was built from other inputs."""
+
+
 def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: bool, force: bool = False,
              timeout: int = 900, log=print) -> dict[Path, str]:
     """Return the generated files of one lesson as ``{path: text}``.
 
-    With ``execute_if_stale=False`` (``--check``) a missing or stale solution is an
-    error instead of a reason to execute.
+    With ``execute_if_stale=False`` (``--check``) a missing or stale solution raises
+    ``StaleError``, saying what changed, instead of being executed.
     """
     src = nbformat.read(path, as_version=4)
     validate(src, path)
-    build_hash = source_hash(path)
+    inputs = build_inputs(path, src, layout)
+    build_hash = inputs_hash(inputs)
     sol_path = layout.solutions / path.name
-    executed = None
-    if sol_path.exists() and not force:
+    executed, reason = None, "it is missing"
+    if sol_path.exists():
         stored = nbformat.read(sol_path, as_version=4)
-        if stored.metadata.get("course", {}).get("build_hash") == build_hash:
+        meta = stored.metadata.get("course", {})
+        if meta.get("build_hash") == build_hash and not force:
             executed = stored
+        else:
+            reason = "--force" if force else why_stale(meta.get("inputs"), inputs)
     if executed is None:
         if not execute_if_stale:
-            raise BuildError(f"{sol_path.relative_to(layout.root)} is missing or older than "
-                             f"notebooks/{path.name} or course_utils; run `course build`")
+            raise StaleError(f"{sol_path.relative_to(layout.root)} is out of date: {reason}; run `course build`")
         solution = solution_notebook(src, repo_url, f"solutions/{path.name}")
-        log(f"executing {path.name} (twice, to check the check outputs are stable) ...")
+        log(f"executing {path.name} ({reason}; twice, to check the check outputs are stable) ...")
         executed = execute(solution, layout.solutions, timeout, path)
         check_outputs_stable(executed, execute(solution, layout.solutions, timeout, path), path)
-        executed.metadata["course"] = {"lesson": path.name[:2], "build_hash": build_hash}
+        executed.metadata["course"] = {"lesson": path.name[:2], "build_hash": build_hash, "inputs": inputs}
     exercise = exercise_notebook(src, executed, repo_url, f"exercises/{path.name}")
     exercise.metadata["course"] = {"lesson": path.name[:2]}
     record = reference_record(exercise, path.name, build_hash)
@@ -342,7 +540,11 @@ def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: boo
 
 
 def first_difference(path: Path, old: str, new: str) -> str:
-    """Return where a generated file differs from what is on disk, cell by cell."""
+    """Return where a generated file differs from what is on disk, cell by cell (line by line for .py)."""
+    if path.suffix == ".py":
+        for i, (a, b) in enumerate(zip(old.splitlines() + [""], new.splitlines() + [""]), start=1):
+            if a != b:
+                return f"{path}: line {i} differs from what the notebook exports ({b.strip()[:60]!r})"
     try:
         old_cells = json.loads(old).get("cells", [])
         new_cells = json.loads(new).get("cells", [])
@@ -357,21 +559,8 @@ def first_difference(path: Path, old: str, new: str) -> str:
     return f"{path}: differs from what the source generates (notebook metadata or formatting)"
 
 
-def build(root: Path, *, check: bool = False, force: bool = False, lessons: list[str] | None = None,
-          timeout: int = 900, log=print) -> list[str]:
-    """Build (or with ``check``, verify) every lesson; return the problems found.
-
-    In build mode the returned list is empty; files are written only when they change.
-    """
-    layout = Layout(Path(root).resolve())
-    sources = sorted(layout.notebooks.glob(LESSON_GLOB)) if layout.notebooks.is_dir() else []
-    if lessons:
-        sources = [p for p in sources if p.name[:2] in lessons]
-    expected: dict[Path, str] = {}
-    repo_url = repository_url(layout.root) if sources else ""
-    for path in sources:
-        expected.update(generate(path, layout, repo_url, execute_if_stale=not check, force=force,
-                                 timeout=timeout, log=log))
+def write_or_compare(expected: dict[Path, str], layout: Layout, check: bool, log) -> list[str]:
+    """Write each generated file whose text changed, or with ``check`` list how each differs."""
     problems = []
     for path, text in expected.items():
         rel = path.relative_to(layout.root)
@@ -384,10 +573,45 @@ def build(root: Path, *, check: bool = False, force: bool = False, lessons: list
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             log(f"wrote {rel}")
+    return problems
+
+
+def build(root: Path, *, check: bool = False, force: bool = False, lessons: list[str] | None = None,
+          timeout: int = 900, log=print) -> list[str]:
+    """Build (or with ``check``, verify) every lesson; return the problems found.
+
+    In build mode the returned list is empty; files are written only when they change.
+    """
+    layout = Layout(Path(root).resolve())
+    sources = sorted(layout.notebooks.glob(LESSON_GLOB)) if layout.notebooks.is_dir() else []
+    if lessons:
+        sources = [p for p in sources if p.name[:2] in lessons]
+    repo_url = repository_url(layout.root) if sources else ""
+    # The exported modules first: a lesson's build hash covers the course_utils code it
+    # runs, which includes the modules generated from the lessons before it.
+    modules = {}
+    for path in sources:
+        text = export_module(nbformat.read(path, as_version=4), path)
+        if text is not None:
+            modules[layout.exported_module(path.name)] = text
+    problems = write_or_compare(modules, layout, check, log)
+    notebooks: dict[Path, str] = {}
+    stale_lessons = []
+    for path in sources:
+        try:
+            notebooks.update(generate(path, layout, repo_url, execute_if_stale=not check, force=force,
+                                      timeout=timeout, log=log))
+        except StaleError as err:  # --check: name every stale lesson, not only the first
+            problems.append(str(err))
+            stale_lessons.append(path.name)
+    problems += write_or_compare(notebooks, layout, check, log)
     if not lessons:
+        expected = set(modules) | set(notebooks)
+        expected |= {d / name for name in stale_lessons for d in (layout.exercises, layout.solutions)}
+        expected |= {layout.reference / (Path(name).stem + ".json") for name in stale_lessons}
         stale = [p for d, g in ((layout.exercises, LESSON_GLOB), (layout.solutions, LESSON_GLOB),
-                                (layout.reference, "[0-9][0-9]_*.json")) if d.is_dir() for p in d.glob(g)
-                 if p not in expected]
+                                (layout.reference, "[0-9][0-9]_*.json"), (layout.exported, "lesson[0-9][0-9].py"))
+                 if d.is_dir() for p in d.glob(g) if p not in expected]
         for p in sorted(stale):
             rel = p.relative_to(layout.root)
             if check:

@@ -141,7 +141,7 @@ def passes_with_margin(
     threshold = real("passes_with_margin", "threshold", threshold)
     z = real("passes_with_margin", "z", z)
     sets = positive_int("passes_with_margin", "sets", sets)
-    seed = optional_seed("passes_with_margin", seed) or 0
+    seed = positive_int("passes_with_margin", "seed", seed, allow_zero=True)
     returns = []
     for k in range(sets):
         got = evaluate(policy, env_id, episodes, seed + 1_000_000 * k, wrappers=wrappers, **make_kwargs)

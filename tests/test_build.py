@@ -55,6 +55,34 @@ def test_colab_badge_and_setup_cell_use_the_pyproject_url(course):
         assert "git+https://github.com/deep-rl-course/deep-rl-course.git" in setup.source
 
 
+def test_cells_tagged_export_become_the_lesson_module(course):
+    module = course / "course_utils" / "lessons" / "lesson00.py"
+    text = module.read_text()
+    assert text.startswith('"""Demo lesson.\n\nThe code this lesson teaches, as its solution shows it')
+    assert "# exercise 00.1\ndef discounted_sum(rewards, gamma):" in text
+    assert "enumerate(rewards)" in text and "SOLUTION" not in text and "def clip" not in text
+    assert "import numpy" not in text  # only the imports the exported code uses
+    namespace = {}
+    exec(compile(text, str(module), "exec"), namespace)
+    assert namespace["discounted_sum"]([1.0, 1.0], 0.5) == 1.5
+    for folder in ("exercises", "solutions"):  # the tag is for authors; students never see it
+        nb = read(course / folder / "00_demo.ipynb")
+        assert "export" not in nb.cells[cell_index(nb, "exercise", "00.1")].metadata.get("tags", [])
+
+
+def test_check_mode_catches_a_hand_edited_or_orphan_lesson_module(course, tmp_path):
+    copy = tmp_path / "c"
+    shutil.copytree(course, copy)
+    module = copy / "course_utils" / "lessons" / "lesson00.py"
+    module.write_text(module.read_text().replace("gamma**t", "gamma*t"))
+    problems = build(copy, check=True)
+    assert len(problems) == 1 and problems[0].startswith("course_utils/lessons/lesson00.py: line ")
+    module.write_text((course / "course_utils" / "lessons" / "lesson00.py").read_text())
+    (copy / "course_utils" / "lessons" / "lesson09.py").write_text("x = 1\n")
+    assert build(copy, check=True) == [
+        "course_utils/lessons/lesson09.py: has no source in notebooks/; run `course build` to remove it"]
+
+
 def test_rebuild_is_byte_identical_and_does_not_execute(course):
     before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
     logged = []
@@ -99,8 +127,9 @@ def test_check_mode_catches_a_changed_source_and_a_stray_file(course, tmp_path):
     nb = read(src)
     nb.cells[0].source += " Edited."
     nbformat.write(nb, src)
-    with pytest.raises(BuildError, match="solutions/00_demo.ipynb is missing or older than notebooks/00_demo.ipynb"):
-        build(copy, check=True)
+    assert build(copy, check=True) == [
+        "solutions/00_demo.ipynb is out of date: notebooks/00_demo.ipynb changed; run `course build`",
+        "exercises/07_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
     src.write_text((course / "notebooks" / "00_demo.ipynb").read_text())
     assert build(copy, check=True) == ["exercises/07_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
 
@@ -112,7 +141,7 @@ def test_course_build_check_command_exit_codes(course, tmp_path, course_cmd):
     shutil.copytree(course, copy)
     (copy / "solutions" / "00_demo.ipynb").unlink()
     bad = subprocess.run([course_cmd, "build", "--check", "--root", str(copy)], capture_output=True, text=True)
-    assert bad.returncode == 1 and "solutions/00_demo.ipynb is missing" in bad.stderr
+    assert bad.returncode == 1 and "solutions/00_demo.ipynb is out of date: it is missing" in bad.stderr
 
 
 def broken_course(tmp_path, edit):
@@ -163,6 +192,28 @@ def test_marker_rules_are_enforced_with_the_cell_named(tmp_path, edit, message):
         build(root, log=lambda *a: None)
 
 
+def tag_export(kind, exercise=None, source=None):
+    def edit(nb):
+        if source is not None:
+            nb.cells.append(nbformat.v4.new_code_cell(source))
+            cell = nb.cells[-1]
+        else:
+            cell = nb.cells[cell_index(nb, kind, exercise)]
+        cell.metadata["tags"] = ["export"]
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (tag_export("check", "00.1"), r"cell 4 \('# CHECK 00.1 \(2 points\)'\): a check cell cannot be exported"),
+    (tag_export(None, source="def broken(:\n    pass"), r"cell 11 \('def broken\(:'\): an exported cell must be plain "
+                                                       r"Python \(invalid syntax, line 1\)"),
+    (tag_export(None, source="%timeit 1 + 1"), r"an exported cell must be plain Python"),
+])
+def test_export_rules_are_enforced_with_the_cell_named(tmp_path, edit, message):
+    with pytest.raises(BuildError, match=message):
+        build(broken_course(tmp_path, edit), log=lambda *a: None)
+
+
 def test_outputs_in_a_source_are_refused(tmp_path):
     def edit(nb):
         nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi\n")]
@@ -175,19 +226,84 @@ def test_the_project_itself_is_up_to_date():
     assert build(ROOT, check=True) == []
 
 
-def test_hash_follows_lesson_code_but_not_the_grading_tools(course, tmp_path, monkeypatch):
+def lesson_hashes(root):
+    """Return {lesson file: build hash} of the project's lessons, with the course folder ``root``."""
     import course_utils.build as b
 
-    src = course / "notebooks" / "00_demo.ipynb"
-    base = b.source_hash(src)
-    pkg = tmp_path / "pkg"
+    layout = b.Layout(root)
+    return {p.name: b.inputs_hash(b.build_inputs(p, read(p), layout))
+            for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+
+
+def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypatch):
+    import course_utils.build as b
+
+    base = lesson_hashes(ROOT)
+    pkg = tmp_path / "course_utils"
     shutil.copytree(b.PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(b, "PACKAGE_DIR", pkg)
-    assert b.source_hash(src) == base
-    (pkg / "grade.py").write_text((pkg / "grade.py").read_text() + "\n# tweak\n")
-    assert b.source_hash(src) == base
-    (pkg / "replay.py").write_text((pkg / "replay.py").read_text() + "\n# tweak\n")
-    assert b.source_hash(src) != base
+    assert lesson_hashes(ROOT) == base
+
+    def changed_after(edit: str) -> list[str]:
+        (pkg / edit).write_text((pkg / edit).read_text() + "\n# a one-line change\n")
+        now = lesson_hashes(ROOT)
+        (pkg / edit).write_text((pkg / edit).read_text().removesuffix("\n# a one-line change\n"))
+        return sorted(name[:2] for name in base if now[name] != base[name])
+
+    assert changed_after("agents/dqn.py") == ["04", "05"]          # lesson 07 does not use DQN
+    assert changed_after("training_log.py") == ["04", "05", "06", "07"]  # 04-05 import lesson06 (returns to go)
+    assert changed_after("checks/lesson03.py") == ["03"]
+    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07"]  # lesson 03 has its own text
+    assert changed_after("lessons/lesson06.py") == ["04", "05", "07"]
+    assert changed_after("grade.py") == [] and changed_after("build.py") == [] and changed_after("bench.py") == []
+    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_a_new_lock_makes_every_lesson_stale(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "requirements-lock.txt").write_text((ROOT / "requirements-lock.txt").read_text())
+    base = lesson_hashes(root)
+    assert base == lesson_hashes(ROOT)
+    (root / "requirements-lock.txt").write_text((ROOT / "requirements-lock.txt").read_text()
+                                                .replace("tensorflow==", "tensorflow==9.9.9\n# was "))
+    now = lesson_hashes(root)
+    assert all(now[name] != base[name] for name in base)
+
+
+def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_table():
+    from course_utils.build import imported_modules
+
+    code = "import course_utils as cu\nfrom course_utils.checks import lesson06 as checks\nx = cu.evaluate\n%time y = 1"
+    assert imported_modules(code) == {"course_utils", "course_utils.checks", "course_utils.checks.lesson06",
+                                      "course_utils.evaluation"}
+    inside = "def f():\n    from ..acting import mlp_forward\nfrom . import fail"
+    assert imported_modules(inside, "course_utils.checks.lesson05") == {
+        "course_utils", "course_utils.acting", "course_utils.checks"}
+    assert imported_modules("import numpy as np\nnp.evaluate") == set()
+
+
+def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
+    root = tmp_path / "course"
+    for folder in ("notebooks", "exercises", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(ROOT / "course_utils" / "lessons", root / "course_utils" / "lessons")
+    shutil.copytree(ROOT / "course_utils" / "reference", root / "course_utils" / "reference")
+    for name in ("pyproject.toml", "requirements-lock.txt"):
+        shutil.copy(ROOT / name, root / name)
+    assert build(root, check=True) == []
+    lock = root / "requirements-lock.txt"
+    lock.write_text(lock.read_text() + "# a new pin\n")
+    src = root / "notebooks" / "06_reinforce.ipynb"
+    nb = read(src)
+    nb.cells[0].source += " Edited."
+    nbformat.write(nb, src)
+    problems = build(root, check=True)
+    assert len(problems) == 7, problems
+    assert problems[5] == ("solutions/06_reinforce.ipynb is out of date: notebooks/06_reinforce.ipynb, "
+                           "requirements-lock.txt changed; run `course build`")
+    assert problems[0] == ("solutions/01_gymnasium_random_search.ipynb is out of date: requirements-lock.txt "
+                           "changed; run `course build`")
 
 
 def test_only_tensorflow_startup_noise_is_dropped_from_solutions():

@@ -1,5 +1,8 @@
 import io
+import os
 import subprocess
+
+import pytest
 
 from course_utils.doctor import (
     Finding,
@@ -37,7 +40,13 @@ def test_runtime_requirements_leave_out_the_dev_extra():
 def test_checks_on_this_machine():
     assert check_render().status == "ok"
     assert check_video().status == "ok"
-    assert check_cpu().status in ("ok", "warn")
+
+@pytest.mark.parametrize("count, status, words", [(1, "warn", "1 CPU: training runs will take about twice"),
+                                                  (None, "warn", "1 CPU"), (2, "ok", "2 CPUs"), (16, "ok", "16 CPUs")])
+def test_cpu_check_warns_below_two(monkeypatch, count, status, words):
+    monkeypatch.setattr(os, "cpu_count", lambda: count)
+    finding = check_cpu()
+    assert finding.status == status and words in finding.what
     assert check_quiet_env("3").status == "ok" and check_quiet_env(None).status == "warn"
 
 

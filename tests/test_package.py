@@ -23,9 +23,24 @@ def test_import_and_every_core_helper_leave_tensorflow_unimported():
     assert result.stdout.strip() == "[]"
 
 
-def test_exports_resolve_and_unknown_names_fail_clearly():
-    assert course_utils.ReplayBuffer.__module__ == "course_utils.replay"
-    assert set(course_utils.__all__) <= set(dir(course_utils))
+@pytest.mark.parametrize("name", course_utils.__all__)
+def test_every_export_resolves_to_the_module_the_table_names(name):
+    value = getattr(course_utils, name)
+    assert value.__module__ == f"course_utils.{course_utils._EXPORTS[name]}"
+
+
+def test_dir_lists_the_helpers_before_any_is_imported():
+    """Tab completion in a notebook shows every helper while none of their modules is loaded."""
+    code = (
+        "import sys, course_utils; names = dir(course_utils); "
+        "print('evaluate' in names, 'passes_with_margin' in names, 'course_utils.evaluation' in sys.modules)"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "False"]
+
+
+def test_unknown_names_fail_clearly():
     with pytest.raises(AttributeError, match="has no attribute 'train_agent'"):
         course_utils.train_agent  # noqa: B018
 

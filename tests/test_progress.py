@@ -9,10 +9,16 @@ def test_progress_bar_iterates_and_counts(monkeypatch):
     assert bar.n == 5
 
 
-def test_progress_bar_by_hand():
-    bar = progress_bar(total=10, disable=True)
-    bar.update(3)
-    bar.close()
+def test_progress_bar_by_hand(monkeypatch):
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("COURSE_HEADLESS", raising=False)
+    with open("/dev/null", "w") as sink:
+        bar = progress_bar(total=10, desc="by hand", file=sink)
+        bar.update(3)
+        bar.update(2)
+        assert (bar.n, bar.total, bar.desc) == (5, 10, "by hand")
+        bar.close()
+    assert bar.disable  # tqdm marks a closed bar disabled
 
 
 def test_headless_switches_bars_off_even_when_asked_for(monkeypatch):

@@ -1,3 +1,4 @@
+import os
 import sys
 
 import pytest
@@ -16,9 +17,24 @@ def test_headless_when_the_tools_say_so_or_outside_a_kernel(monkeypatch):
     assert not is_headless()
 
 
-def test_headless_env_switches_off_progress_bars_and_display():
-    assert HEADLESS_ENV["TQDM_DISABLE"] == "1" and HEADLESS_ENV["SDL_VIDEODRIVER"] == "dummy"
+def test_headless_env_switches_off_progress_bars_and_the_front_end(monkeypatch):
+    from course_utils.progress import progress_bar
+    from course_utils.runtime import environment
+
+    for key in HEADLESS_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", object())  # as inside a notebook kernel
+    assert not is_headless() and not progress_bar(range(2), file=open(os.devnull, "w")).disable
+    with environment(HEADLESS_ENV):
+        assert is_headless() and progress_bar(range(2), disable=False).disable
+    assert not is_headless()
+
+
+def test_on_colab_follows_colab_s_module(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     assert not on_colab()
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert on_colab()
 
 
 def test_check_helpers_print_fixed_lines_and_raise_with_hint(capsys):

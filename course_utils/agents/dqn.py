@@ -1,4 +1,9 @@
-"""DQN as lesson 03 builds it (reference version), with the switches lessons 04 and 05 add.
+"""DQN's training loop, as lesson 03 runs it, with the switches lessons 04 and 05 add.
+
+The pieces are the lessons' own (``course_utils.lessons``: lesson 03's targets, loss
+and step, lesson 04's target updates, lesson 05's double targets and dueling network);
+this module puts them in a loop and re-exports them, so ``dqn.td_targets`` is
+``lesson03.td_targets``.
 
 ``train_dqn`` runs lesson 03's loop: NumPy acting, 16 gradient steps per compiled
 call, greedy evaluation every ``eval_every`` steps, stop at the threshold. Its
@@ -14,110 +19,42 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..acting import acting_weights, mlp_forward
 from ..envs import make_env, seed_everything
 from ..evaluation import evaluate, passes_with_margin
-from ..networks import acting_weights, build_mlp, mlp_forward
+from ..lessons import lesson03
+from ..lessons.lesson02 import epsilon_greedy
+from ..lessons.lesson03 import build_q_network, dqn_loss, td_targets
+from ..lessons.lesson04 import hard_update, soft_update
+from ..lessons.lesson05 import build_dueling_q_network, double_dqn_targets, dueling_q_values
+from ..lessons.lesson06 import discounted_returns
 from ..replay import Batch, ReplayBuffer
 from ..schedules import LinearSchedule
-from .reinforce import discounted_returns
-from .tabular import epsilon_greedy
 
-
-build_q_network = build_mlp  # observations -> one Q-value per action (lesson 03's exercise 03.1)
-
-
-def td_targets(rewards, next_q_values, terminated, gamma):
-    """Return ``r + gamma * (1 - terminated) * max_a' Q(s', a')``."""
-    import tensorflow as tf
-
-    return rewards + gamma * (1.0 - terminated) * tf.reduce_max(next_q_values, axis=1)
-
-
-def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
-    """Return ``r + gamma * (1 - terminated) * Q_target(s', argmax_a' Q_online(s', a'))`` (lesson 05).
-
-    Written with ``keras.ops``, so it takes NumPy arrays and TF tensors alike.
-
-    Example:
-        >>> np.asarray(double_dqn_targets(np.array([1.0, 1.0]), np.array([[1.0, 5.0], [1.0, 5.0]]),
-        ...                               np.array([[9.0, 2.0], [9.0, 2.0]]), np.array([0.0, 1.0]), 0.5))
-        array([2., 1.])
-    """
-    from keras import ops
-
-    chosen = ops.expand_dims(ops.argmax(next_q_online, axis=1), 1)
-    value = ops.squeeze(ops.take_along_axis(next_q_target, chosen, axis=1), 1)
-    return rewards + gamma * (1.0 - terminated) * value
-
-
-def dueling_q_values(values, advantages):
-    """Return ``V(s) + A(s, a) - mean_a A(s, a)``: values ``(batch, 1)``, advantages ``(batch, n_actions)``.
-
-    Written with ``keras.ops``, so it also joins the two heads of a Keras model.
-
-    Example:
-        >>> np.asarray(dueling_q_values(np.array([[10.0]]), np.array([[1.0, 3.0]])))
-        array([[ 9., 11.]])
-    """
-    from keras import ops
-
-    return values + advantages - ops.mean(advantages, axis=1, keepdims=True)
-
-
-def build_dueling_q_network(obs_dim: int, n_actions: int, hidden_units=(64, 64)):
-    """Return a dueling Q-network: a Dense-ReLU trunk, heads ``value`` (1 unit) and ``advantages``.
-
-    ``networks.acting_weights`` folds the two linear heads into one layer for NumPy acting.
-    """
-    import keras
-
-    inputs = keras.Input((obs_dim,))
-    x = inputs
-    for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
-    values = keras.layers.Dense(1, name="value")(x)
-    advantages = keras.layers.Dense(n_actions, name="advantages")(x)
-    return keras.Model(inputs, dueling_q_values(values, advantages))
-
-
-def dqn_loss(q_network, batch, targets):
-    """Return the mean Huber error between Q(s, a) of the taken actions and the constant targets."""
-    import keras
-    import tensorflow as tf
-
-    q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
-    return keras.losses.Huber()(tf.stop_gradient(targets), q_taken)
+__all__ = ["DQNLog", "DQNSettings", "build_dueling_q_network", "build_q_network", "discounted_returns",
+           "double_dqn_targets", "dqn_loss", "dqn_train_step", "dueling_q_values", "epsilon_greedy",
+           "greedy_q_vs_returns", "hard_update", "soft_update", "td_targets", "train_dqn"]
 
 
 def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None, double_targets=None):
     """Take one gradient step towards the TD targets (from ``target_network`` if given); return the loss.
 
-    With ``double_targets`` (e.g. ``double_dqn_targets``) the online network picks the
-    next action and the target network values it.
+    Without ``double_targets`` this is lesson 03's own step (exercise 03.4). With it
+    (lesson 05's ``double_dqn_targets``, or a function with its signature) the online
+    network picks the next action and the target network values it; the rest is the
+    same step.
     """
     import tensorflow as tf
 
-    bootstrap = q_network if target_network is None else target_network
     if double_targets is None:
-        targets = td_targets(batch.rewards, bootstrap(batch.next_obs), batch.terminated, gamma)
-    else:
-        targets = double_targets(batch.rewards, q_network(batch.next_obs), bootstrap(batch.next_obs),
-                                 batch.terminated, gamma)
+        return lesson03.dqn_train_step(q_network, optimizer, batch, gamma, target_network)
+    bootstrap = q_network if target_network is None else target_network
+    targets = double_targets(batch.rewards, q_network(batch.next_obs), bootstrap(batch.next_obs),
+                             batch.terminated, gamma)
     with tf.GradientTape() as tape:
         loss = dqn_loss(q_network, batch, targets)
     optimizer.apply_gradients(zip(tape.gradient(loss, q_network.trainable_variables), q_network.trainable_variables))
     return loss
-
-
-def hard_update(target, online) -> None:
-    """Copy every weight of ``online`` into ``target``."""
-    target.set_weights(online.get_weights())
-
-
-def soft_update(target, online, tau: float) -> None:
-    """Move every weight of ``target`` a fraction ``tau`` towards ``online`` (traceable in tf.function)."""
-    for t, o in zip(target.weights, online.weights):
-        t.assign(tau * o + (1.0 - tau) * t)
 
 
 @dataclass
@@ -148,7 +85,7 @@ class DQNLog:
     evals: list = field(default_factory=list)    # (env step, greedy mean over 10 episodes)
     seconds: float = 0.0
     env_steps: int = 0
-    weights: list | None = None                  # NumPy acting weights (networks.acting_weights)
+    weights: list | None = None                  # NumPy acting weights (acting.acting_weights)
     solved: bool = False
     solved_at: int | None = None                 # env step of the passed stop test
     solved_seconds: float | None = None

@@ -117,7 +117,7 @@ def check_build_dueling_q_network(build_dueling_q_network) -> None:
     """Check ``build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
     import keras
 
-    from ..networks import acting_weights
+    from ..acting import acting_weights
 
     cases = [(4, 2, (64, 64)), (6, 3, (32,)), (2, 5, (16, 8))]
     for obs_dim, n_actions, hidden in cases:

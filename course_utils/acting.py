@@ -1,6 +1,7 @@
 """NumPy forward passes of small Keras networks, for acting fast (introduced in lesson 06).
 
 Calling a Keras model costs milliseconds per call; the same Dense-ReLU network
+(lesson 03's ``build_q_network``, which lessons 06-07 reuse for policies and values)
 evaluated in NumPy with the model's weights costs microseconds. Training still
 happens in TensorFlow; only acting uses these.
 """
@@ -9,21 +10,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-
-
-def build_mlp(n_inputs: int, n_outputs: int, hidden_units=(64, 64)):
-    """Return a Keras Dense network: ReLU on every hidden layer, a linear output.
-
-    The shape ``mlp_forward`` evaluates: a Q-network (lesson 03) or a policy or
-    value network (lessons 06-07) in the reference agents.
-    """
-    import keras
-
-    inputs = keras.Input((n_inputs,))
-    x = inputs
-    for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(n_outputs)(x))
 
 
 def mlp_forward(weights: Sequence[np.ndarray], obs) -> np.ndarray:
@@ -72,7 +58,7 @@ def fold_dueling_heads(value_kernel, value_bias, advantage_kernel, advantage_bia
 def acting_weights(model, verify: bool = False) -> list:
     """Return the weights ``mlp_forward`` needs to act like ``model`` (lessons 03-05).
 
-    ``model`` is a Dense-ReLU chain (``build_mlp``) or a dueling network whose heads are
+    ``model`` is a Dense-ReLU chain (lesson 03's ``build_q_network``) or a dueling network whose heads are
     Dense layers named ``value`` and ``advantages`` on a Dense-ReLU trunk; the dueling
     heads are folded into one layer (``fold_dueling_heads``). With ``verify=True`` the
     NumPy forward pass is compared with the model on random inputs, and a model of
@@ -85,7 +71,7 @@ def acting_weights(model, verify: bool = False) -> list:
     kind = "dueling network (V + A - mean A of heads 'value' and 'advantages')" if heads else "Dense-ReLU chain"
     problem = (f"acting_weights: the model does not compute what a {kind} computes, so it cannot act "
                f"through mlp_forward; build it from Dense layers with ReLU hidden activations and a linear "
-               f"output (see build_mlp / build_dueling_q_network)")
+               f"output (see build_q_network / build_dueling_q_network)")
     if heads and set(heads) != {"value", "advantages"}:
         raise ValueError(f"acting_weights: a dueling network needs Dense layers named 'value' and "
                          f"'advantages'; found only {sorted(heads)}")

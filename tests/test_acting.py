@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_utils.networks import mlp_forward, sample_from_logits
+from course_utils.acting import mlp_forward, sample_from_logits
 
 
 def test_mlp_forward_matches_keras():
@@ -37,7 +37,7 @@ def test_acting_weights_of_a_dueling_network_match_the_model():
     import keras
 
     from course_utils.agents.dqn import build_dueling_q_network
-    from course_utils.networks import acting_weights
+    from course_utils.acting import acting_weights
 
     keras.utils.set_random_seed(1)
     model = build_dueling_q_network(4, 3, (16, 8))
@@ -53,7 +53,7 @@ def test_acting_weights_of_a_dueling_network_match_the_model():
 def test_acting_weights_refuses_a_model_numpy_cannot_follow():
     import keras
 
-    from course_utils.networks import acting_weights
+    from course_utils.acting import acting_weights
 
     tanh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(2)])
     assert len(acting_weights(tanh)) == 4  # without verify, the weights are simply listed

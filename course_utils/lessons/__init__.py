@@ -1,0 +1,13 @@
+"""The code each lesson teaches, generated from the lesson sources (one module per lesson).
+
+``course build`` copies every code cell tagged ``export`` in ``notebooks/NN_*.ipynb``,
+with its solution in, into ``lessonNN.py`` here: ``lesson03.td_targets`` is the very
+text lesson 03's solution shows. Later lessons, the reference agents
+(``course_utils.agents``), the bench and the tests import these modules, so an
+algorithm piece has one text; ``course build --check`` fails when a module is out of
+date with its notebook. Never edit them by hand.
+
+The exercise checks in ``course_utils.checks`` keep their own small reference
+implementations on purpose: an oracle written apart from the solution can catch a
+mistake in it.
+"""

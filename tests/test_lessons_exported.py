@@ -1,0 +1,52 @@
+"""The generated lesson modules (course_utils/lessons): every exported exercise passes
+its own lesson's check, and the reference agents use these very functions."""
+import importlib
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(p.stem for p in (ROOT / "course_utils" / "lessons").glob("lesson[0-9][0-9].py"))
+
+
+def exported_exercises():
+    """Yield (lesson module name, exercise, check cell source) for every exported exercise."""
+    for source in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(source.read_text())["cells"]
+        exported = [m[1] for c in cells if "export" in c.get("metadata", {}).get("tags", [])
+                    and (m := re.match(r"#\s*EXERCISE\s+(\d\d\.\d+)", "".join(c["source"])))]
+        for cell in cells:
+            m = re.match(r"#\s*CHECK\s+(\d\d\.\d+)", "".join(cell["source"]))
+            if m and m[1] in exported:
+                yield f"lesson{source.name[:2]}", m[1], "".join(cell["source"])
+
+
+CASES = list(exported_exercises())
+
+
+def test_lessons_export_their_pieces():
+    assert MODULES == ["lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07"]
+    assert len(CASES) == 17
+
+
+@pytest.mark.parametrize("module, exercise, check", CASES, ids=[c[1] for c in CASES])
+def test_every_exported_exercise_passes_its_own_check(module, exercise, check, capsys):
+    namespace = dict(vars(importlib.import_module(f"course_utils.lessons.{module}")))
+    namespace["checks"] = importlib.import_module(f"course_utils.checks.{module}")
+    exec(check, namespace)  # noqa: S102 - the course's own check cell
+    assert f"Exercise {exercise}: passed" in capsys.readouterr().out
+
+
+def test_the_reference_agents_run_the_lessons_text():
+    from course_utils.agents import dqn
+    from course_utils.lessons import lesson02, lesson03, lesson04, lesson05, lesson06
+
+    assert dqn.td_targets is lesson03.td_targets and dqn.dqn_loss is lesson03.dqn_loss
+    assert dqn.build_q_network is lesson03.build_q_network is lesson06.build_policy_network
+    assert dqn.hard_update is lesson04.hard_update and dqn.soft_update is lesson04.soft_update
+    assert dqn.double_dqn_targets is lesson05.double_dqn_targets
+    assert dqn.build_dueling_q_network is lesson05.build_dueling_q_network
+    assert dqn.epsilon_greedy is lesson02.epsilon_greedy
+    assert dqn.discounted_returns is lesson06.discounted_returns
