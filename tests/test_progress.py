@@ -13,7 +13,7 @@ def test_progress_bar_by_hand(monkeypatch):
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     monkeypatch.delenv("COURSE_HEADLESS", raising=False)
     with open("/dev/null", "w") as sink:
-        bar = progress_bar(total=10, desc="by hand", file=sink)
+        bar = progress_bar(total=10, desc="by hand", file=sink, disable=False)
         bar.update(3)
         bar.update(2)
         assert (bar.n, bar.total, bar.desc) == (5, 10, "by hand")

@@ -55,6 +55,57 @@ def call(exercise: str, function, *args, hint: str):
     except NotImplementedError:
         raise
     except Exception as err:
-        message = re.sub(r"\{\{.*?\}\}\s*", "", str(getattr(err, "message", err))).strip()  # TF's op prefix
         fail(exercise, f"{getattr(function, '__name__', 'your function')} raised {type(err).__name__}: "
-             f"{message[:200]}", hint)
+             f"{_tidy(err)}", hint)
+
+
+def _student_frame(tb) -> str:
+    """Return ' (in NAME, line N)' for the innermost frame of the student's own code, or ''."""
+    import os
+    import sys
+    import traceback
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    libraries = tuple({os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    found = ""
+    for frame in traceback.extract_tb(tb):
+        path = os.path.abspath(frame.filename)
+        if not path.startswith(package) and not path.startswith(libraries):
+            found = f" (in {frame.name}, line {frame.lineno})"
+    return found
+
+
+def guarded(exercise: str, hint: str):
+    """Decorate a check so that an exception from the student's code fails it with the course's message.
+
+    A check calls the student's code many times; when that code raises (a wrong
+    unpacking, a shape error from NumPy or TensorFlow), the student should read
+    "Exercise NN.k: your code raised ...", where it was raised and a hint, not a
+    library traceback. An untouched stub's ``NotImplementedError`` and the check's
+    own failures pass through unchanged.
+    """
+    import functools
+
+    def wrap(check):
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except NotImplementedError:
+                raise
+            except AssertionError as err:
+                if str(err).startswith("Exercise "):
+                    raise
+                fail(exercise, f"your code failed an assertion: {_tidy(err)}{_student_frame(err.__traceback__)}", hint)
+            except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
+                fail(exercise, f"your code raised {type(err).__name__}: {_tidy(err)}"
+                     f"{_student_frame(err.__traceback__)}", hint)
+        return run
+    return wrap
+
+
+def _tidy(err: BaseException) -> str:
+    """Return an exception's message on one line, without TensorFlow's op prefix, at most 200 characters."""
+    message = re.sub(r"\{\{.*?\}\}\s*", "", str(getattr(err, "message", err))).strip()
+    message = " ".join(message.split())
+    return message[:200] + ("..." if len(message) > 200 else "")

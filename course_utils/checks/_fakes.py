@@ -47,23 +47,28 @@ class ScriptedEnv(gym.Env):
 class TargetEnv(gym.Env):
     """Reward 1 per step while the action matches a hidden linear rule; ends on the first miss.
 
-    Observations come from a fixed list, so an episode's return depends only on the
-    policy: a deterministic stand-in for CartPole when checking a search.
-    It records every episode's return.
+    Observations come from fixed lists, so an episode's return depends only on the
+    policy and on which of ``variants`` lists the episode uses (episode ``j`` uses
+    list ``j % variants``): a deterministic stand-in for CartPole whose episodes can
+    differ, when checking a search. It records every episode's return and the seed
+    given to each ``reset``.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, seed: int = 0, horizon: int = 20):
+    def __init__(self, seed: int = 0, horizon: int = 20, variants: int = 1):
         rng = np.random.default_rng(seed)
         self.target = rng.normal(size=4)
-        self.observations = rng.normal(size=(horizon + 1, 4)).astype(np.float32)
+        self.variants = rng.normal(size=(variants, horizon + 1, 4)).astype(np.float32)
+        self.observations = self.variants[0]
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
         self.action_space = gym.spaces.Discrete(2)
-        self.horizon, self.returns, self.t, self.total = horizon, [], 0, 0.0
+        self.horizon, self.returns, self.seeds, self.t, self.total = horizon, [], [], 0, 0.0
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        self.observations = self.variants[len(self.seeds) % len(self.variants)]
+        self.seeds.append(seed)
         self.t, self.total = 0, 0.0
         return self.observations[0], {}
 

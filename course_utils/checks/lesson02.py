@@ -7,7 +7,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 
-from . import fail, mean_return_reaches, passed
+from . import fail, guarded, mean_return_reaches, passed
 
 BINS = (1, 1, 6, 12)
 LOW = np.array([-2.4, -3.0, -0.21, -3.5])
@@ -22,6 +22,7 @@ def reference_index(obs, bins, low, high) -> int:
     return int(np.ravel_multi_index(idx, bins))
 
 
+@guarded("02.1", "in __init__ keep bins, low and high as arrays and set observation_space = Discrete(prod(bins)); observation(obs) returns one int, np.ravel_multi_index of the clipped bin index of each dimension")
 def check_discretize(wrapper_class) -> None:
     """Check ``DiscretizeObservation(env, bins, low, high)``."""
     from gymnasium.utils.env_checker import check_env
@@ -43,7 +44,7 @@ def check_discretize(wrapper_class) -> None:
     rng = np.random.default_rng(2)
     inside = rng.uniform(LOW, HIGH, size=(300, 4))
     outside = rng.uniform(3 * LOW, 3 * HIGH, size=(300, 4))
-    edges = np.array([LOW, HIGH, (LOW + HIGH) / 2, LOW - 1, HIGH + 1])
+    edges = np.array([LOW, HIGH, LOW - 1, HIGH + 1])  # not interior edges: float rounding may go either way there
     for group, hint in [(inside, "split [low, high] of each dimension into bins[i] equal parts and "
                                  "combine the indices with np.ravel_multi_index(indices, bins)"),
                         (edges, "a value equal to high belongs in the last bin: clip each index to bins[i] - 1"),
@@ -55,10 +56,18 @@ def check_discretize(wrapper_class) -> None:
                 fail("02.1", f"observation() returned {type(got).__name__} {got!r}", "return a single int")
             if got != want:
                 fail("02.1", f"observation({np.round(obs, 3).tolist()}) = {got}, expected {want}", hint)
+    bins, low, high = (2, 3, 4, 5), np.array([-1.0, -2.0, -0.5, -1.0]), np.array([1.0, 0.0, 0.5, 3.0])
+    other = wrapper_class(gym.make("CartPole-v1"), bins, low, high)
+    for obs in rng.uniform(low - 0.5, high + 0.5, size=(100, 4)).astype(np.float32):
+        got, want = other.observation(obs), reference_index(obs, bins, low, high)
+        if got != want:
+            fail("02.1", f"with bins {bins}, low {low.tolist()} and high {high.tolist()}: observation("
+                 f"{np.round(obs, 3).tolist()}) = {got}, expected {want}",
+                 "use the bins, low and high given to __init__, not the lesson's numbers")
     one = wrapper_class(gym.make("CartPole-v1"), (1, 1, 1, 1), LOW, HIGH)
     if one.observation_space.n != 1 or one.observation(np.ones(4, np.float32)) != 0:
         fail("02.1", "with bins (1, 1, 1, 1) every observation should map to 0", "one bin per dimension: index 0")
-    passed("02.1", len(inside) + len(edges) + len(outside) + 2)
+    passed("02.1", len(inside) + len(edges) + len(outside) + 100 + 2)
 
 
 def _frequencies(epsilon_greedy, q, epsilon, draws=20_000, seed=0):
@@ -70,6 +79,7 @@ def _frequencies(epsilon_greedy, q, epsilon, draws=20_000, seed=0):
     return np.bincount(np.asarray(actions, dtype=int), minlength=len(q)) / draws
 
 
+@guarded("02.2", "with probability epsilon return int(rng.integers(len(q_values))), else an int chosen with rng among the actions whose value is the maximum")
 def check_epsilon_greedy(epsilon_greedy) -> None:
     """Check ``epsilon_greedy(q_values, epsilon, rng) -> int`` by its action frequencies."""
     q = np.array([0.5, 2.0, -1.0, 1.0])
@@ -95,7 +105,8 @@ def check_epsilon_greedy(epsilon_greedy) -> None:
     if abs(f[1] - 0.5) > 0.05 or abs(f[2] - 0.5) > 0.05:
         fail("02.2", f"with two best actions (1 and 2) the frequencies were {np.round(f, 3).tolist()}",
              "break ties at random: rng.choice(np.flatnonzero(q_values == q_values.max())); np.argmax always picks the first")
-    runs = [[epsilon_greedy(q, 0.5, r) for _ in range(30)] for r in (np.random.default_rng(9), np.random.default_rng(9))]
+    runs = [[epsilon_greedy(q, 0.5, r) for _ in range(30)] + [epsilon_greedy(ties, 0.0, r) for _ in range(30)]
+            for r in (np.random.default_rng(9), np.random.default_rng(9))]
     if runs[0] != runs[1]:
         fail("02.2", "the same rng seed gave different actions", "draw every random number from rng, not np.random")
     passed("02.2", 7)
@@ -108,6 +119,7 @@ def reference_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)
     return float(td)
 
 
+@guarded("02.3", "target = reward + gamma * max(Q[next_obs]) (reward alone when terminated); Q[obs, action] += alpha * (target - Q[obs, action]); return the TD error as a float")
 def check_q_learning_update(q_learning_update) -> None:
     """Check ``q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)``."""
     rng = np.random.default_rng(4)
@@ -151,6 +163,7 @@ def check_q_learning_update(q_learning_update) -> None:
     passed("02.3", cases)
 
 
+@guarded("02.4", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_greedy_return(greedy_returns, threshold: float = 195.0, episodes: int = 100) -> None:
     """Check the greedy policy's mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("02.4", greedy_returns, threshold, episodes,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, mean_return_reaches, passed
+from . import fail, guarded, mean_return_reaches, passed
 
 
 def _dense_layers(model):
@@ -12,6 +12,7 @@ def _dense_layers(model):
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
+@guarded("03.1", "keras.Input((obs_dim,)), one Dense(units, activation='relu') per entry of hidden_units, a linear Dense(n_actions), then keras.Model(inputs, outputs)")
 def check_build_q_network(build_q_network) -> None:
     """Check ``build_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
     import keras
@@ -29,22 +30,48 @@ def check_build_q_network(build_q_network) -> None:
         if [layer.units for layer in dense] != [*hidden, n_actions]:
             fail("03.1", f"Dense layer sizes {[layer.units for layer in dense]}, expected {[*hidden, n_actions]}",
                  "one Dense layer per entry of hidden_units, then the output layer")
-        activations = [layer.activation.__name__ for layer in dense]
-        if activations[-1] != "linear":
-            fail("03.1", f"the output layer uses {activations[-1]}",
-                 "Q-values are returns, not probabilities: no activation on the output layer")
-        if any(a != "relu" for a in activations[:-1]):
-            fail("03.1", f"hidden activations {activations[:-1]}", "use activation='relu' on every hidden layer")
+        _behaves_like_dense_relu(model, dense, obs_dim)
     default = build_q_network(4, 2)
     if [layer.units for layer in _dense_layers(default)] != [64, 64, 2]:
         fail("03.1", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
     passed("03.1", len(cases) + 1)
 
 
+def _behaves_like_dense_relu(model, dense, obs_dim) -> None:
+    """Compare the model's output with a NumPy pass through its Dense weights: ReLU hidden, linear output.
+
+    Judged by what the network computes, not by how its layers are spelled: a
+    ``keras.layers.ReLU()`` layer after a linear Dense is as right as ``activation="relu"``.
+    """
+    from ..acting import mlp_forward
+
+    x = np.random.default_rng(obs_dim).normal(0, 3, size=(64, obs_dim)).astype(np.float32)
+    weights = [w for layer in dense for w in (np.asarray(layer.kernel), np.asarray(layer.bias))]
+    got = np.asarray(model(x), dtype=float)
+    if np.allclose(got, mlp_forward(weights, x), rtol=1e-4, atol=1e-4):
+        return
+    linear = x
+    for i in range(0, len(weights), 2):
+        linear = linear @ weights[i] + weights[i + 1]
+    right = mlp_forward(weights, x)
+    if np.allclose(got.sum(axis=1), 1.0, atol=1e-4):
+        fail("03.1", "each row of outputs sums to 1: the output layer is a softmax",
+             "Q-values are returns, not probabilities: no activation on the output layer")
+    if np.allclose(got, np.maximum(right, 0), atol=1e-4) or (got >= 0).all() and (right < 0).any():
+        fail("03.1", "the network's outputs are never negative: the output layer is squashed (a ReLU)",
+             "Q-values are returns, which can be negative or large: no activation on the output layer")
+    if np.allclose(got, linear, rtol=1e-4, atol=1e-4):
+        fail("03.1", "the network is linear: the hidden layers have no activation",
+             "use activation='relu' on every hidden layer")
+    fail("03.1", "the outputs differ from Dense layers with ReLU on the hidden ones and a linear output",
+         "use activation='relu' on every hidden layer and none on the output layer (tanh or sigmoid are not ReLU)")
+
+
 def reference_td_targets(rewards, next_q_values, terminated, gamma):
     return rewards + gamma * (1.0 - terminated) * np.max(next_q_values, axis=1)
 
 
+@guarded("03.2", "use TensorFlow ops on the whole batch: rewards + gamma * (1 - terminated) * tf.reduce_max(next_q_values, axis=1), one target per transition")
 def check_td_targets(td_targets) -> None:
     """Check ``td_targets(rewards, next_q_values, terminated, gamma)``."""
     rng = np.random.default_rng(3)
@@ -67,7 +94,22 @@ def check_td_targets(td_targets) -> None:
             fail("03.2", "the next value is not discounted", "multiply max Q(s', a') by gamma")
         fail("03.2", f"targets differ from r + gamma * (1 - terminated) * max_a Q(s', a') (gamma={gamma})",
              "compute it element-wise for the batch")
-    passed("03.2", 4)
+    _inside_tf_function(td_targets, r, nq, term, gamma)
+    passed("03.2", 5)
+
+
+def _inside_tf_function(td_targets, r, nq, term, gamma) -> None:
+    """The training step runs td_targets on symbolic tensors inside tf.function: it must work there too."""
+    import tensorflow as tf
+
+    try:
+        got = tf.function(lambda a, b, c: td_targets(a, b, c, gamma))(tf.constant(r), tf.constant(nq), tf.constant(term))
+    except Exception as err:  # noqa: BLE001 - NumPy calls and Python loops fail on symbolic tensors
+        fail("03.2", f"td_targets fails inside tf.function, where the training step calls it: {type(err).__name__}",
+             "use TensorFlow operations (tf.reduce_max, arithmetic on tensors), not NumPy functions, .numpy() "
+             "or Python loops over the batch")
+    if not np.allclose(np.asarray(got), reference_td_targets(r, nq, term, gamma), atol=1e-5):
+        fail("03.2", "inside tf.function td_targets gave other values", "use TensorFlow operations only")
 
 
 def _batch(rng, n=32, obs_dim=4, n_actions=2):
@@ -96,6 +138,7 @@ def reference_losses(q_network, batch, targets):
     return keras.losses.Huber()(targets, q_taken), tf.reduce_mean(tf.square(targets - q_taken))
 
 
+@guarded("03.3", "Q(s, a) of the taken actions is tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1); compare it with tf.stop_gradient(targets) by a Huber or squared error, averaged")
 def check_dqn_loss(dqn_loss) -> None:
     """Check ``dqn_loss(q_network, batch, targets)``: Huber or squared error of Q(s, a), no gradient into targets."""
     import tensorflow as tf
@@ -130,6 +173,7 @@ def check_dqn_loss(dqn_loss) -> None:
     passed("03.3", 3)
 
 
+@guarded("03.4", "targets from target_network (q_network when it is None) before the tape, dqn_loss inside tf.GradientTape, then optimizer.apply_gradients over q_network.trainable_variables; return the loss")
 def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
     """Check ``dqn_train_step(q_network, optimizer, batch, gamma, target_network=None)``: one gradient step."""
     import keras
@@ -176,6 +220,7 @@ def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
     passed("03.4", 3)
 
 
+@guarded("03.5", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained network's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("03.5", greedy_returns, threshold, episodes,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import each_reaches, fail, passed
+from . import each_reaches, fail, guarded, passed
 
 
 def _pair(seed_online, seed_target):
@@ -20,11 +20,18 @@ def _pair(seed_online, seed_target):
     return net(seed_online), net(seed_target)
 
 
+@guarded("04.1", "target.set_weights(online.get_weights()) copies every weight; the networks must stay two separate models")
 def check_hard_update(hard_update) -> None:
     """Check ``hard_update(target, online)``: every weight copied, the two networks stay separate."""
     online, target = _pair(0, 1)
+    want, before = online.get_weights(), target.get_weights()
     hard_update(target, online)
-    got, want = target.get_weights(), online.get_weights()
+    if not all(np.array_equal(a, b) for a, b in zip(online.get_weights(), want)):
+        if all(np.allclose(a, b) for a, b in zip(online.get_weights(), before)):
+            fail("04.1", "the online network received the target's weights: the copy went the wrong way",
+                 "hard_update(target, online) copies online into target: target.set_weights(online.get_weights())")
+        fail("04.1", "the online network's weights changed", "only the target network may change")
+    got = target.get_weights()
     same = [np.allclose(a, b) for a, b in zip(got, want)]
     if not any(same):
         fail("04.1", "the target's weights did not change",
@@ -40,6 +47,7 @@ def check_hard_update(hard_update) -> None:
     passed("04.1", 3)
 
 
+@guarded("04.2", "for each pair of weights: target_weight.assign(tau * online_weight + (1 - tau) * target_weight), with Keras/TensorFlow ops so it runs inside tf.function")
 def check_soft_update(soft_update) -> None:
     """Check ``soft_update(target, online, tau)``: target <- tau * online + (1 - tau) * target, every weight."""
     import tensorflow as tf
@@ -72,6 +80,7 @@ def check_soft_update(soft_update) -> None:
     passed("04.2", 5)
 
 
+@guarded("04.3", "pass a dict {'hard': returns, 'soft': returns} of the arrays cu.evaluate gave")
 def check_targets_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check that DQN with each kind of target update reaches ``threshold`` over ``episodes`` episodes."""
     each_reaches("04.3", greedy_returns, ("hard", "soft"), threshold, episodes,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, each_reaches, fail, passed
+from . import call, each_reaches, fail, guarded, passed
 
 
 def _as_array(value, exercise: str, what: str) -> np.ndarray:
@@ -14,6 +14,7 @@ def _as_array(value, exercise: str, what: str) -> np.ndarray:
              "return the array (or tensor) the formula gives")
 
 
+@guarded("05.1", "choose a' = argmax of next_q_online, read next_q_target at a' (keras.ops.take_along_axis), then rewards + gamma * (1 - terminated) * that value")
 def check_double_dqn_targets(double_dqn_targets) -> None:
     """Check ``double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma)``."""
     import tensorflow as tf
@@ -69,6 +70,7 @@ def check_double_dqn_targets(double_dqn_targets) -> None:
     passed("05.1", len(cases) + 1)
 
 
+@guarded("05.2", "values has shape (batch, 1), advantages (batch, n_actions): return values + advantages - ops.mean(advantages, axis=1, keepdims=True)")
 def check_dueling_q_values(dueling_q_values) -> None:
     """Check ``dueling_q_values(values, advantages)``: V + A - mean_a A, also on symbolic Keras tensors."""
     import keras
@@ -113,6 +115,7 @@ def check_dueling_q_values(dueling_q_values) -> None:
     passed("05.2", 4)
 
 
+@guarded("05.3", "a Dense-ReLU trunk, heads Dense(1, name='value') and Dense(n_actions, name='advantages'), combined with dueling_q_values")
 def check_build_dueling_q_network(build_dueling_q_network) -> None:
     """Check ``build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
     import keras
@@ -169,6 +172,7 @@ def check_build_dueling_q_network(build_dueling_q_network) -> None:
     passed("05.3", len(cases) + 2)
 
 
+@guarded("05.4", "pass a dict {'double': returns, 'dueling': returns} of the arrays cu.evaluate gave")
 def check_variants_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check that double DQN and dueling DQN each reach ``threshold`` over ``episodes`` greedy episodes."""
     each_reaches("05.4", greedy_returns, ("double", "dueling"), threshold, episodes,

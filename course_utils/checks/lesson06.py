@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, mean_return_reaches, passed
+from . import fail, guarded, mean_return_reaches, passed
 
 
 def reference_returns(rewards, gamma) -> np.ndarray:
@@ -14,6 +14,7 @@ def reference_returns(rewards, gamma) -> np.ndarray:
     return out
 
 
+@guarded("06.1", "loop backwards over the rewards: G_t = r_t + gamma * G_{t+1}, one value per reward, as a NumPy array")
 def check_discounted_returns(discounted_returns) -> None:
     """Check ``discounted_returns(rewards, gamma)``: the return to go of every step."""
     rng = np.random.default_rng(6)
@@ -48,6 +49,7 @@ def reference_loss(logits, actions, weights):
     return -tf.reduce_mean(logp * tf.stop_gradient(weights))
 
 
+@guarded("06.2", "tf.nn.log_softmax(logits), the taken action's entry with tf.gather(..., actions, axis=1, batch_dims=1), times tf.stop_gradient(weights), averaged and negated")
 def check_policy_gradient_loss(policy_gradient_loss) -> None:
     """Check ``policy_gradient_loss(logits, actions, weights)`` = mean of -log pi(a|s) * weight."""
     import tensorflow as tf
@@ -91,6 +93,7 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
     passed("06.2", cases)
 
 
+@guarded("06.3", "with NumPy: (returns - returns.mean()) / (returns.std() + 1e-8), a new array")
 def check_normalize_returns(normalize_returns) -> None:
     """Check ``normalize_returns(returns)``: zero mean, unit spread, safe for constant input."""
     rng = np.random.default_rng(8)
@@ -114,6 +117,7 @@ def check_normalize_returns(normalize_returns) -> None:
     passed("06.3", 4)
 
 
+@guarded("06.4", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained policy's mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("06.4", greedy_returns, threshold, episodes,

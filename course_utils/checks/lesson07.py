@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, mean_return_reaches, passed
+from . import fail, guarded, mean_return_reaches, passed
 
 
 def reference_td_advantages(rewards, values, next_values, terminated, gamma):
     return rewards + gamma * (1.0 - terminated) * next_values - values
 
 
+@guarded("07.1", "elementwise on the batch: rewards + gamma * (1 - terminated) * next_values - values")
 def check_td_advantages(td_advantages) -> None:
     """Check ``td_advantages(rewards, values, next_values, terminated, gamma)``: one-step TD errors."""
     rng = np.random.default_rng(11)
@@ -47,6 +48,7 @@ def reference_losses(logits, values, actions, advantages, returns, entropy_coef)
     return actor_loss, critic_loss, entropy
 
 
+@guarded("07.2", "log-probabilities by tf.nn.log_softmax; actor loss -mean(log pi(a|s) * stop_gradient(advantages)) - entropy_coef * entropy; critic loss mean((stop_gradient(returns) - values)^2); return the three")
 def check_actor_critic_losses(actor_critic_losses) -> None:
     """Check ``actor_critic_losses(logits, values, actions, advantages, returns, entropy_coef)``."""
     import tensorflow as tf
@@ -90,6 +92,7 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
     passed("07.2", 3)
 
 
+@guarded("07.3", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained actor's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("07.3", greedy_returns, threshold, episodes,
