@@ -455,15 +455,22 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
 
 
-def build_inputs(path: Path, src, layout: Layout) -> dict[str, str]:
-    """Return ``{name: sha256}`` of everything a lesson's solution is built from."""
+def build_inputs(path: Path, src, layout: Layout, generated: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``{name: sha256}`` of everything a lesson's solution is built from.
+
+    ``generated`` maps a generated module (``course_utils/lessons/lessonNN.py``) to the
+    text the build makes for it now, which counts instead of the file on disk (under
+    ``--check`` the file is not rewritten, yet a lesson that imports it is stale).
+    """
+    generated = generated or {}
     code = [markers.solution_source(c.source) for c in src.cells if c.cell_type == "code"]
     inputs = {f"notebooks/{path.name}": digest(path)}
     for beside in sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts):
         inputs[f"notebooks/{beside.relative_to(path.parent).as_posix()}"] = digest(beside)
     for name in lesson_modules(code):
-        file = module_file(name)
-        inputs[file.relative_to(PACKAGE_DIR.parent).as_posix()] = digest(file)
+        rel = module_file(name).relative_to(PACKAGE_DIR.parent).as_posix()
+        text = generated.get(rel)
+        inputs[rel] = digest(module_file(name)) if text is None else hashlib.sha256(text.encode()).hexdigest()
     lock = layout.root / LOCK_FILE
     if lock.is_file():
         inputs[LOCK_FILE] = digest(lock)
@@ -501,8 +508,13 @@ class StaleError(BuildError):
     """``--check`` found a solution that is missing or was built from other inputs."""
 
 
+def skeleton(nb) -> list:
+    """Return what the transforms decide of a solution's cells, outputs aside: kind, id, source, tags."""
+    return [(c.cell_type, c.get("id"), c.source, c.metadata.get("tags"), c.metadata.get("course")) for c in nb.cells]
+
+
 def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: bool, force: bool = False,
-             timeout: int = 900, log=print) -> dict[Path, str]:
+             timeout: int = 900, log=print, generated: dict[str, str] | None = None) -> dict[Path, str]:
     """Return the generated files of one lesson as ``{path: text}``.
 
     With ``execute_if_stale=False`` (``--check``) a missing or stale solution raises
@@ -510,21 +522,25 @@ def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: boo
     """
     src = nbformat.read(path, as_version=4)
     validate(src, path)
-    inputs = build_inputs(path, src, layout)
+    inputs = build_inputs(path, src, layout, generated)
     build_hash = inputs_hash(inputs)
     sol_path = layout.solutions / path.name
+    solution = solution_notebook(src, repo_url, f"solutions/{path.name}")
     executed, reason = None, "it is missing"
     if sol_path.exists():
         stored = nbformat.read(sol_path, as_version=4)
         meta = stored.metadata.get("course", {})
-        if meta.get("build_hash") == build_hash and not force:
-            executed = stored
+        if force:
+            reason = "--force"
+        elif meta.get("build_hash") != build_hash:
+            reason = why_stale(meta.get("inputs"), inputs)
+        elif skeleton(stored) != skeleton(solution):  # the build's own transforms changed
+            reason = "the build now makes other cells than it stored (course_utils/build.py or markers.py changed)"
         else:
-            reason = "--force" if force else why_stale(meta.get("inputs"), inputs)
+            executed = stored
     if executed is None:
         if not execute_if_stale:
             raise StaleError(f"{sol_path.relative_to(layout.root)} is out of date: {reason}; run `course build`")
-        solution = solution_notebook(src, repo_url, f"solutions/{path.name}")
         log(f"executing {path.name} ({reason}; twice, to check the check outputs are stable) ...")
         executed = execute(solution, layout.solutions, timeout, path)
         check_outputs_stable(executed, execute(solution, layout.solutions, timeout, path), path)
@@ -595,12 +611,13 @@ def build(root: Path, *, check: bool = False, force: bool = False, lessons: list
         if text is not None:
             modules[layout.exported_module(path.name)] = text
     problems = write_or_compare(modules, layout, check, log)
+    generated = {p.relative_to(layout.root).as_posix(): text for p, text in modules.items()}
     notebooks: dict[Path, str] = {}
     stale_lessons = []
     for path in sources:
         try:
             notebooks.update(generate(path, layout, repo_url, execute_if_stale=not check, force=force,
-                                      timeout=timeout, log=log))
+                                      timeout=timeout, log=log, generated=generated))
         except StaleError as err:  # --check: name every stale lesson, not only the first
             problems.append(str(err))
             stale_lessons.append(path.name)

@@ -127,7 +127,7 @@ def passes_with_margin(
 
     Stops early (returns ``False``) at the first set below the threshold, so a
     failing policy costs one set. Other arguments are as in ``evaluate``.
-    (Introduced in lesson 03; every training loop of the course stops on it.)
+    (Introduced in lesson 03; the training loops of lessons 03-07 stop on it.)
 
     Example: pushing towards the side the pole leans to averages about 42 steps,
     each set of 20 episodes averages at least 40, but not with a margin:
@@ -140,7 +140,12 @@ def passes_with_margin(
     """
     threshold = real("passes_with_margin", "threshold", threshold)
     z = real("passes_with_margin", "z", z)
+    if not 0 <= z < np.inf:
+        raise ValueError(f"passes_with_margin: z must be a finite number >= 0 (standard errors of margin), got {z}")
     sets = positive_int("passes_with_margin", "sets", sets)
+    if sets * positive_int("passes_with_margin", "episodes", episodes) < 2:
+        raise ValueError("passes_with_margin: one episode has no spread to measure a margin with; "
+                         "use sets * episodes >= 2")
     seed = positive_int("passes_with_margin", "seed", seed, allow_zero=True)
     returns = []
     for k in range(sets):

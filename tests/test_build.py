@@ -83,6 +83,25 @@ def test_check_mode_catches_a_hand_edited_or_orphan_lesson_module(course, tmp_pa
         "course_utils/lessons/lesson09.py: has no source in notebooks/; run `course build` to remove it"]
 
 
+def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, monkeypatch):
+    """The build's own code is no input a lesson imports, so what it makes is compared instead."""
+    import course_utils.build as b
+
+    copy = tmp_path / "c"
+    shutil.copytree(course, copy)
+    original = b.colab_cells
+
+    def changed(repo_url, rel_path):
+        cells = original(repo_url, rel_path)
+        cells[0].source += " (new badge text)"
+        return cells
+
+    monkeypatch.setattr(b, "colab_cells", changed)
+    assert build(copy, check=True) == [
+        "solutions/00_demo.ipynb is out of date: the build now makes other cells than it stored "
+        "(course_utils/build.py or markers.py changed); run `course build`"]
+
+
 def test_rebuild_is_byte_identical_and_does_not_execute(course):
     before = {p: p.read_bytes() for p in course.rglob("*") if p.is_file()}
     logged = []
@@ -304,6 +323,27 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
                            "requirements-lock.txt changed; run `course build`")
     assert problems[0] == ("solutions/01_gymnasium_random_search.ipynb is out of date: requirements-lock.txt "
                            "changed; run `course build`")
+
+
+def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
+    root = tmp_path / "course"
+    for folder in ("notebooks", "exercises", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder)
+    shutil.copytree(ROOT / "course_utils" / "lessons", root / "course_utils" / "lessons")
+    shutil.copytree(ROOT / "course_utils" / "reference", root / "course_utils" / "reference")
+    for name in ("pyproject.toml", "requirements-lock.txt"):
+        shutil.copy(ROOT / name, root / name)
+    src = root / "notebooks" / "02_tabular_q_learning.ipynb"
+    nb = read(src)
+    i = cell_index(nb, "exercise", "02.2")
+    nb.cells[i].source = nb.cells[i].source.replace("(ties broken at random)", "(ties broken at random, by rng)")
+    nbformat.write(nb, src)
+    problems = build(root, check=True)
+    assert problems[0].startswith("course_utils/lessons/lesson02.py: line ")
+    stale = {p.split(" is out of date: ")[0]: p.split(" is out of date: ")[1] for p in problems[1:]}
+    assert sorted(stale) == [f"solutions/{name}" for name in ("02_tabular_q_learning.ipynb", "03_deep_q_network.ipynb",
+                                                              "04_target_network.ipynb", "05_double_dueling_dqn.ipynb")]
+    assert stale["solutions/03_deep_q_network.ipynb"] == "course_utils/lessons/lesson02.py changed; run `course build`"
 
 
 def test_only_tensorflow_startup_noise_is_dropped_from_solutions():

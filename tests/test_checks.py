@@ -173,7 +173,8 @@ def test_random_search_mistakes_are_named(kwargs, message, capsys):
 
 
 @pytest.mark.parametrize("body, message", [
-    ("return weights @ obs > 0", "the policy returned bool"),
+    ("return np.bool_(weights @ obs > 0)", "the policy returned bool"),
+    ("return bool(weights @ obs > 0)", None),   # a Python bool is an int: env.step(True) pushes right
     ("return float(weights @ obs > 0)", "the policy returned float 0.0"),
     ("return 1 / (1 + np.exp(-weights @ obs))", "the policy returned float64"),
     ("return np.array(int(weights @ obs > 0))", None),   # a 0-d int array is an action env.step takes
@@ -230,3 +231,23 @@ def test_a_hard_update_the_wrong_way_round_is_named():
 
     with pytest.raises(AssertionError, match=r"Exercise 04\.1: the online network received the target's weights"):
         lesson04.check_hard_update(lambda target, online: online.set_weights(target.get_weights()))
+
+
+def test_the_course_message_is_not_chained_to_the_library_traceback():
+    with pytest.raises(AssertionError) as caught:
+        lesson01.check_run_episode(student(RUN_EPISODE_OLD_GYM, "run_episode"))
+    assert caught.value.__context__ is None or caught.value.__suppress_context__
+
+
+def test_the_student_frame_is_found_wherever_the_notebook_runs(tmp_path, monkeypatch):
+    """A cell has a file name like <ipython-input-3> or /tmp/ipykernel_1/2.py; either is the student's."""
+    monkeypatch.chdir(checks.__file__.rsplit("/", 2)[0])   # a notebook run from inside the package folder
+    with pytest.raises(AssertionError, match=r"\(in run_episode, line 6\)"):
+        lesson01.check_run_episode(student(RUN_EPISODE_OLD_GYM, "run_episode"))
+    cell = tmp_path / "ipykernel_1" / "2.py"
+    cell.parent.mkdir()
+    cell.write_text(textwrap.dedent(RUN_EPISODE_OLD_GYM))
+    namespace = {}
+    exec(compile(cell.read_text(), str(cell), "exec"), namespace)  # noqa: S102
+    with pytest.raises(AssertionError, match=r"\(in run_episode, line 6\)"):
+        lesson01.check_run_episode(namespace["run_episode"])

@@ -129,7 +129,10 @@ def test_stop_test_plays_one_set_when_the_first_fails():
         ({"sets": 0}, ValueError, "passes_with_margin: sets must be >= 1"),
         ({"z": None}, TypeError, "passes_with_margin: z must be a number"),
         ({"seed": -1}, ValueError, "passes_with_margin: seed must be >= 0"),
-        ({"episodes": 0}, ValueError, "evaluate: episodes must be >= 1"),
+        ({"episodes": 0}, ValueError, "passes_with_margin: episodes must be >= 1"),
+        ({"z": -1.0}, ValueError, "passes_with_margin: z must be a finite number >= 0"),
+        ({"z": float("inf")}, ValueError, "passes_with_margin: z must be a finite number >= 0"),
+        ({"sets": 1, "episodes": 1}, ValueError, "one episode has no spread"),
     ],
 )
 def test_stop_test_bad_input(kwargs, error, message):

@@ -60,17 +60,35 @@ def call(exercise: str, function, *args, hint: str):
 
 
 def _student_frame(tb) -> str:
-    """Return ' (in NAME, line N)' for the innermost frame of the student's own code, or ''."""
+    """Return ' (in NAME, line N)' for the innermost frame of the student's own code, or ''.
+
+    The student's code is what is neither this package nor an installed library: a
+    notebook cell (a kernel's temporary file, or ``<...>`` for code without a file) or
+    a file of the student's own.
+    """
     import os
+    import site
     import sys
+    import sysconfig
     import traceback
 
+    def inside(path: str, folder: str) -> bool:
+        try:
+            return os.path.commonpath([path, folder]) == folder
+        except ValueError:  # another drive on Windows
+            return False
+
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    libraries = tuple({os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    libraries = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                              *sysconfig.get_paths().values(), *site.getsitepackages(),
+                                              site.getusersitepackages()) if p}
     found = ""
     for frame in traceback.extract_tb(tb):
+        if frame.filename.startswith("<"):
+            found = f" (in {frame.name}, line {frame.lineno})"
+            continue
         path = os.path.abspath(frame.filename)
-        if not path.startswith(package) and not path.startswith(libraries):
+        if not inside(path, package) and not any(inside(path, lib) for lib in libraries):
             found = f" (in {frame.name}, line {frame.lineno})"
     return found
 
@@ -96,10 +114,10 @@ def guarded(exercise: str, hint: str):
             except AssertionError as err:
                 if str(err).startswith("Exercise "):
                     raise
-                fail(exercise, f"your code failed an assertion: {_tidy(err)}{_student_frame(err.__traceback__)}", hint)
+                what = f"your code failed an assertion: {_tidy(err)}{_student_frame(err.__traceback__)}"
             except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
-                fail(exercise, f"your code raised {type(err).__name__}: {_tidy(err)}"
-                     f"{_student_frame(err.__traceback__)}", hint)
+                what = f"your code raised {type(err).__name__}: {_tidy(err)}{_student_frame(err.__traceback__)}"
+            fail(exercise, what, hint)  # outside the handler: no library traceback chained before it
         return run
     return wrap
 

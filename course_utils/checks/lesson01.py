@@ -62,7 +62,7 @@ def check_linear_policy(linear_policy) -> None:
             fail("01.2", f"linear_policy returned {type(policy).__name__}", "return a function obs -> action")
         action = policy(obs)
         want = int(weights @ obs > 0)
-        if isinstance(action, (bool, np.bool_)) or not (
+        if isinstance(action, np.bool_) or not (   # a NumPy bool is no action to env.step; a Python bool is an int
                 isinstance(action, (numbers.Integral, np.integer))
                 or (isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu")):
             fail("01.2", f"the policy returned {type(action).__name__} {action!r}",
