@@ -302,14 +302,20 @@ def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_tabl
     assert imported_modules("import numpy as np\nnp.evaluate") == set()
 
 
-def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
+def project_copy(tmp_path):
+    """Return a copy of the project's lessons and what the build generated from them (no package code)."""
     root = tmp_path / "course"
     for folder in ("notebooks", "exercises", "solutions"):
         shutil.copytree(ROOT / folder, root / folder)
-    shutil.copytree(ROOT / "course_utils" / "lessons", root / "course_utils" / "lessons")
-    shutil.copytree(ROOT / "course_utils" / "reference", root / "course_utils" / "reference")
+    for folder in ("lessons", "reference"):
+        shutil.copytree(ROOT / "course_utils" / folder, root / "course_utils" / folder)
     for name in ("pyproject.toml", "requirements-lock.txt"):
         shutil.copy(ROOT / name, root / name)
+    return root
+
+
+def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
+    root = project_copy(tmp_path)
     assert build(root, check=True) == []
     lock = root / "requirements-lock.txt"
     lock.write_text(lock.read_text() + "# a new pin\n")
@@ -326,13 +332,7 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
 
 
 def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
-    root = tmp_path / "course"
-    for folder in ("notebooks", "exercises", "solutions"):
-        shutil.copytree(ROOT / folder, root / folder)
-    shutil.copytree(ROOT / "course_utils" / "lessons", root / "course_utils" / "lessons")
-    shutil.copytree(ROOT / "course_utils" / "reference", root / "course_utils" / "reference")
-    for name in ("pyproject.toml", "requirements-lock.txt"):
-        shutil.copy(ROOT / name, root / name)
+    root = project_copy(tmp_path)
     src = root / "notebooks" / "02_tabular_q_learning.ipynb"
     nb = read(src)
     i = cell_index(nb, "exercise", "02.2")
