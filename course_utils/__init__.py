@@ -40,8 +40,8 @@ _EXPORTS = {
     "progress_bar": "progress",
     "TrainingLog": "training_log",  # lesson 06
     "AssistedPlay": "player",  # lesson 03
-    "is_headless": "runtime",
-    "lesson_seed": "runtime",
+    "is_headless": "session",
+    "lesson_seed": "session",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -51,10 +51,10 @@ class AssistedPlay:
     def __init__(self, q_values: Callable, env_id: str = "CartPole-v1", seed: int = 0,
                  threshold: float | None = None, threshold_fraction: float = 0.9,
                  action_names: Sequence[str] = ("push left", "push right"), max_steps: int = 500):
-        self.q_function = q_values
+        self.q_values = q_values
         self.env = make_env(env_id, render_mode="rgb_array", max_episode_steps=max_steps)
         self.obs, _ = self.env.reset(seed=seed)
-        q0 = self.q_values()
+        q0 = self.current_q_values()
         if len(action_names) != len(q0):
             raise ValueError(f"AssistedPlay: {len(action_names)} action names for {len(q0)} actions")
         self.action_names = list(action_names)
@@ -63,16 +63,16 @@ class AssistedPlay:
         self.last_actor = ""
         self._view = None
 
-    def q_values(self) -> np.ndarray:
+    def current_q_values(self) -> np.ndarray:
         """Return the agent's Q-values of the current observation."""
-        q = np.asarray(self.q_function(self.obs[None]))
+        q = np.asarray(self.q_values(self.obs[None]))
         if q.ndim != 2 or q.shape[0] != 1:
             raise ValueError(f"AssistedPlay: q_values returned shape {q.shape} for one observation; expected (1, n_actions)")
         return q[0]
 
     def confident(self) -> bool:
         """Return whether the agent acts by itself in the current state."""
-        return float(self.q_values().max()) >= self.threshold
+        return float(self.current_q_values().max()) >= self.threshold
 
     def step(self, action: int | None = None) -> str:
         """Take one step: the agent's action when confident, else ``action``; return who acted."""
@@ -80,9 +80,9 @@ class AssistedPlay:
             raise RuntimeError("AssistedPlay: the episode is over; create a new AssistedPlay to play again")
         if action is None:
             if not self.confident():
-                raise ValueError(f"AssistedPlay: the agent is unsure here (max Q {self.q_values().max():.2f} < "
+                raise ValueError(f"AssistedPlay: the agent is unsure here (max Q {self.current_q_values().max():.2f} < "
                                  f"threshold {self.threshold:.2f}); choose an action")
-            action, actor = int(self.q_values().argmax()), "agent"
+            action, actor = int(self.current_q_values().argmax()), "agent"
         else:
             actor = "human"
         self.obs, reward, terminated, truncated, _ = self.env.step(int(action))
@@ -119,7 +119,7 @@ class AssistedPlay:
         return iio.imwrite("<bytes>", self.env.render(), extension=".png")
 
     def _status_html(self) -> str:
-        q = self.q_values()
+        q = self.current_q_values()
         values = ", ".join(f"{name}: {v:.2f}" for name, v in zip(self.action_names, q))
         if self.log.done:
             who = "Episode over."

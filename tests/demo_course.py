@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_utils.markers import cell_marker
+from course_utils.instructor.markers import cell_marker
 
 DEMO = Path(__file__).resolve().parent / "demo"
 ROOT = Path(__file__).resolve().parents[1]

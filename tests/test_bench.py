@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils import bench
+from course_utils.instructor import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def test_a_lesson_without_its_training_cell_is_named(tmp_path):
 
 
 def test_bench_refuses_bad_arguments(tmp_path):
-    from course_utils.cli import main
+    from course_utils.instructor.cli import main
 
     assert main(["bench", "--seeds", "0", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--only", "nonesuch", "--out", str(tmp_path), "--root", str(ROOT)]) == 2

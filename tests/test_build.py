@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from demo_course import ROOT, cell_index, demo_env, make_course, read
 
-from course_utils.build import BuildError, build
+from course_utils.instructor.build import BuildError, build
 
 demo_env()
 
@@ -85,7 +85,7 @@ def test_check_mode_catches_a_hand_edited_or_orphan_lesson_module(course, tmp_pa
 
 def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, monkeypatch):
     """The build's own code is no input a lesson imports, so what it makes is compared instead."""
-    import course_utils.build as b
+    import course_utils.instructor.build as b
 
     copy = tmp_path / "c"
     shutil.copytree(course, copy)
@@ -99,7 +99,7 @@ def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, m
     monkeypatch.setattr(b, "colab_cells", changed)
     assert build(copy, check=True) == [
         "solutions/00_demo.ipynb is out of date: the build now makes other cells than it stored "
-        "(course_utils/build.py or markers.py changed); run `course build`"]
+        "(course_utils/instructor/build.py or markers.py changed); run `course build`"]
 
 
 def test_rebuild_is_byte_identical_and_does_not_execute(course):
@@ -247,7 +247,7 @@ def test_the_project_itself_is_up_to_date():
 
 def lesson_hashes(root):
     """Return {lesson file: build hash} of the project's lessons, with the course folder ``root``."""
-    import course_utils.build as b
+    import course_utils.instructor.build as b
 
     layout = b.Layout(root)
     return {p.name: b.inputs_hash(b.build_inputs(p, read(p), layout))
@@ -255,7 +255,7 @@ def lesson_hashes(root):
 
 
 def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypatch):
-    import course_utils.build as b
+    import course_utils.instructor.build as b
 
     base = lesson_hashes(ROOT)
     pkg = tmp_path / "course_utils"
@@ -291,7 +291,7 @@ def test_a_new_lock_makes_every_lesson_stale(tmp_path):
 
 
 def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_table():
-    from course_utils.build import imported_modules
+    from course_utils.instructor.build import imported_modules
 
     code = "import course_utils as cu\nfrom course_utils.checks import lesson06 as checks\nx = cu.evaluate\n%time y = 1"
     assert imported_modules(code) == {"course_utils", "course_utils.checks", "course_utils.checks.lesson06",
@@ -305,10 +305,9 @@ def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_tabl
 def project_copy(tmp_path):
     """Return a copy of the project's lessons and what the build generated from them (no package code)."""
     root = tmp_path / "course"
-    for folder in ("notebooks", "exercises", "solutions"):
+    for folder in ("notebooks", "exercises", "solutions", "grading"):
         shutil.copytree(ROOT / folder, root / folder)
-    for folder in ("lessons", "reference"):
-        shutil.copytree(ROOT / "course_utils" / folder, root / "course_utils" / folder)
+    shutil.copytree(ROOT / "course_utils" / "lessons", root / "course_utils" / "lessons")
     for name in ("pyproject.toml", "requirements-lock.txt"):
         shutil.copy(ROOT / name, root / name)
     return root
@@ -349,7 +348,7 @@ def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
 def test_only_tensorflow_startup_noise_is_dropped_from_solutions():
     from nbformat.v4 import new_output
 
-    from course_utils.build import is_library_noise
+    from course_utils.instructor.build import is_library_noise
 
     noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
              "I0000 00:00:1795303764.067312   15464 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n")

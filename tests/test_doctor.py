@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from course_utils.doctor import (
+from course_utils.instructor.doctor import (
     Finding,
     check_cpu,
     check_python,

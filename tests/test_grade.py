@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from demo_course import cell_index, demo_env, make_course, read
 
-from course_utils.build import build
-from course_utils.grade import Options, Report, collect_submissions, grade_all, merge, shard
+from course_utils.instructor.build import build
+from course_utils.instructor.grade import Options, Report, collect_submissions, grade_all, merge, shard
 
 demo_env()
 WRONG_SUM = "# EXERCISE 00.1\ndef discounted_sum(rewards, gamma):\n    return float(sum(rewards))"
@@ -23,7 +23,7 @@ def course(tmp_path_factory):
 
 
 def options(course, **kw):
-    return Options(reference=course / "course_utils" / "reference", **{"cell_timeout": 20, **kw})
+    return Options(reference=course / "grading", **{"cell_timeout": 20, **kw})
 
 
 def set_cell(nb, kind, exercise, source):
@@ -139,7 +139,7 @@ def graded_class(course, tmp_path_factory, course_cmd):
     report = folder.parent / "grades.csv"
     result = subprocess.run(
         [course_cmd, "grade", str(folder), "--report", str(report), "--workers", "2", "--cell-timeout", "10",
-         "--memory-limit-mb", "4096", "--reference", str(course / "course_utils" / "reference")],
+         "--memory-limit-mb", "4096", "--reference", str(course / "grading")],
         capture_output=True, text=True, timeout=900)
     rows = list(csv.DictReader(report.open()))
     return result, rows, report
@@ -239,7 +239,7 @@ def test_shard_index_is_checked():
 
 def test_course_check_prints_the_score_and_hints(course, small_class, course_cmd):
     result = subprocess.run([course_cmd, "check", str(small_class / "wrong" / "00_demo.ipynb"),
-                             "--reference", str(course / "course_utils" / "reference")],
+                             "--reference", str(course / "grading")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0
     lines = result.stdout.splitlines()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.grade import Options, Submission, grade_submission
+from course_utils.instructor.grade import Options, Submission, grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted(p.name for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))

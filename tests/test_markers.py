@@ -1,7 +1,7 @@
 import nbformat
 import pytest
 
-from course_utils.markers import (
+from course_utils.instructor.markers import (
     MarkerError,
     cell_marker,
     is_stub,

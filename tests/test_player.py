@@ -50,6 +50,6 @@ def test_widget_buttons_drive_the_same_code():
     assert play.log.human_steps > 0 and "Episode over." in status.value and all(b.disabled for b in buttons)
 
 
-def test_bad_q_function_shape_is_named():
+def test_bad_q_values_shape_is_named():
     with pytest.raises(ValueError, match=r"returned shape \(2,\) for one observation; expected \(1, n_actions\)"):
         AssistedPlay(lambda obs: np.zeros(2))

@@ -1,4 +1,5 @@
 """The set-up files agree with each other: pyproject, the lock, README, CI, conda, Docker."""
+import ast
 import json
 import re
 import shlex
@@ -39,7 +40,8 @@ def declared_requirements() -> list:
     reqs = [Requirement(r) for r in project["dependencies"]]
     for extra in project["optional-dependencies"].values():
         reqs += [Requirement(r) for r in extra]
-    return [r for r in reqs if r.marker is None or r.marker.evaluate()]
+    own = canonicalize_name(project["name"])  # dev = course-utils[instructor,lab] + test tools
+    return [r for r in reqs if (r.marker is None or r.marker.evaluate()) and canonicalize_name(r.name) != own]
 
 
 def test_lock_holds_only_exact_pins():
@@ -86,14 +88,35 @@ def test_pyproject_uses_ranges_with_lower_bounds_never_exact_pins():
         assert not ops & {"==", "===", "~="}, f"{line}: no exact pins in the package (Colab must resolve it)"
 
 
-def test_pyproject_names_what_the_course_needs():
-    names = {canonicalize_name(Requirement(r).name) for r in PYPROJECT["project"]["dependencies"]}
-    needed = {"tensorflow", "keras", "gymnasium", "numpy", "matplotlib", "ipywidgets", "imageio",
-              "imageio-ffmpeg", "jupyterlab", "nbval", "nbformat", "nbclient", "tqdm"}
-    assert needed <= names
-    gym = next(Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("gymnasium"))
+def names(requirements) -> set:
+    return {canonicalize_name(Requirement(r).name) for r in requirements}
+
+
+def test_pyproject_runtime_is_what_the_lessons_import_and_tools_are_extras():
+    project = PYPROJECT["project"]
+    runtime, extras = names(project["dependencies"]), project["optional-dependencies"]
+    assert runtime == {"tensorflow", "keras", "gymnasium", "numpy", "matplotlib", "ipywidgets", "imageio",
+                       "imageio-ffmpeg", "tqdm", "tensorboard"}
+    assert {"nbval", "nbformat", "nbclient", "packaging"} <= names(extras["instructor"])
+    assert names(extras["lab"]) == {"jupyterlab"}
+    assert "course-utils[instructor,lab]" in extras["dev"] and "pytest" in names(extras["dev"])
+    gym = next(Requirement(r) for r in project["dependencies"] if r.startswith("gymnasium"))
     assert gym.extras == {"classic-control"}
-    assert PYPROJECT["project"]["scripts"]["course"] == "course_utils.cli:main"
+    assert project["scripts"]["course"] == "course_utils.instructor.cli:main"
+
+
+def test_student_modules_import_no_instructor_dependency():
+    """What the notebooks import (course_utils outside instructor/) runs with the runtime dependencies."""
+    tools = {"nbval", "nbformat", "nbclient", "jupyterlab", "pytest", "packaging"}
+    for path in (ROOT / "course_utils").rglob("*.py"):
+        if "instructor" in path.parts:
+            continue
+        tree = ast.parse(path.read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+        assert not imported & tools, f"{path.relative_to(ROOT)} imports {imported & tools}"
 
 
 def test_python_range_is_3_10_to_3_13():

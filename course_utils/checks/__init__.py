@@ -7,6 +7,7 @@ hint that names the likely mistake. The helpers here keep those two promises.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -24,73 +25,59 @@ def fail(exercise: str, what: str, hint: str) -> None:
     raise AssertionError(f"Exercise {exercise}: {what}\nHint: {hint}")
 
 
-def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int, solved: str, hint: str) -> None:
-    """Check ``episodes`` evaluation returns average at least ``threshold``; print ``solved`` if so."""
-    returns = np.asarray(returns, dtype=float)
+def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int, solved: str, hint: str,
+                        run: str = "") -> None:
+    """Check ``episodes`` evaluation returns average at least ``threshold``; print ``solved`` if so.
+
+    ``run`` names the run in the messages (``"the 'hard' run: "``) when there are several.
+    """
+    wanted = f"pass the array of {episodes} returns that cu.evaluate gave, one per episode"
+    if returns is None or isinstance(returns, (dict, str, bytes)) or not hasattr(returns, "__len__"):
+        fail(exercise, f"{run}got {type(returns).__name__}, expected an array of {episodes} returns", wanted)
+    try:
+        returns = np.asarray(returns, dtype=float)
+    except (TypeError, ValueError):
+        fail(exercise, f"{run}got a {type(returns).__name__} that is not an array of numbers, expected an array of "
+             f"{episodes} returns", wanted)
+    if returns.ndim == 1 and returns.size != episodes:
+        fail(exercise, f"{run}got {returns.size} returns, expected {episodes}", f"evaluate the policy on {episodes} episodes")
     if returns.shape != (episodes,):
-        fail(exercise, f"got {returns.size} returns", f"evaluate the policy on {episodes} episodes")
+        fail(exercise, f"{run}the returns have shape {returns.shape}, expected shape ({episodes},)",
+             f"{wanted}, in a 1-D array" + (" (flatten it)" if returns.size == episodes else ""))
     if returns.mean() < threshold:
-        fail(exercise, f"mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}", hint)
+        fail(exercise, f"{run}mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}", hint)
     print(solved)
 
 
 def each_reaches(exercise: str, greedy_returns: dict, names, threshold: float, episodes: int,
                  solved: str, hint: str) -> None:
     """Check every run named in ``names`` reaches ``threshold``; ``solved`` and ``hint`` take ``{name}``."""
+    from collections.abc import Mapping
+
+    wanted = ", ".join(f"{n!r}: returns" for n in names)
+    if not isinstance(greedy_returns, Mapping):
+        fail(exercise, f"got {type(greedy_returns).__name__}, expected a dict with one array of returns per run",
+             f"pass a dict {{{wanted}}}")
     for name in names:
         if name not in greedy_returns:
-            wanted = ", ".join(f"{n!r}: returns" for n in names)
             fail(exercise, f"no returns for the {name!r} run", f"pass a dict {{{wanted}}}")
         mean_return_reaches(exercise, greedy_returns[name], threshold, episodes,
-                            solved.format(name=name), hint.format(name=name))
+                            solved.format(name=name), hint.format(name=name), run=f"the {name!r} run: ")
 
 
 def call(exercise: str, function, *args, hint: str):
     """Call the student's function; an exception becomes a failure that names it, with ``hint``.
 
-    ``NotImplementedError`` passes through: an untouched stub's own message says what to do.
+    The same rules as ``guarded``, with the function's name in the message: an untouched
+    stub's ``NotImplementedError`` and a check's own failure pass through.
     """
     try:
         return function(*args)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        fail(exercise, f"{getattr(function, '__name__', 'your function')} raised {type(err).__name__}: "
-             f"{_tidy(err)}", hint)
-
-
-def _student_frame(tb) -> str:
-    """Return ' (in NAME, line N)' for the innermost frame of the student's own code, or ''.
-
-    The student's code is what is neither this package nor an installed library: a
-    notebook cell (a kernel's temporary file, or ``<...>`` for code without a file) or
-    a file of the student's own.
-    """
-    import os
-    import site
-    import sys
-    import sysconfig
-    import traceback
-
-    def inside(path: str, folder: str) -> bool:
-        try:
-            return os.path.commonpath([path, folder]) == folder
-        except ValueError:  # another drive on Windows
-            return False
-
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    libraries = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                              *sysconfig.get_paths().values(), *site.getsitepackages(),
-                                              site.getusersitepackages()) if p}
-    found = ""
-    for frame in traceback.extract_tb(tb):
-        if frame.filename.startswith("<"):
-            found = f" (in {frame.name}, line {frame.lineno})"
-            continue
-        path = os.path.abspath(frame.filename)
-        if not inside(path, package) and not any(inside(path, lib) for lib in libraries):
-            found = f" (in {frame.name}, line {frame.lineno})"
-    return found
+    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
+        if _passes_through(err):
+            raise
+        what = f"{getattr(function, '__name__', 'your function')} {describe(err)}"
+    fail(exercise, what, hint)  # outside the handler: no library traceback chained before it
 
 
 def guarded(exercise: str, hint: str):
@@ -102,28 +89,131 @@ def guarded(exercise: str, hint: str):
     library traceback. An untouched stub's ``NotImplementedError`` and the check's
     own failures pass through unchanged.
     """
-    import functools
-
     def wrap(check):
         @functools.wraps(check)
         def run(*args, **kwargs):
             try:
                 return check(*args, **kwargs)
-            except NotImplementedError:
-                raise
-            except AssertionError as err:
-                if str(err).startswith("Exercise "):
-                    raise
-                what = f"your code failed an assertion: {_tidy(err)}{_student_frame(err.__traceback__)}"
             except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
-                what = f"your code raised {type(err).__name__}: {_tidy(err)}{_student_frame(err.__traceback__)}"
+                if _passes_through(err):
+                    raise
+                what = f"your code {describe(err)}"
             fail(exercise, what, hint)  # outside the handler: no library traceback chained before it
         return run
     return wrap
 
 
+def _passes_through(err: BaseException) -> bool:
+    """True for what a check must not rewrite: a check's own failure and an untouched stub.
+
+    A stub raises ``NotImplementedError("Exercise NN.k: write your code here")`` (or a
+    bare one); NumPy called on a symbolic tensor inside ``tf.function`` raises a
+    ``NotImplementedError`` too, and that one is the student's error.
+    """
+    if isinstance(err, AssertionError):
+        return str(err).startswith("Exercise ")
+    if isinstance(err, NotImplementedError):
+        return not str(err) or str(err).startswith("Exercise ")
+    return False
+
+
+def describe(err: BaseException) -> str:
+    """Return "raised Type: message (in NAME, line N)" for an error of the student's code."""
+    message, where = _tidy(err), _student_frame(err.__traceback__)
+    user_code = _user_code(err)
+    if user_code:
+        message, where = user_code
+    if isinstance(err, AssertionError):
+        return f"failed an assertion: {message}{where}"
+    return f"raised {type(err).__name__}: {message}{where}"
+
+
+@functools.lru_cache(maxsize=1)
+def _library_folders() -> tuple:
+    """The folders of this package and of the installed libraries: code there is not the student's."""
+    import os
+    import site
+    import sys
+    import sysconfig
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    libraries = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                              *sysconfig.get_paths().values(), *site.getsitepackages(),
+                                              site.getusersitepackages()) if p}
+    return (package, *sorted(libraries))
+
+
+def _is_students(filename: str) -> bool:
+    """True when code in ``filename`` is the student's: a notebook cell or a file of their own."""
+    import os
+
+    if filename.startswith("<"):
+        return True
+    if "__autograph_generated_file" in filename:  # TensorFlow's rewrite of the student's function
+        return False
+    path = os.path.abspath(filename)
+    for folder in _library_folders():
+        try:
+            if os.path.commonpath([path, folder]) == folder:
+                return False
+        except ValueError:  # another drive on Windows
+            continue
+    return True
+
+
+def _student_frame(tb) -> str:
+    """Return ' (in NAME, line N)' for the innermost frame of the student's own code, or ''.
+
+    The student's code is what is neither this package nor an installed library: a
+    notebook cell (a kernel's temporary file, or ``<...>`` for code without a file) or
+    a file of the student's own.
+    """
+    import traceback
+
+    found = ""
+    for frame in traceback.extract_tb(tb):
+        if _is_students(frame.filename):
+            found = f" (in {frame.name}, line {frame.lineno})"
+    return found
+
+
+_USER_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<name>\S+)')
+
+
+def _user_code(err: BaseException):
+    """For an error raised inside ``tf.function`` ("in user code: File ... Error: message"), return
+    (the error's own message, ' (in NAME, line N)' of the student's frame); else None.
+
+    TensorFlow puts the traced call stack first and the real message last: a message cut
+    to its first characters would show only file paths.
+    """
+    text = str(getattr(err, "message", err))
+    if not text.lstrip().startswith("in user code:"):
+        return None
+    lines = text.strip().splitlines()[1:]
+    where, last_frame = "", 0
+    for i, line in enumerate(lines):
+        match = _USER_FRAME.match(line)
+        if match:
+            last_frame = i
+            if _is_students(match["file"]):
+                where = f" (in {match['name']}, line {match['line']})"
+    # after the last frame: its source line, a blank line, then the error "Type: message"
+    tail = [line.strip() for line in lines[last_frame + 2:] if line.strip()] if lines else []
+    message = " ".join(tail) or text
+    message = re.sub(rf"^{re.escape(type(err).__name__)}: ", "", message)
+    return _shorten(message), where
+
+
 def _tidy(err: BaseException) -> str:
     """Return an exception's message on one line, without TensorFlow's op prefix, at most 200 characters."""
-    message = re.sub(r"\{\{.*?\}\}\s*", "", str(getattr(err, "message", err))).strip()
+    user_code = _user_code(err)
+    if user_code:
+        return user_code[0]
+    return _shorten(str(getattr(err, "message", err)))
+
+
+def _shorten(message: str) -> str:
+    message = re.sub(r"\{\{.*?\}\}\s*", "", message).strip()
     message = " ".join(message.split())
     return message[:200] + ("..." if len(message) > 200 else "")

@@ -9,6 +9,10 @@ class SteppedAfterEnd(RuntimeError):
     """Raised when code calls ``step`` on an episode that already ended."""
 
 
+class SteppedBeforeReset(RuntimeError):
+    """Raised when code calls ``step`` before the first ``reset``."""
+
+
 class ScriptedEnv(gym.Env):
     """An episode with given rewards that ends (terminated or truncated) after the last one.
 
@@ -34,6 +38,8 @@ class ScriptedEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
+        if not self.seeds:
+            raise SteppedBeforeReset("step() was called before reset()")
         if self.done:
             raise SteppedAfterEnd("step() was called after the episode had ended")
         self.actions.append(action)

@@ -6,12 +6,15 @@ import numbers
 import numpy as np
 
 from . import fail, guarded, mean_return_reaches, passed
-from ._fakes import ScriptedEnv, SteppedAfterEnd, TargetEnv
+from ._fakes import ScriptedEnv, SteppedAfterEnd, SteppedBeforeReset, TargetEnv
 
 
 def _episode(run_episode, env, policy, seed=None, ex="01.1"):
     try:
         return run_episode(env, policy, seed=seed)
+    except SteppedBeforeReset:
+        fail(ex, "the loop called env.step() before env.reset(): the episode was never started",
+             "start every episode with obs, info = env.reset(seed=seed); the first observation comes from it")
     except SteppedAfterEnd:
         fail(ex, "the loop called env.step() after the episode had ended",
              "an episode ends when terminated OR truncated is True; stop on either")

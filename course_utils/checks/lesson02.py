@@ -112,6 +112,15 @@ def check_epsilon_greedy(epsilon_greedy) -> None:
     passed("02.2", 7)
 
 
+def _is_number(value) -> bool:
+    """True for one real number: a Python or NumPy scalar, or a 0-d numeric array (not a bool)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "fiu"
+
+
 def reference_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:
     target = reward + (0.0 if terminated else gamma * Q[next_obs].max())
     td = target - Q[obs, action]
@@ -131,8 +140,10 @@ def check_q_learning_update(q_learning_update) -> None:
             expected, original = Q.copy(), Q.copy()
             want = reference_update(expected, obs, action, reward, next_obs, terminated, alpha, gamma)
             got = q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)
-            if got is None or isinstance(got, np.ndarray) and got.shape != ():
-                fail("02.3", f"returned {got!r}", "update Q in place and return the TD error (a float)")
+            if not _is_number(got):
+                shown = repr(got) if len(repr(got)) <= 80 else repr(got)[:77] + "..."
+                fail("02.3", f"returned {type(got).__name__} {shown}, expected the TD error as one float",
+                     "update Q in place and return only the TD error: return float(td_error)")
             changed = np.argwhere(~np.isclose(Q, original))
             if len(changed) == 0 and not np.isclose(want, 0):
                 fail("02.3", "Q was not changed", "update the table in place: Q[obs, action] += alpha * td_error")
@@ -156,6 +167,12 @@ def check_q_learning_update(q_learning_update) -> None:
             if not np.isclose(got, want):
                 fail("02.3", f"returned TD error {got}, expected {want}", "td_error = target - Q[obs, action]")
             if not np.allclose(Q, expected):
+                moved = Q[obs, action] - original[obs, action]
+                if not np.isclose(alpha, 0.5) and np.isclose(moved, (1 - alpha) * want):
+                    fail("02.3", f"with alpha={alpha} Q[obs, action] moved by (1 - alpha) * td_error = {moved:.4f}, "
+                         f"expected alpha * td_error = {alpha * want:.4f}: alpha and 1 - alpha are swapped",
+                         "the new value keeps (1 - alpha) of the old one: Q[obs, action] += alpha * td_error, "
+                         "i.e. (1 - alpha) * Q[obs, action] + alpha * target")
                 hint = ("the step was not scaled by alpha" if np.isclose(Q[obs, action], original[obs, action] + want)
                         else "Q[obs, action] += alpha * td_error")
                 fail("02.3", f"Q[obs, action] became {Q[obs, action]:.4f}, expected {expected[obs, action]:.4f}", hint)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, guarded, mean_return_reaches, passed
+from . import describe, fail, guarded, mean_return_reaches, passed
 
 
 def _dense_layers(model):
@@ -105,7 +105,11 @@ def _inside_tf_function(td_targets, r, nq, term, gamma) -> None:
     try:
         got = tf.function(lambda a, b, c: td_targets(a, b, c, gamma))(tf.constant(r), tf.constant(nq), tf.constant(term))
     except Exception as err:  # noqa: BLE001 - NumPy calls and Python loops fail on symbolic tensors
-        fail("03.2", f"td_targets fails inside tf.function, where the training step calls it: {type(err).__name__}",
+        what = f"td_targets fails inside tf.function, where the training step calls it: it {describe(err)}"
+    else:
+        what = None
+    if what:
+        fail("03.2", what,
              "use TensorFlow operations (tf.reduce_max, arithmetic on tensors), not NumPy functions, .numpy() "
              "or Python loops over the batch")
     if not np.allclose(np.asarray(got), reference_td_targets(r, nq, term, gamma), atol=1e-5):
@@ -126,6 +130,12 @@ def _network(seed, obs_dim=4, n_actions=2):
     keras.utils.set_random_seed(seed)
     return keras.Sequential([keras.Input((obs_dim,)), keras.layers.Dense(16, activation="relu"),
                              keras.layers.Dense(n_actions)])
+
+
+def _shape_of(value) -> tuple:
+    """The shape of a tensor, array or number (a number has shape ())."""
+    shape = getattr(value, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(value)
 
 
 def reference_losses(q_network, batch, targets):
@@ -150,9 +160,22 @@ def check_dqn_loss(dqn_loss) -> None:
         with tf.GradientTape(persistent=True) as tape:
             got = dqn_loss(net, batch, targets)
             huber, squared = reference_losses(net, batch, targets)
+        if got is None or isinstance(got, (tuple, list, dict, str)):
+            fail("03.3", f"returned {type(got).__name__}, expected the loss as a scalar tensor",
+                 "return only the loss: one number, the mean over the batch")
+        shape = _shape_of(got)
+        if shape != ():
+            n = len(batch.actions)
+            hint = ("return the mean over the batch: one number (tf.reduce_mean, or keras.losses.Huber() "
+                    "called on the whole batch)")
+            if shape in ((n,), (n, 1)):
+                hint = "you returned one error per transition; average them over the batch: tf.reduce_mean"
+            elif shape == (n, n):
+                hint = ("Q(s, a) has shape (batch,) and the targets (batch,): a (batch, 1) operand broadcast them "
+                        "to (batch, batch); pick Q(s, a) with tf.gather(..., axis=1, batch_dims=1) and do not "
+                        "add an axis")
+            fail("03.3", f"the loss has shape {shape}, expected a scalar (shape ()) for a batch of {n}", hint)
         value = float(np.asarray(got))
-        if np.asarray(got).shape != ():
-            fail("03.3", f"the loss has shape {np.asarray(got).shape}", "return the mean over the batch: one number")
         reference = huber if np.isclose(value, float(huber), atol=1e-5) else squared
         if not np.isclose(value, float(reference), atol=1e-5):
             q_max = tf.reduce_max(net(batch.obs), axis=1)
@@ -193,19 +216,19 @@ def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
         before = [w.copy() for w in net.get_weights()]
         kwargs = {"target_network": target} if use_target else {}
         got_loss = dqn_train_step(net, keras.optimizers.SGD(0.1), batch, 0.9, **kwargs)
-        if use_target and got_loss is not None:
-            own = dqn_loss(_network(1), batch, td_targets(batch.rewards, _network(1)(batch.next_obs).numpy(),
-                                                          batch.terminated, 0.9))
-            if np.isclose(float(np.asarray(got_loss)), float(own), atol=1e-4):
-                fail("03.4", "the targets came from q_network although a target_network was given",
-                     "compute the targets with target_network(batch.next_obs) when it is given")
-        if got_loss is None or not np.isclose(float(np.asarray(got_loss)), float(want_loss), atol=1e-4):
-            fail("03.4", f"returned {got_loss!r}, expected the loss {float(want_loss):.4f} (before the step)",
-                 "return the loss computed inside the GradientTape")
+        if got_loss is None:
+            fail("03.4", "returned None, expected the loss", "return the loss computed inside the GradientTape")
+        if _shape_of(got_loss) != ():
+            fail("03.4", f"returned {type(got_loss).__name__} of shape {_shape_of(got_loss)}, expected the loss "
+                 "(one number)", "return only the loss computed inside the GradientTape")
+        got_value, want_value = float(np.asarray(got_loss)), float(want_loss)
         after = net.get_weights()
+        stepped_right = all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference_net.get_weights()))
+        if not np.isclose(got_value, want_value, atol=1e-4):
+            _wrong_loss("03.4", got_value, want_value, stepped_right, batch, dqn_loss, target if use_target else None)
         if all(np.allclose(a, b) for a, b in zip(before, after)):
             fail("03.4", "the network's weights did not change", "apply the gradients: optimizer.apply_gradients(zip(grads, vars))")
-        if not all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference_net.get_weights())):
+        if not stepped_right:
             hint = ("compute the targets with target_network when it is given (q_network otherwise)" if use_target
                     else "targets from q_network(batch.next_obs) with td_targets, then dqn_loss, one optimizer step")
             fail("03.4", "the weights after one step differ from the reference step", hint)
@@ -214,10 +237,50 @@ def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
     compiled = tf.function(lambda b: dqn_train_step(net, optimizer, b, 0.9, target_network=target))
     try:
         compiled(batch)
-    except Exception as err:
-        fail("03.4", f"the step fails inside tf.function: {type(err).__name__}: {str(err)[:200]}",
+    except Exception as err:  # noqa: BLE001 - .numpy(), NumPy calls and Python ifs fail on symbolic tensors
+        what = f"the step fails inside tf.function: it {describe(err)}"
+    else:
+        what = None
+    if what:
+        fail("03.4", what,
              "use TensorFlow operations only (no .numpy(), no Python if on tensors): the training loop compiles it")
     passed("03.4", 3)
+
+
+def _wrong_loss(exercise, got, want, stepped_right, batch, dqn_loss, target_network) -> None:
+    """Fail 03.4 when the returned loss is not the reference's, naming the likely cause.
+
+    When the step itself matched the reference, only the returned value is wrong; when
+    both differ, the targets are the usual culprit, so try the common wrong ones.
+    """
+    if stepped_right:
+        fail(exercise, f"returned {got:.4f}, expected the loss {want:.4f}; the gradient step itself is right",
+             "return the loss computed inside the GradientTape (before apply_gradients), not another value")
+    bootstrap = target_network if target_network is not None else _network(1)
+    next_max = np.asarray(bootstrap(batch.next_obs)).max(axis=1)
+    obs_max = np.asarray(bootstrap(batch.obs)).max(axis=1)
+    r, mask, gamma = batch.rewards, 1.0 - batch.terminated, 0.9
+    suspects = [
+        (r + gamma * next_max, "the targets bootstrap from terminated transitions",
+         "multiply gamma * max Q(s', a') by (1 - batch.terminated): use your td_targets"),
+        (r + mask * next_max, "the targets are not discounted", "pass gamma on to td_targets"),
+        (r + gamma * mask * obs_max, "the targets were computed from batch.obs",
+         "the targets look one step ahead: td_targets(batch.rewards, network(batch.next_obs), batch.terminated, gamma)"),
+        (r, "the targets are the rewards alone", "add gamma * (1 - terminated) * max Q(s', a'): use your td_targets"),
+    ]
+    if target_network is not None:
+        own_max = np.asarray(_network(1)(batch.next_obs)).max(axis=1)
+        suspects.insert(0, (r + gamma * mask * own_max, "the targets came from q_network although a target_network "
+                            "was given", "compute the targets with target_network(batch.next_obs) when it is given"))
+    for targets, what, hint in suspects:
+        loss = float(np.asarray(dqn_loss(_network(1), batch, targets.astype(np.float32))))
+        if np.isclose(got, loss, atol=1e-4):
+            fail(exercise, f"returned loss {got:.4f}, expected {want:.4f}: {what}", hint)
+    fail(exercise, f"returned loss {got:.4f}, expected {want:.4f}, and the gradient step differs from the reference "
+         "step: the targets or the loss are not the lesson's",
+         "targets = td_targets(batch.rewards, network(batch.next_obs), batch.terminated, gamma) with the target "
+         "network when given (q_network otherwise), computed before the tape; then dqn_loss(q_network, batch, "
+         "targets) inside it")
 
 
 @guarded("03.5", "pass the array of returns that cu.evaluate gave, one per episode")

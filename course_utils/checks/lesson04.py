@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import each_reaches, fail, guarded, passed
+from . import describe, each_reaches, fail, guarded, passed
 
 
 def _pair(seed_online, seed_target):
@@ -34,9 +34,17 @@ def check_hard_update(hard_update) -> None:
     got = target.get_weights()
     same = [np.allclose(a, b) for a, b in zip(got, want)]
     if not any(same):
-        fail("04.1", "the target's weights did not change",
-             "assigning `target = online` only renames a local variable; copy the weights: "
-             "target.set_weights(online.get_weights())")
+        if all(np.allclose(a, b) for a, b in zip(got, before)):
+            fail("04.1", "the target's weights did not change",
+                 "assigning `target = online` only renames a local variable; copy the weights: "
+                 "target.set_weights(online.get_weights())")
+        share = _blend_share(got, before, want)
+        if share is not None:
+            fail("04.1", f"the target moved only part of the way: it became a blend of {share:.0%} online and "
+                 f"{1 - share:.0%} target weights", "a hard update is a full copy, not a soft update: "
+                 "target.set_weights(online.get_weights()) (or every weight's assign with tau = 1)")
+        fail("04.1", "the target's weights changed, but not to the online network's",
+             "copy the online network's weights unchanged: target.set_weights(online.get_weights())")
     if not all(same):
         names = [v.path for v, ok in zip(target.weights, same) if not ok]
         fail("04.1", f"these weights were not copied: {names}", "copy every weight of every layer, kernels and biases")
@@ -45,6 +53,16 @@ def check_hard_update(hard_update) -> None:
         fail("04.1", "after the copy, changing the online network changed the target too",
              "copy the values (set_weights / assign), do not make the target share the online network's variables")
     passed("04.1", 3)
+
+
+def _blend_share(got, before, want):
+    """Return s in (0, 1) when every weight of ``got`` is s * want + (1 - s) * before, else None."""
+    step = np.concatenate([(w - b).ravel() for w, b in zip(want, before)])
+    moved = np.concatenate([(g - b).ravel() for g, b in zip(got, before)])
+    share = float(moved @ step / (step @ step))
+    if 0 < share < 1 and np.allclose(moved, share * step, atol=1e-5):
+        return share
+    return None
 
 
 @guarded("04.2", "for each pair of weights: target_weight.assign(tau * online_weight + (1 - tau) * target_weight), with Keras/TensorFlow ops so it runs inside tf.function")
@@ -72,8 +90,12 @@ def check_soft_update(soft_update) -> None:
     o, t = online.get_weights(), target.get_weights()
     try:
         tf.function(lambda: soft_update(target, online, 0.25))()
-    except Exception as err:
-        fail("04.2", f"soft_update fails inside tf.function: {type(err).__name__}: {str(err)[:150]}",
+    except Exception as err:  # noqa: BLE001 - get_weights/set_weights and .numpy() fail on symbolic tensors
+        what = f"soft_update fails inside tf.function: it {describe(err)}"
+    else:
+        what = None
+    if what:
+        fail("04.2", what,
              "use variable.assign(...) (get_weights/set_weights only work eagerly): it runs after every gradient step")
     if not all(np.allclose(g, 0.25 * a + 0.75 * b, atol=1e-6) for g, a, b in zip(target.get_weights(), o, t)):
         fail("04.2", "inside tf.function the update gave other values", "use variable.assign(...) on every weight")

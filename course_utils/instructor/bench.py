@@ -35,8 +35,8 @@ from typing import Callable
 
 import numpy as np
 
-from .agents import dqn
-from .runtime import HEADLESS_ENV, environment
+from ..agents import dqn
+from ..session import HEADLESS_ENV, environment
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _tabular(root: Path) -> Callable:
 
 def _reinforce(root: Path) -> Callable:
     def run(seed: int, quick: bool) -> list:
-        from .lessons import lesson06  # lesson 06's own train(), exported from its solution
+        from ..lessons import lesson06  # lesson 06's own train(), exported from its solution
 
         log = lesson06.train(seed=seed)
         steps, seconds = log.steps[-1], log.seconds[-1]

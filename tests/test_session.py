@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from course_utils import checks
-from course_utils.runtime import HEADLESS_ENV, is_headless, on_colab
+from course_utils.session import HEADLESS_ENV, is_headless, on_colab
 
 
 def test_headless_when_the_tools_say_so_or_outside_a_kernel(monkeypatch):
@@ -19,7 +19,7 @@ def test_headless_when_the_tools_say_so_or_outside_a_kernel(monkeypatch):
 
 def test_headless_env_switches_off_progress_bars_and_the_front_end(monkeypatch):
     from course_utils.progress import progress_bar
-    from course_utils.runtime import environment
+    from course_utils.session import environment
 
     for key in HEADLESS_ENV:
         monkeypatch.delenv(key, raising=False)
@@ -50,7 +50,7 @@ def test_check_helpers_print_fixed_lines_and_raise_with_hint(capsys):
 
 
 def test_lesson_seed(monkeypatch):
-    from course_utils.runtime import lesson_seed
+    from course_utils.session import lesson_seed
 
     monkeypatch.delenv("COURSE_SEED", raising=False)
     assert lesson_seed(5) == 5

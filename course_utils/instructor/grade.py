@@ -32,22 +32,12 @@ from pathlib import Path
 import nbformat
 
 from .markers import cell_marker, is_stub
-from .runtime import HEADLESS_ENV
+from .options import Options
+from ..session import HEADLESS_ENV
 
-PACKAGE_REFERENCE = Path(__file__).resolve().parent / "reference"
 CSV_FIELDS = ["student", "lesson", "exercise", "points", "max_points", "status", "reason", "notebook"]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError)\b")
-
-
-@dataclass
-class Options:
-    """Settings of a grading run."""
-
-    reference: Path = PACKAGE_REFERENCE
-    cell_timeout: int = 1200
-    kernel_timeout: int = 120
-    memory_limit_mb: int = 8192  # 0: no limit
 
 
 @dataclass
@@ -222,7 +212,7 @@ def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[di
         cmd = [sys.executable, "-m", "pytest", str(nb_path), "--nbval-lax", "--nbval-current-env",
                f"--nbval-cell-timeout={options.cell_timeout}",
                f"--nbval-kernel-startup-timeout={options.kernel_timeout}",
-               "-p", "course_utils.nbval_results", "-p", "no:cacheprovider", "--noconftest",
+               "-p", "course_utils.instructor.nbval_plugin", "-p", "no:cacheprovider", "--noconftest",
                "-c", os.devnull, f"--rootdir={nb_path.parent}", "-q", "--color=no", "-W", "ignore"]
         budget = options.kernel_timeout + (n_code_cells + 2) * (options.cell_timeout + 30)
         ended = ""

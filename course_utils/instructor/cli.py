@@ -1,4 +1,4 @@
-"""The ``course`` command: doctor, build, grade, check, bench."""
+"""The ``course`` command: doctor, build, grade, check, bench (the instructor's tools; ``check`` is for students too)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,11 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _grading_options(p: argparse.ArgumentParser) -> None:
-    from .grade import Options
+    from .options import Options
 
     d = Options()
     p.add_argument("--reference", type=Path, default=d.reference,
-                   help="folder of the reference records written by `course build` (default: the package's)")
+                   help="folder of the reference records written by `course build` (default: the course's grading/)")
     p.add_argument("--cell-timeout", type=int, default=d.cell_timeout, help=f"seconds per cell (default {d.cell_timeout})")
     p.add_argument("--kernel-timeout", type=int, default=d.kernel_timeout,
                    help=f"seconds for a kernel to start (default {d.kernel_timeout})")
@@ -63,7 +63,7 @@ def _grading_options(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args):
-    from .grade import Options
+    from .options import Options
 
     return Options(args.reference, args.cell_timeout, args.kernel_timeout, args.memory_limit_mb)
 
@@ -144,10 +144,26 @@ def cmd_check(args) -> int:
     return 0
 
 
+# what the instructor extra installs; a student's install (the runtime dependencies) has none
+INSTRUCTOR_EXTRA = {"nbformat", "nbclient", "nbval", "packaging", "pytest"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``course`` command; return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return dispatch(args, parser, argv)
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in INSTRUCTOR_EXTRA:
+            raise
+        print(f"course {args.command}: needs {err.name}, one of the instructor's tools that the lessons "
+              f'themselves do not need. Install them with:  pip install "course-utils[instructor]"', file=sys.stderr)
+        return 2
+
+
+def dispatch(args, parser, argv) -> int:
+    """Run the subcommand ``args`` names."""
     if args.command == "doctor":
         from .doctor import main as doctor
 

@@ -1,4 +1,4 @@
-"""A pytest plugin that ``course grade`` loads next to nbval (``-p course_utils.nbval_results``).
+"""A pytest plugin that ``course grade`` loads next to nbval (``-p course_utils.instructor.nbval_plugin``).
 
 It does two things nbval 0.11 does not:
 

@@ -1,4 +1,4 @@
-"""What notebooks need to know about where they run (introduced in lesson 01)."""
+"""What notebooks need to know about the session they run in: headless or watched, Colab, the lesson seed (introduced in lesson 01)."""
 from __future__ import annotations
 
 import contextlib

@@ -33,9 +33,9 @@ import nbformat
 
 from . import markers
 from .markers import CHECK_TAG, EXERCISE_TAG, NBVAL_CHECK_TAG, MarkerError, cell_marker
-from .runtime import HEADLESS_ENV, environment
+from ..session import HEADLESS_ENV, environment
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # course_utils/
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 
 
@@ -63,7 +63,7 @@ class Layout:
 
     @property
     def reference(self) -> Path:
-        return self.root / "course_utils" / "reference"
+        return self.root / "grading"
 
     @property
     def exported(self) -> Path:
@@ -393,7 +393,7 @@ def imported_modules(source: str, current: str | None = None, *, is_package: boo
     """
     import ast
 
-    from . import _EXPORTS
+    from .. import _EXPORTS
 
     try:
         tree = ast.parse(source)
@@ -535,7 +535,7 @@ def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: boo
         elif meta.get("build_hash") != build_hash:
             reason = why_stale(meta.get("inputs"), inputs)
         elif skeleton(stored) != skeleton(solution):  # the build's own transforms changed
-            reason = "the build now makes other cells than it stored (course_utils/build.py or markers.py changed)"
+            reason = "the build now makes other cells than it stored (course_utils/instructor/build.py or markers.py changed)"
         else:
             executed = stored
     if executed is None:

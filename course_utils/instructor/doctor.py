@@ -86,7 +86,7 @@ def check_keras() -> Finding:
 
 def check_render() -> Finding:
     """Return whether CartPole renders a frame off-screen."""
-    from .envs import make_env
+    from ..envs import make_env
 
     env = make_env("CartPole-v1", seed=0, render_mode="rgb_array")
     try:
@@ -103,7 +103,7 @@ def check_video() -> Finding:
     """Return whether a short MP4 and GIF can be written."""
     import numpy as np
 
-    from .video import save_video
+    from ..video import save_video
 
     frames = [np.full((64, 96, 3), 40 * i, dtype=np.uint8) for i in range(5)]
     with tempfile.TemporaryDirectory() as tmp:
