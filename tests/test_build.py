@@ -355,3 +355,14 @@ def test_only_tensorflow_startup_noise_is_dropped_from_solutions():
     assert is_library_noise(new_output("stream", name="stderr", text=noise))
     assert not is_library_noise(new_output("stream", name="stdout", text=noise))
     assert not is_library_noise(new_output("stream", name="stderr", text=noise + "UserWarning: something real\n"))
+
+
+def test_a_rebuild_that_changes_only_timings_changes_no_file(course):
+    path = course / "solutions" / "00_demo.ipynb"
+    before = path.read_text()
+    timing_line = next(o["text"] for c in read(path).cells for o in c.get("outputs", []) if "after" in o.get("text", ""))
+    assert timing_line.startswith("score 39.50 after 0.") and timing_line.rstrip().endswith(" s")
+    said = []
+    assert build(course, force=True, log=said.append) == []  # executed again: the timing differs
+    assert path.read_text() == before
+    assert "00_demo.ipynb: the same cells and outputs as stored but for timings; keeping the stored ones" in said

@@ -42,7 +42,12 @@ def check_discounted_returns(discounted_returns) -> None:
         shown = f"discounted_returns({rewards[:5]}{'...' if len(rewards) > 5 else ''}, {gamma})"
         values = f"{shown} = {np.round(got[:5], 3).tolist()}, expected {np.round(want[:5], 3).tolist()}"
         prefix = np.array([sum(r * gamma**k for k, r in enumerate(reversed(rewards[:t + 1]))) for t in range(len(rewards))])
-        if np.allclose(got, prefix) or np.allclose(got, np.cumsum(rewards)):
+        forwards = np.allclose(got, prefix) or np.allclose(got, np.cumsum(rewards))
+        if forwards and np.allclose(got, want[::-1]):
+            fail("06.1", f"{shown} = {np.round(got[:5], 3).tolist()}: the sums run forwards, or the returns are "
+                 "in reverse order", "the return to go at step t adds the rewards from t to the END: loop "
+                 "backwards, and store G_t at index t (returns[t] = ...)")
+        if forwards:
             fail("06.1", f"{shown} = {np.round(got[:5], 3).tolist()}: the sums run forwards",
                  "the return to go at step t adds the rewards from t to the END: loop backwards")
         if np.allclose(got, want[::-1]):
