@@ -300,6 +300,17 @@ def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_tabl
     assert imported_modules(inside, "course_utils.checks.lesson05") == {
         "course_utils", "course_utils.acting", "course_utils.checks"}
     assert imported_modules("import numpy as np\nnp.evaluate") == set()
+    dotted = "import course_utils.replay\ncourse_utils.evaluate(policy)"  # binds course_utils too
+    assert imported_modules(dotted) == {"course_utils", "course_utils.replay", "course_utils.evaluation"}
+
+
+def test_ipython_syntax_is_read_as_ipython_runs_it_and_broken_code_is_named():
+    from course_utils.instructor.build import imported_modules
+
+    code = "import course_utils as cu\nfiles = !ls\ncu.make_env?\n%matplotlib inline\nenv = cu.make_env('CartPole-v1')"
+    assert imported_modules(code) == {"course_utils", "course_utils.envs"}
+    with pytest.raises(BuildError, match=r"cannot read the imports of a cell: .* at 'def f\(:'; fix the cell"):
+        imported_modules("import course_utils as cu\ndef f(:\n    pass")
 
 
 def project_copy(tmp_path):

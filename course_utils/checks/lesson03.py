@@ -184,6 +184,10 @@ def check_dqn_loss(dqn_loss) -> None:
                      "tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)")
             fail("03.3", f"loss {value:.4f}; expected Huber {float(huber):.4f} or squared error {float(squared):.4f}",
                  "compare Q(s, a) of the taken actions with the targets, mean over the batch")
+        if not tf.is_tensor(got):
+            fail("03.3", f"the loss is a {type(got).__name__}, not a TensorFlow tensor: no gradient can flow back "
+                 "through it to the network", "compute it with TensorFlow operations on q_network(batch.obs) "
+                 "(no .numpy() or np.* inside)")
         g = tape.gradient(got, targets)
         if g is not None and np.abs(np.asarray(g)).max() > 0:
             fail("03.3", "gradient flows into the targets",

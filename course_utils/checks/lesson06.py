@@ -133,6 +133,8 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
             fail("06.2", f"loss {got_value:.4f}, expected {float(want):.4f}",
                  "pick log pi(a|s) of the taken actions from tf.nn.log_softmax(logits), times the weights, "
                  "mean, negated")
+        _differentiable("06.2", got, "the loss", "build the loss from TensorFlow operations on the logits "
+                        "(tf.nn.log_softmax, tf.gather, tf.reduce_mean): no .numpy() or np.* inside")
         grad_w = tape.gradient(got, weights)
         if grad_w is not None and np.abs(np.asarray(grad_w)).max() > 0:
             fail("06.2", "the loss sends gradient into the weights (returns/advantages)",
@@ -149,6 +151,15 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
               "use TensorFlow operations only (no .numpy(), np.* or len() of a tensor): the training step "
               "compiles the loss, with a batch size that changes from episode to episode")
     passed("06.2", cases)
+
+
+def _differentiable(exercise: str, got, what: str, hint: str) -> None:
+    """Fail when ``got`` is not a TensorFlow tensor: a NumPy value carries no gradient to the network."""
+    import tensorflow as tf
+
+    if not tf.is_tensor(got):
+        fail(exercise, f"{what} is a {type(got).__name__}, not a TensorFlow tensor: no gradient can flow back "
+             "through it to the network", hint)
 
 
 def _compiles(exercise: str, loss_function, args, reference, hint: str) -> None:

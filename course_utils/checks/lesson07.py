@@ -94,7 +94,7 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
     """Check ``actor_critic_losses(logits, values, actions, advantages, returns, entropy_coef)``."""
     import tensorflow as tf
 
-    from .lesson06 import _compiles
+    from .lesson06 import _compiles, _differentiable
 
     rng = np.random.default_rng(12)
     for batch, n, coef in [(16, 2, 0.01), (5, 3, 0.1), (8, 2, 0.0)]:
@@ -110,6 +110,9 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
         ra, rc, re = (float(x) for x in ref)
         _diagnose(a, c, e, ra, rc, re, coef, logits.numpy(), values.numpy(), actions.numpy(), advantages.numpy(),
                   returns.numpy())
+        for name, loss in zip(("actor_loss", "critic_loss"), out):
+            _differentiable("07.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
+                            "tf.gather, tf.reduce_mean, tf.square): no .numpy() or np.* inside")
         for name, loss, var in [("advantages", out[0], advantages), ("returns", out[1], returns)]:
             g = tape.gradient(loss, var)
             if g is not None and np.abs(np.asarray(g)).max() > 0:

@@ -402,6 +402,24 @@ def module_file(name: str, package_dir: Path | None = None) -> Path | None:
     return None
 
 
+def ipython_to_python(source: str) -> str:
+    """Return notebook code with its IPython syntax turned into the Python IPython runs.
+
+    Raises ``BuildError`` naming the line when even that is not Python.
+    """
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    text = TransformerManager().transform_cell(source)
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        line = source.splitlines()[err.lineno - 1] if err.lineno and err.lineno <= len(source.splitlines()) else ""
+        raise BuildError(f"cannot read the imports of a cell: {err.msg} at {line.strip()!r}; fix the cell") from None
+    return text
+
+
 def imported_modules(source: str, current: str | None = None, *, is_package: bool = False) -> set[str]:
     """Return the package modules that ``source`` imports (``current``: its own dotted name).
 
@@ -415,15 +433,15 @@ def imported_modules(source: str, current: str | None = None, *, is_package: boo
 
     try:
         tree = ast.parse(source)
-    except SyntaxError:  # notebook code with IPython magics: read its Python lines only
-        tree = ast.parse("\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!", "?"))))
+    except SyntaxError:  # notebook code with IPython syntax (%magic, x = !ls, name?): read it as IPython does
+        tree = ast.parse(ipython_to_python(source))
     found, aliases = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
                     found.add(alias.name)
-                    if alias.name == PACKAGE:
+                    if alias.name == PACKAGE or alias.asname is None:  # `import course_utils.x` binds course_utils
                         aliases.add(alias.asname or PACKAGE)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
@@ -485,7 +503,11 @@ def build_inputs(path: Path, src, layout: Layout, generated: dict[str, str] | No
     inputs = {f"notebooks/{path.name}": digest(path)}
     for beside in sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts):
         inputs[f"notebooks/{beside.relative_to(path.parent).as_posix()}"] = digest(beside)
-    for name in lesson_modules(code):
+    try:
+        modules = lesson_modules(code)
+    except BuildError as err:
+        raise BuildError(f"{path}: {err}") from None
+    for name in modules:
         rel = module_file(name).relative_to(PACKAGE_DIR.parent).as_posix()
         text = generated.get(rel)
         inputs[rel] = digest(module_file(name)) if text is None else hashlib.sha256(text.encode()).hexdigest()
