@@ -227,6 +227,8 @@ def tag_export(kind, exercise=None, source=None):
     (tag_export(None, source="def broken(:\n    pass"), r"cell 11 \('def broken\(:'\): an exported cell must be plain "
                                                        r"Python \(invalid syntax, line 1\)"),
     (tag_export(None, source="%timeit 1 + 1"), r"an exported cell must be plain Python"),
+    (tag_export(None, source="def score_twice(rewards):\n    return 2 * discounted_sum(rewards, GAMMA)"),
+     r"the cells tagged export use GAMMA, which they neither define nor import"),
 ])
 def test_export_rules_are_enforced_with_the_cell_named(tmp_path, edit, message):
     with pytest.raises(BuildError, match=message):

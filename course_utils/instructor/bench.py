@@ -2,12 +2,11 @@
 
 Every algorithm is measured by **the training code its solution notebook runs**:
 
-- REINFORCE runs lesson 06's ``train``, which ``course build`` exports from the
-  lesson's solution into ``course_utils.lessons.lesson06``;
-- random search, tabular Q-learning and actor-critic train inside their lesson
-  notebook, so the benchmark executes that notebook's own code cells (from
-  ``notebooks/``, the source ``solutions/`` is generated from) under ``COURSE_SEED``,
-  up to and including the training cell, and reads the result from its variables;
+- random search, tabular Q-learning, REINFORCE and actor-critic call the lesson's
+  training function of the seed (lesson 01's ``search``, lesson 02's, 06's and 07's
+  ``train``), which ``course build`` exports from the lesson's cell tagged ``export``
+  into ``course_utils.lessons.lessonNN``: that function and what it returns are the
+  contract between a lesson and the bench;
 - the DQN variants run ``agents.dqn.train_dqn``, the loop lessons 04 and 05 call, with
   the reference pieces (no target network is lesson 04's ``"none"`` run, lesson 03's
   problem).
@@ -66,85 +65,60 @@ class Algorithm:
     goals: dict
 
 
-# ---------------------------------------------------------------- lesson notebooks
+# ---------------------------------------------------------------- lesson code
+# Each lesson's training code is a function of the seed in a cell tagged ``export``, which
+# ``course build`` copies into ``course_utils.lessons.lessonNN``: the bench calls that
+# function (the contract), never the notebook's text or its globals.
 
 
-def lesson_source(root: Path, lesson: str) -> Path:
-    """Return ``notebooks/NN_*.ipynb`` of ``lesson`` ("01" ...) under ``root``."""
-    found = sorted((root / "notebooks").glob(f"{lesson}_*.ipynb"))
-    if not found:
-        raise FileNotFoundError(f"course bench: no notebooks/{lesson}_*.ipynb under {root}; run it in the course folder "
-                                f"or pass --root")
-    return found[0]
+def _quiet(fn, *args, **kwargs):
+    """Call a lesson's training function with its prints swallowed (they would bury the table)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args, **kwargs)
 
 
-def run_lesson_cells(path: Path, seed: int, training_cell: str) -> tuple[dict, float]:
-    """Execute ``path``'s code cells under ``COURSE_SEED=seed`` up to the training cell.
+def _random_search(seed: int, quick: bool) -> list:
+    from ..lessons import lesson01
 
-    Check cells are skipped (they print, they do not train). ``training_cell`` is a line
-    that only the training cell contains; it runs last and is timed. Returns the
-    notebook's variables and the training cell's wall seconds.
-    """
-    import nbformat
-
-    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    index = next((i for i, c in enumerate(cells) if training_cell in c.source), None)
-    if index is None:
-        raise ValueError(f"course bench: {path.name} has no code cell containing {training_cell!r}; "
-                         f"update the benchmark to the lesson")
-    namespace: dict = {"__name__": "__lesson__"}
-    printed = io.StringIO()  # the lesson's own prints would bury the table
-    with environment({"COURSE_SEED": str(seed)}), contextlib.redirect_stdout(printed):
-        for i, cell in enumerate(cells[: index + 1]):
-            if cell.source.lstrip().startswith("# CHECK"):
-                continue
-            code = compile(cell.source, f"<{path.name} code cell {i}>", "exec")
-            start = time.perf_counter()
-            exec(code, namespace)  # noqa: S102 - the course's own notebook
-            seconds = time.perf_counter() - start
-    return namespace, seconds
+    start = time.perf_counter()
+    _, returns, steps = _quiet(lesson01.search, seed=seed)
+    seconds = time.perf_counter() - start
+    mean = float(np.mean(returns))
+    return [SeedResult("random search", seed, mean >= lesson01.THRESHOLD, int(steps), seconds, int(steps), seconds, mean)]
 
 
-def _random_search(root: Path) -> Callable:
-    def run(seed: int, quick: bool) -> list:
-        ns, seconds = run_lesson_cells(lesson_source(root, "01"), seed, "search_env = cu.CountSteps(")
-        solved = bool(ns["greedy_returns"].mean() >= ns["THRESHOLD"])
-        steps = int(ns["search_env"].steps)
-        return [SeedResult("random search", seed, solved, steps, seconds, steps, seconds,
-                           float(ns["greedy_returns"].mean()))]
-    return run
+def _tabular(seed: int, quick: bool) -> list:
+    from ..lessons import lesson02
 
-
-def _tabular(root: Path) -> Callable:
-    def run(seed: int, quick: bool) -> list:
-        ns, seconds = run_lesson_cells(lesson_source(root, "02"), seed, "def train(bins")
+    rows = []
+    for name, stop_at in (("tabular Q (195)", 195), ("tabular Q (475)", lesson02.STOP_AT)):
         start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            _, _, history, steps = ns["train"](ns["BINS"], seed=ns["SEED"], stop_at=195)
-        low = time.perf_counter() - start
-        best_low = max(m for _, m in history)
-        best, steps_high = max(m for _, m in ns["history"]), int(ns["env_steps"])  # the lesson's run, to 475
-        return [SeedResult("tabular Q (195)", seed, best_low >= 195, int(steps), low, int(steps), low, best_low),
-                SeedResult("tabular Q (475)", seed, best >= 475, steps_high, seconds, steps_high, seconds, best)]
-    return run
+        _, _, history, steps = _quiet(lesson02.train, lesson02.BINS, seed=seed, stop_at=stop_at)
+        seconds = time.perf_counter() - start
+        best = max(m for _, m in history)
+        rows.append(SeedResult(name, seed, best >= stop_at, int(steps), seconds, int(steps), seconds, best))
+    return rows
 
 
-def _reinforce(root: Path) -> Callable:
+def _training_log(name: str, train: Callable) -> Callable:
+    """A row for a lesson whose ``train(seed=...)`` returns a ``cu.TrainingLog`` (lessons 06 and 07)."""
     def run(seed: int, quick: bool) -> list:
-        from ..lessons import lesson06  # lesson 06's own train(), exported from its solution
-
-        log = lesson06.train(seed=seed)
+        log = _quiet(train, seed=seed)
         steps, seconds = log.steps[-1], log.seconds[-1]
-        return [SeedResult("REINFORCE", seed, log.solved, steps, seconds, steps, seconds)]
+        return [SeedResult(name, seed, log.solved, steps, seconds, steps, seconds)]
     return run
 
 
-def _actor_critic(root: Path) -> Callable:
-    def run(seed: int, quick: bool) -> list:
-        ns, seconds = run_lesson_cells(lesson_source(root, "07"), seed, "a2c = cu.TrainingLog()")
-        steps = int(ns["env_steps"])
-        return [SeedResult("actor-critic", seed, bool(ns["a2c"].solved), steps, seconds, steps, seconds)]
-    return run
+def _reinforce(seed: int, quick: bool) -> list:
+    from ..lessons import lesson06
+
+    return _training_log("REINFORCE", lesson06.train)(seed, quick)
+
+
+def _actor_critic(seed: int, quick: bool) -> list:
+    from ..lessons import lesson07
+
+    return _training_log("actor-critic", lesson07.train)(seed, quick)
 
 
 # ---------------------------------------------------------------- DQN variants
@@ -163,19 +137,19 @@ def _dqn(name: str, **variant) -> Algorithm:
     return Algorithm(name, run, {name: goal})
 
 
-def algorithms(root: Path) -> list[Algorithm]:
+def algorithms() -> list[Algorithm]:
     """The benchmark's runs, in course order, with the goals of the benchmark issue."""
     return [
-        Algorithm("random search", _random_search(root), {"random search": "<= 2,000 steps, <= 5 s"}),
-        Algorithm("tabular Q", _tabular(root), {"tabular Q (195)": "<= 25,000 steps, <= 2 s",
+        Algorithm("random search", _random_search, {"random search": "<= 2,000 steps, <= 5 s"}),
+        Algorithm("tabular Q", _tabular, {"tabular Q (195)": "<= 25,000 steps, <= 2 s",
                                                 "tabular Q (475)": "<= 100,000 steps, <= 10 s"}),
         _dqn("DQN, no target network", target_update="none"),
         _dqn("DQN + hard target", target_update="hard"),
         _dqn("DQN + soft target", target_update="soft"),
         _dqn("double DQN", target_update="hard", double_targets=dqn.double_dqn_targets),
         _dqn("dueling DQN", target_update="hard", network=dqn.build_dueling_q_network),
-        Algorithm("REINFORCE", _reinforce(root), {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
-        Algorithm("actor-critic", _actor_critic(root), {"actor-critic": "<= 100,000 steps, <= 15 s"}),
+        Algorithm("REINFORCE", _reinforce, {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
+        Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
     ]
 
 
@@ -327,7 +301,7 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
         notebooks: bool = True, command: str = "course bench") -> dict:
     """Run the benchmark, print the table and write ``bench.md``, ``bench.json``, ``bench.png`` into ``out``."""
     root, out = root.resolve(), out.resolve()
-    everything = algorithms(root)
+    everything = algorithms()
     chosen = [a for a in everything
               if not only or any(o.lower() in name.lower() for o in only for name in (a.name, *a.goals))]
     if not chosen:

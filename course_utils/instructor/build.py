@@ -117,6 +117,27 @@ def exported_cells(nb) -> list[tuple[int, object]]:
             if c.cell_type == "code" and EXPORT_TAG in c.metadata.get("tags", [])]
 
 
+def unbound_names(code: str) -> set[str]:
+    """Return the names ``code`` reads that it binds nowhere and that are not builtins (a notebook global, say)."""
+    import ast
+    import builtins
+
+    tree = ast.parse(code)
+    bound = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
+
+
 def export_module(src, path: Path) -> str | None:
     """Return the text of the lesson's generated module, or None when it exports nothing.
 
@@ -145,6 +166,10 @@ def export_module(src, path: Path) -> str | None:
             raise BuildError(f"{w}: an exported cell must be plain Python ({err.msg}, line {err.lineno})") from None
         used |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         bodies.append(body)
+    missing = sorted(unbound_names("\n\n".join(bodies)) - set(EXPORT_IMPORTS))
+    if missing:
+        raise BuildError(f"{path}: the cells tagged export use {', '.join(missing)}, which they neither define nor "
+                         f"import, so the generated module would fail; define or import it in an exported cell")
     imports = [line for name, line in EXPORT_IMPORTS.items() if name in used]
     plain = sorted(l for l in imports if l.startswith("import ") and "course_utils" not in l)
     header = [

@@ -7,6 +7,8 @@ Do not edit: edit the notebook, then run `course build`.
 import gymnasium as gym
 import numpy as np
 
+import course_utils as cu
+
 
 # exercise 02.1
 class DiscretizeObservation(gym.ObservationWrapper):
@@ -41,3 +43,42 @@ def q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma
     td_error = target - Q[obs, action]
     Q[obs, action] += alpha * td_error
     return float(td_error)
+
+
+BINS = (1, 1, 6, 12)                       # bins for (x, x_dot, theta, theta_dot)
+LOW = np.array([-2.4, -3.0, -0.21, -3.5])  # beyond these, values fall in the edge bins
+HIGH = -LOW
+GAMMA = 0.99
+EPSILON = cu.ExponentialSchedule(1.0, 0.05, decay=0.98)  # per episode
+ALPHA = cu.ExponentialSchedule(1.0, 0.1, decay=0.98)     # per episode
+MAX_EPISODES = 1500
+EVAL_EVERY, EVAL_EPISODES = 50, 100
+STOP_AT = 475                              # stop once the greedy policy is this good
+
+
+def train(bins, max_episodes=MAX_EPISODES, seed=0, stop_at=STOP_AT):
+    """Run Q-learning; return (best Q, training returns, [(episode, greedy mean)], env steps)."""
+    rng = np.random.default_rng(seed)
+    wrap = lambda env: DiscretizeObservation(env, bins, LOW, HIGH)  # noqa: E731
+    env = cu.CountSteps(wrap(cu.make_env("CartPole-v1", seed=seed)))
+    Q = np.zeros((env.observation_space.n, env.action_space.n))
+    best_Q, best_mean, returns, history = Q.copy(), -np.inf, [], []
+    for episode in cu.progress_bar(range(max_episodes), desc=f"bins {bins}"):
+        obs, _ = env.reset()
+        total, done = 0.0, False
+        while not done:
+            action = epsilon_greedy(Q[obs], EPSILON(episode), rng)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            q_learning_update(Q, obs, action, reward, next_obs, terminated, ALPHA(episode), GAMMA)
+            obs, total, done = next_obs, total + reward, terminated or truncated
+        returns.append(total)
+        if (episode + 1) % EVAL_EVERY == 0:
+            frozen = Q.copy()
+            greedy = cu.evaluate(lambda s: frozen[s].argmax(axis=1), "CartPole-v1", EVAL_EPISODES,
+                                 seed=100_000 + episode, wrappers=[wrap])
+            history.append((episode + 1, greedy.mean()))
+            if greedy.mean() > best_mean:
+                best_Q, best_mean = frozen, greedy.mean()
+            if best_mean >= stop_at:
+                break
+    return best_Q, returns, history, env.steps
