@@ -251,3 +251,269 @@ def test_the_student_frame_is_found_wherever_the_notebook_runs(tmp_path, monkeyp
     exec(compile(cell.read_text(), str(cell), "exec"), namespace)  # noqa: S102
     with pytest.raises(AssertionError, match=r"\(in run_episode, line 6\)"):
         lesson01.check_run_episode(namespace["run_episode"])
+
+
+# --- messages that describe what the student's code did, not what the check's processing tripped on ---
+
+def _reference(module: str):
+    import importlib
+
+    return importlib.import_module(f"course_utils.lessons.{module}")
+
+
+@pytest.mark.parametrize("loss, message", [
+    ("tf.square(tf.stop_gradient(targets) - q_taken)",
+     r"the loss has shape \(32,\), expected a scalar \(shape \(\)\) for a batch of 32\nHint: you returned one error "
+     r"per transition"),
+    ("tf.reduce_mean(tf.square(tf.stop_gradient(targets) - q_taken[:, None]), axis=1)",
+     r"the loss has shape \(32,\), expected a scalar"),
+    ("tf.square(tf.stop_gradient(targets) - q_taken[:, None])",
+     r"the loss has shape \(32, 32\), expected a scalar .*\nHint: .*broadcast them to \(batch, batch\)"),
+    ("(keras.losses.Huber()(tf.stop_gradient(targets), q_taken), q_taken)",
+     r"returned tuple, expected the loss as a scalar tensor"),
+])
+def test_a_loss_of_the_wrong_shape_says_which_shape(loss, message):
+    dqn_loss = student(f"""
+    def dqn_loss(q_network, batch, targets):
+        q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
+        return {loss}
+    """, "dqn_loss")
+    with pytest.raises(AssertionError, match=rf"^Exercise 03\.3: {message}"):
+        lesson03.check_dqn_loss(dqn_loss)
+
+
+@pytest.mark.parametrize("returned, message", [
+    ("td_error, Q[obs, action]", r"returned tuple \(.*\), expected the TD error as one float"),
+    ("[td_error]", r"returned list \[.*\], expected the TD error as one float"),
+    ("{'td_error': td_error}", r"returned dict .*, expected the TD error as one float"),
+    ("None", r"returned NoneType None, expected the TD error as one float"),
+    ("np.array([td_error])", r"returned ndarray array\(\[.*\]\), expected the TD error as one float"),
+    ("Q", r"returned ndarray array\(\[\[[^\n]*\.\.\., expected the TD error as one float"),
+])
+def test_q_learning_update_names_what_it_returned(returned, message):
+    update = student(f"""
+    def q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma):
+        target = reward + (0.0 if terminated else gamma * np.max(Q[next_obs]))
+        td_error = target - Q[obs, action]
+        Q[obs, action] += alpha * td_error
+        return {returned}
+    """, "q_learning_update")
+    with pytest.raises(AssertionError, match=rf"^Exercise 02\.3: {message}\nHint: update Q in place and return only"):
+        lesson02.check_q_learning_update(update)
+
+
+@pytest.mark.parametrize("returned", ["np.float32(td_error)", "np.array(td_error)", "td_error"])
+def test_q_learning_update_accepts_any_one_number(returned, capsys):
+    update = student(f"""
+    def q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma):
+        target = reward + (0.0 if terminated else gamma * np.max(Q[next_obs]))
+        td_error = target - Q[obs, action]
+        Q[obs, action] += alpha * td_error
+        return {returned}
+    """, "q_learning_update")
+    lesson02.check_q_learning_update(update)
+    assert "Exercise 02.3: passed (8 cases checked)." in capsys.readouterr().out
+
+
+def test_swapped_alpha_is_named():
+    update = student("""
+    def q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma):
+        target = reward + (0.0 if terminated else gamma * np.max(Q[next_obs]))
+        td_error = target - Q[obs, action]
+        Q[obs, action] = alpha * Q[obs, action] + (1 - alpha) * target
+        return td_error
+    """, "q_learning_update")
+    with pytest.raises(AssertionError, match=r"^Exercise 02\.3: with alpha=0\.1 Q\[obs, action\] moved by \(1 - alpha\) "
+                                             r"\* td_error .*: alpha and 1 - alpha are swapped\nHint: "):
+        lesson02.check_q_learning_update(update)
+
+
+@pytest.mark.parametrize("returns, message", [
+    ({"returns": [500.0] * 100}, r"got dict, expected an array of 100 returns"),
+    (None, r"got NoneType, expected an array of 100 returns"),
+    ("500", r"got str, expected an array of 100 returns"),
+    (([500.0] * 100, [500] * 100), r"the returns have shape \(2, 100\), expected shape \(100,\)"),
+    ([[500.0]] * 100, r"the returns have shape \(100, 1\), expected shape \(100,\)\nHint: .*\(flatten it\)"),
+    ([500.0] * 10, r"got 10 returns, expected 100"),
+    (["a"] * 100, r"got a list that is not an array of numbers"),
+])
+@pytest.mark.parametrize("check", [lesson01.check_solved, lesson03.check_solved], ids=["01.4", "03.5"])
+def test_solved_checks_name_what_they_were_given(check, returns, message):
+    exercise = "01.4" if check is lesson01.check_solved else "03.5"
+    with pytest.raises(AssertionError, match=rf"^Exercise {re.escape(exercise)}: {message}"):
+        check(returns)
+
+
+def test_solved_checks_accept_a_list_or_an_array(capsys):
+    import numpy as np
+
+    lesson01.check_solved([500.0] * 100)
+    lesson03.check_solved(np.full(100, 480, dtype=np.int64))
+    assert capsys.readouterr().out.count("CartPole-v1 is solved.") == 2
+
+
+@pytest.mark.parametrize("given, message", [
+    ([500.0] * 100, r"got list, expected a dict with one array of returns per run\nHint: pass a dict \{'hard': returns"),
+    (None, r"got NoneType, expected a dict"),
+    ({"hard": None, "soft": [500.0] * 100}, r"the 'hard' run: got NoneType, expected an array of 100 returns"),
+    ({"hard": [500.0] * 100, "soft": [[500.0]] * 100}, r"the 'soft' run: the returns have shape \(100, 1\)"),
+    ({"hard": [500.0] * 100}, r"no returns for the 'soft' run"),
+])
+def test_the_target_runs_check_names_what_it_was_given(given, message):
+    from course_utils.checks import lesson04
+
+    with pytest.raises(AssertionError, match=rf"^Exercise 04\.3: {message}"):
+        lesson04.check_targets_solve(given)
+
+
+@pytest.mark.parametrize("update, message", [
+    ("for t, o in zip(target.weights, online.weights):\n        t.assign(0.5 * o + 0.5 * t)",
+     r"the target moved only part of the way: it became a blend of 50% online and 50% target weights\n"
+     r"Hint: a hard update is a full copy, not a soft update"),
+    ("target.set_weights([0.99 * o + 0.01 * t for o, t in zip(online.get_weights(), target.get_weights())])",
+     r"the target moved only part of the way: it became a blend of 99% online and 1% target weights"),
+    ("pass", r"the target's weights did not change\nHint: assigning `target = online`"),
+    ("target.set_weights([2 * w for w in online.get_weights()])", r"the target's weights changed, but not to the online"),
+])
+def test_a_partial_hard_update_is_named(update, message):
+    from course_utils.checks import lesson04
+
+    hard_update = student(f"def hard_update(target, online):\n    {update}\n", "hard_update")
+    with pytest.raises(AssertionError, match=rf"^Exercise 04\.1: {message}"):
+        lesson04.check_hard_update(hard_update)
+
+
+def test_hard_update_by_assign_passes(capsys):
+    from course_utils.checks import lesson04
+
+    lesson04.check_hard_update(student("""
+    def hard_update(target, online):
+        for t, o in zip(target.weights, online.weights):
+            t.assign(o)
+    """, "hard_update"))
+    assert "Exercise 04.1: passed" in capsys.readouterr().out
+
+
+TRAIN_STEP = """
+def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None):
+    bootstrap = q_network if target_network is None else target_network
+    next_max = tf.reduce_max(bootstrap(batch.NEXT), axis=1)
+    targets = TARGETS
+    with tf.GradientTape() as tape:
+        loss = dqn_loss(q_network, batch, targets)
+    grads = tape.gradient(loss, q_network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
+    return RETURNED
+"""
+
+
+@pytest.mark.parametrize("targets, next_obs, returned, message", [
+    ("batch.rewards + gamma * next_max", "next_obs", "loss",
+     r"the targets bootstrap from terminated transitions\nHint: multiply gamma \* max Q\(s', a'\) by \(1 - batch\.terminated\)"),
+    ("batch.rewards + (1 - batch.terminated) * next_max", "next_obs", "loss", r"the targets are not discounted"),
+    ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "obs", "loss", r"the targets were computed from batch\.obs"),
+    ("batch.rewards", "next_obs", "loss", r"the targets are the rewards alone"),
+    ("batch.rewards - gamma * (1 - batch.terminated) * next_max", "next_obs", "loss",
+     r"the gradient step differs from the reference step: the targets or the loss are not the lesson's\nHint: targets = "),
+    ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "dqn_loss(q_network, batch, targets)",
+     r"expected the loss .*; the gradient step itself is right\nHint: return the loss computed inside the GradientTape"),
+    ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "grads",
+     r"returned list of shape \(4,\), expected the loss \(one number\)"),
+    ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "None", r"returned None, expected the loss"),
+])
+def test_wrong_targets_in_the_training_step_get_a_targets_hint(targets, next_obs, returned, message):
+    dqn_loss = _reference("lesson03").dqn_loss
+    step = student(TRAIN_STEP.replace("NEXT", next_obs).replace("TARGETS", targets).replace("RETURNED", returned),
+                   "dqn_train_step")
+    step.__globals__["dqn_loss"] = dqn_loss
+    with pytest.raises(AssertionError, match=rf"^Exercise 03\.4: .*{message}"):
+        lesson03.check_dqn_train_step(step, dqn_loss, _reference("lesson03").td_targets)
+
+
+def test_the_training_step_with_a_squared_loss_passes(capsys):
+    lesson03_reference = _reference("lesson03")
+    squared = student("""
+    def dqn_loss(q_network, batch, targets):
+        q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
+        return tf.reduce_mean(tf.square(tf.stop_gradient(targets) - q_taken))
+    """, "dqn_loss")
+    step = student(TRAIN_STEP.replace("NEXT", "next_obs").replace("RETURNED", "loss").replace(
+        "TARGETS", "td_targets(batch.rewards, bootstrap(batch.next_obs), batch.terminated, gamma)"), "dqn_train_step")
+    step.__globals__.update(dqn_loss=squared, td_targets=lesson03_reference.td_targets)
+    lesson03.check_dqn_train_step(step, squared, lesson03_reference.td_targets)
+    assert "Exercise 03.4: passed" in capsys.readouterr().out
+
+
+def test_a_tf_function_error_keeps_its_message_and_the_student_line(tmp_path):
+    """Inside tf.function TensorFlow lists the traced frames first and the real message last."""
+    import importlib.util
+
+    cell = tmp_path / "ipykernel_7" / "4.py"
+    cell.parent.mkdir()
+    cell.write_text("import numpy as np\n\n\ndef td_targets(rewards, next_q_values, terminated, gamma):\n"
+                    "    return rewards + gamma * (1.0 - terminated) * np.max(next_q_values, axis=1)\n")
+    spec = importlib.util.spec_from_file_location("cell", cell)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(AssertionError) as caught:
+        lesson03.check_td_targets(module.td_targets)
+    first = str(caught.value).splitlines()[0]
+    assert first.startswith("Exercise 03.2: td_targets fails inside tf.function, where the training step calls it: "
+                            "it raised NotImplementedError: Cannot convert a symbolic tf.Tensor")
+    assert first.endswith("(in td_targets, line 5)") and "File " not in first and "in user code" not in first
+
+
+def test_tidy_keeps_the_error_line_of_a_traced_function():
+    import tensorflow as tf
+
+    library = tf.__file__.rsplit("/", 1)[0] + "/ops.py"
+    err = ValueError('in user code:\n\n    File "/tmp/ipykernel_1/3.py", line 8, in h  *\n        return a + b\n'
+                     f'    File "{library}", line 99, in add  **\n'
+                     "        return x\n\n    ValueError: Dimensions must be equal, but are 3 and 4 for "
+                     "'{{node add}} = AddV2[T=DT_FLOAT](a, b)' with input shapes: [3], [4].\n")
+    assert checks._tidy(err) == ("Dimensions must be equal, but are 3 and 4 for '= AddV2[T=DT_FLOAT](a, b)' "
+                                 "with input shapes: [3], [4].")
+    assert checks.describe(err) == ("raised ValueError: Dimensions must be equal, but are 3 and 4 for "
+                                    "'= AddV2[T=DT_FLOAT](a, b)' with input shapes: [3], [4]. (in h, line 8)")
+
+
+def test_a_loop_that_never_resets_gets_a_reset_hint():
+    no_reset = student("""
+    def run_episode(env, policy, seed=None):
+        obs, total, done = np.zeros(4), 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(policy(obs))
+            total += reward
+            done = terminated or truncated
+        return total
+    """, "run_episode")
+    with pytest.raises(AssertionError, match=r"^Exercise 01\.1: the loop called env\.step\(\) before env\.reset\(\).*\n"
+                                             r"Hint: start every episode with obs, info = env\.reset\(seed=seed\)"):
+        lesson01.check_run_episode(no_reset)
+
+
+def test_call_and_guarded_share_one_rule():
+    def numpy_in_graph(x):
+        import numpy as np
+        import tensorflow as tf
+
+        return tf.function(lambda t: np.max(t))(tf.constant(x))
+
+    # NumPy on a symbolic tensor raises NotImplementedError: the student's error, not an untouched stub
+    with pytest.raises(AssertionError, match=r"^Exercise 09\.1: numpy_in_graph raised NotImplementedError: .*\nHint: h"):
+        checks.call("09.1", numpy_in_graph, [1.0, 2.0], hint="h")
+    with pytest.raises(AssertionError) as caught:
+        checks.call("09.1", lambda: [].pop(), hint="h")
+    assert caught.value.__context__ is None or caught.value.__suppress_context__
+    with pytest.raises(NotImplementedError, match="Exercise 09.1: write your code here"):
+        checks.call("09.1", lambda: (_ for _ in ()).throw(NotImplementedError("Exercise 09.1: write your code here")),
+                    hint="h")
+
+
+def test_the_library_folders_are_computed_once():
+    checks._library_folders.cache_clear()
+    for _ in range(3):
+        with pytest.raises(AssertionError):
+            lesson01.check_run_episode(student(RUN_EPISODE_OLD_GYM, "run_episode"))
+    info = checks._library_folders.cache_info()
+    assert info.misses == 1 and info.hits >= 2

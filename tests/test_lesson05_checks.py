@@ -116,3 +116,36 @@ def test_an_untouched_stub_keeps_its_own_message():
 
     with pytest.raises(NotImplementedError, match="Exercise 05.1: write your code here"):
         lesson05.check_double_dqn_targets(double_dqn_targets)
+
+
+DOUBLE_VARIANTS = {
+    "tf.gather with batch_dims": lambda r, on, tg, d, g: r + g * (1.0 - d) * __import__("tensorflow").gather(
+        tg, ops.argmax(on, axis=1), axis=1, batch_dims=1),
+    "one-hot": lambda r, on, tg, d, g: r + g * (1 - d) * ops.sum(
+        ops.one_hot(ops.argmax(on, axis=1), ops.shape(on)[1]) * tg, axis=1),
+    "mask first": lambda r, on, tg, d, g: r + (1 - d) * (g * _pick(tg, ops.argmax(on, axis=-1))),
+}
+
+
+@pytest.mark.parametrize("name", DOUBLE_VARIANTS)
+def test_double_dqn_variants_pass(name, capsys):
+    lesson05.check_double_dqn_targets(DOUBLE_VARIANTS[name])
+    assert "Exercise 05.1: passed" in capsys.readouterr().out
+
+
+DUELING_VARIANTS = {
+    "last axis": lambda v, a: v + (a - ops.mean(a, axis=-1, keepdims=True)),
+    "subtract then add": lambda v, a: a - ops.mean(a, axis=1, keepdims=True) + v,
+}
+
+
+@pytest.mark.parametrize("name", DUELING_VARIANTS)
+def test_dueling_q_values_variants_pass(name, capsys):
+    lesson05.check_dueling_q_values(DUELING_VARIANTS[name])
+    assert "Exercise 05.2: passed" in capsys.readouterr().out
+
+
+def test_a_numpy_call_inside_the_compiled_step_keeps_its_message():
+    with pytest.raises(AssertionError, match=r"^Exercise 05\.1: it fails inside a compiled tf\.function: it raised "
+                                             r"\w+: .*\nHint: use keras\.ops"):
+        lesson05.check_double_dqn_targets(DOUBLE_MISTAKES["numpy inside"][0])

@@ -65,6 +65,46 @@ def each_reaches(exercise: str, greedy_returns: dict, names, threshold: float, e
                             solved.format(name=name), hint.format(name=name), run=f"the {name!r} run: ")
 
 
+def must_be_tensor(exercise: str, got, what: str, hint: str) -> None:
+    """Fail when ``got`` is not a TensorFlow tensor: a NumPy value carries no gradient to the network."""
+    import tensorflow as tf
+
+    if not tf.is_tensor(got):
+        fail(exercise, f"{what} is a {type(got).__name__}, not a TensorFlow tensor: no gradient can flow back "
+             "through it to the network", hint)
+
+
+def matches_when_compiled(exercise: str, loss_function, args, reference, hint: str) -> None:
+    """Run ``loss_function(*args)`` inside ``tf.function`` with the batch size unknown, as a training
+    step does (its batches change size), and compare it with ``reference(*args)``.
+
+    Tensor arguments become the compiled function's inputs; other arguments (a coefficient)
+    stay Python constants, as in the lesson's training step.
+    """
+    import tensorflow as tf
+
+    tensors = [i for i, x in enumerate(args) if hasattr(x, "shape")]
+    signature = [tf.TensorSpec([None, *args[i].shape[1:]], args[i].dtype) for i in tensors]
+
+    def with_inputs(*inputs):
+        full = list(args)
+        for i, x in zip(tensors, inputs):
+            full[i] = x
+        return loss_function(*full)
+
+    try:
+        got = tf.function(with_inputs, input_signature=signature)(*[tf.convert_to_tensor(args[i]) for i in tensors])
+    except Exception as err:  # noqa: BLE001 - .numpy(), NumPy calls and len() fail on symbolic tensors
+        what = f"it fails inside tf.function, where the training step calls it: it {describe(err)}"
+    else:
+        what = None
+    if what:
+        fail(exercise, what, hint)
+    got, want = tf.nest.flatten(got), tf.nest.flatten(reference(*args))
+    if len(got) != len(want) or not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
+        fail(exercise, "inside tf.function it gives other values than when run eagerly", hint)
+
+
 def call(exercise: str, function, *args, hint: str):
     """Call the student's function; an exception becomes a failure that names it, with ``hint``.
 
@@ -119,10 +159,9 @@ def _passes_through(err: BaseException) -> bool:
 
 def describe(err: BaseException) -> str:
     """Return "raised Type: message (in NAME, line N)" for an error of the student's code."""
-    message, where = _tidy(err), _student_frame(err.__traceback__)
-    user_code = _user_code(err)
-    if user_code:
-        message, where = user_code
+    user_code = _user_code(err)   # raised inside tf.function: its message names the traced frames
+    message, where = user_code or (_tidy(err), "")
+    where = where or _student_frame(err.__traceback__)
     if isinstance(err, AssertionError):
         return f"failed an assertion: {message}{where}"
     return f"raised {type(err).__name__}: {message}{where}"
@@ -197,7 +236,8 @@ def _user_code(err: BaseException):
         if match:
             last_frame = i
             if _is_students(match["file"]):
-                where = f" (in {match['name']}, line {match['line']})"
+                name = "<lambda>" if match["name"] == "None" else match["name"]   # autograph names a lambda None
+                where = f" (in {name}, line {match['line']})"
     # after the last frame: its source line, a blank line, then the error "Type: message"
     tail = [line.strip() for line in lines[last_frame + 2:] if line.strip()] if lines else []
     message = " ".join(tail) or text
@@ -215,5 +255,6 @@ def _tidy(err: BaseException) -> str:
 
 def _shorten(message: str) -> str:
     message = re.sub(r"\{\{.*?\}\}\s*", "", message).strip()
+    message = re.sub(r"\s*name:\s*$", "", message)   # eager TensorFlow ends its messages with an empty "name: "
     message = " ".join(message.split())
     return message[:200] + ("..." if len(message) > 200 else "")

@@ -141,7 +141,8 @@ def check_q_learning_update(q_learning_update) -> None:
             want = reference_update(expected, obs, action, reward, next_obs, terminated, alpha, gamma)
             got = q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)
             if not _is_number(got):
-                shown = repr(got) if len(repr(got)) <= 80 else repr(got)[:77] + "..."
+                shown = " ".join(repr(got).split())
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
                 fail("02.3", f"returned {type(got).__name__} {shown}, expected the TD error as one float",
                      "update Q in place and return only the TD error: return float(td_error)")
             changed = np.argwhere(~np.isclose(Q, original))

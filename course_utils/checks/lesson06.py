@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import describe, fail, guarded, mean_return_reaches, passed
+from . import fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
 def reference_returns(rewards, gamma) -> np.ndarray:
@@ -32,8 +32,13 @@ def check_discounted_returns(discounted_returns) -> None:
         got = _numpy_result("06.1", discounted_returns(list(rewards), gamma), "discounted_returns",
                             "return np.array of the returns (the training loop calls .astype on it): "
                             "e.g. fill returns = np.zeros(len(rewards)) backwards")
-        got = got.astype(float)
         want = reference_returns(rewards, gamma)
+        if got.dtype.kind in "iu" and not np.allclose(want, np.round(want)):
+            fail("06.1", f"discounted_returns({rewards[:5]}{'...' if len(rewards) > 5 else ''}, {gamma}) returned "
+                 f"integers {got[:5].tolist()}: the array has dtype {got.dtype}",
+                 "make the returns array a float one (np.zeros(len(rewards)), not np.zeros_like of int rewards): "
+                 "an int array rounds every G_t you store in it")
+        got = got.astype(float)
         if got.shape != want.shape:
             fail("06.1", f"returned shape {got.shape} for {len(rewards)} rewards", "return one value per step")
         if np.allclose(got, want):
@@ -133,7 +138,7 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
             fail("06.2", f"loss {got_value:.4f}, expected {float(want):.4f}",
                  "pick log pi(a|s) of the taken actions from tf.nn.log_softmax(logits), times the weights, "
                  "mean, negated")
-        _differentiable("06.2", got, "the loss", "build the loss from TensorFlow operations on the logits "
+        must_be_tensor("06.2", got, "the loss", "build the loss from TensorFlow operations on the logits "
                         "(tf.nn.log_softmax, tf.gather, tf.reduce_mean): no .numpy() or np.* inside")
         grad_w = tape.gradient(got, weights)
         if grad_w is not None and np.abs(np.asarray(grad_w)).max() > 0:
@@ -147,50 +152,10 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
         cases += 1
         if cases == 1:
             first = (logits, actions, weights)
-    _compiles("06.2", policy_gradient_loss, first, reference_loss,
+    matches_when_compiled("06.2", policy_gradient_loss, first, reference_loss,
               "use TensorFlow operations only (no .numpy(), np.* or len() of a tensor): the training step "
               "compiles the loss, with a batch size that changes from episode to episode")
     passed("06.2", cases)
-
-
-def _differentiable(exercise: str, got, what: str, hint: str) -> None:
-    """Fail when ``got`` is not a TensorFlow tensor: a NumPy value carries no gradient to the network."""
-    import tensorflow as tf
-
-    if not tf.is_tensor(got):
-        fail(exercise, f"{what} is a {type(got).__name__}, not a TensorFlow tensor: no gradient can flow back "
-             "through it to the network", hint)
-
-
-def _compiles(exercise: str, loss_function, args, reference, hint: str) -> None:
-    """Run ``loss_function(*args)`` inside ``tf.function`` with the batch size unknown, as a training
-    step does (its batches change size), and compare it with ``reference(*args)``.
-
-    Tensor arguments become the compiled function's inputs; other arguments (a coefficient)
-    stay Python constants, as in the lesson's training step.
-    """
-    import tensorflow as tf
-
-    tensors = [i for i, x in enumerate(args) if hasattr(x, "shape")]
-    signature = [tf.TensorSpec([None, *args[i].shape[1:]], args[i].dtype) for i in tensors]
-
-    def with_inputs(*inputs):
-        full = list(args)
-        for i, x in zip(tensors, inputs):
-            full[i] = x
-        return loss_function(*full)
-
-    try:
-        got = tf.function(with_inputs, input_signature=signature)(*[tf.convert_to_tensor(args[i]) for i in tensors])
-    except Exception as err:  # noqa: BLE001 - .numpy(), NumPy calls and len() fail on symbolic tensors
-        what = f"it fails inside tf.function, where the training step calls it: it {describe(err)}"
-    else:
-        what = None
-    if what:
-        fail(exercise, what, hint)
-    got, want = tf.nest.flatten(got), tf.nest.flatten(reference(*args))
-    if len(got) != len(want) or not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
-        fail(exercise, "inside tf.function it gives other values than when run eagerly", hint)
 
 
 @guarded("06.3", "with NumPy: (returns - returns.mean()) / (returns.std() + 1e-8), a new array")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail, guarded, mean_return_reaches, passed
+from . import fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
 def reference_td_advantages(rewards, values, next_values, terminated, gamma):
@@ -25,6 +25,9 @@ def check_td_advantages(td_advantages) -> None:
         v, nv = rng.normal(5, 2, n).astype(np.float32), rng.normal(5, 2, n).astype(np.float32)
         term = (rng.random(n) < 0.3).astype(np.float32)
         got = td_advantages(r.copy(), v.copy(), nv.copy(), term.copy(), gamma)
+        if isinstance(got, (float, np.generic)) or isinstance(got, np.ndarray) and got.shape == ():
+            fail("07.1", f"returned one number ({type(got).__name__}), expected an array of {n} advantages",
+                 "do not average or sum: one advantage per transition, element-wise on the arrays")
         if not isinstance(got, np.ndarray):
             fail("07.1", f"returned {type(got).__name__} for NumPy arrays, expected a NumPy array",
                  "the training loop goes on with NumPy (advantages.mean(), .std()): use plain arithmetic on the "
@@ -94,8 +97,6 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
     """Check ``actor_critic_losses(logits, values, actions, advantages, returns, entropy_coef)``."""
     import tensorflow as tf
 
-    from .lesson06 import _compiles, _differentiable
-
     rng = np.random.default_rng(12)
     for batch, n, coef in [(16, 2, 0.01), (5, 3, 0.1), (8, 2, 0.0)]:
         logits = tf.Variable(rng.normal(size=(batch, n)).astype(np.float32))
@@ -111,7 +112,7 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
         _diagnose(a, c, e, ra, rc, re, coef, logits.numpy(), values.numpy(), actions.numpy(), advantages.numpy(),
                   returns.numpy())
         for name, loss in zip(("actor_loss", "critic_loss"), out):
-            _differentiable("07.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
+            must_be_tensor("07.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
                             "tf.gather, tf.reduce_mean, tf.square): no .numpy() or np.* inside")
         for name, loss, var in [("advantages", out[0], advantages), ("returns", out[1], returns)]:
             g = tape.gradient(loss, var)
@@ -126,9 +127,9 @@ def check_actor_critic_losses(actor_critic_losses) -> None:
         del tape
         if batch == 16:
             first = (logits, values, actions, advantages, returns, coef)
-    _compiles("07.2", actor_critic_losses, first, reference_losses,
-              "use TensorFlow operations only (no .numpy(), np.* or float() of a tensor): the training step "
-              "compiles the losses")
+    matches_when_compiled("07.2", actor_critic_losses, first, reference_losses,
+              "use TensorFlow operations only (no .numpy() or np.* on tensors): the training step compiles "
+              "the losses")
     passed("07.2", 3)
 
 

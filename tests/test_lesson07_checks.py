@@ -1,0 +1,134 @@
+"""Lesson 07's checks pass the reference pieces and correct variants, and name each plausible mistake."""
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
+
+from course_utils.checks import lesson07  # noqa: E402
+from course_utils.lessons import lesson07 as reference  # noqa: E402
+
+
+def test_reference_pieces_pass(capsys):
+    lesson07.check_td_advantages(reference.td_advantages)
+    lesson07.check_actor_critic_losses(reference.actor_critic_losses)
+    assert capsys.readouterr().out == ("Exercise 07.1: passed (3 cases checked).\n"
+                                       "Exercise 07.2: passed (3 cases checked).\n")
+
+
+TD_MISTAKES = {
+    "no terminal mask": (lambda r, v, nv, d, g: r + g * nv - v, "still add gamma * V(s')"),
+    "mask inverted": (lambda r, v, nv, d, g: r + g * d * nv - v, "the mask is inverted"),
+    "reward masked too": (lambda r, v, nv, d, g: (1 - d) * (r + g * nv) - v, "reward of terminated transitions"),
+    "TD target, not advantage": (lambda r, v, nv, d, g: r + g * (1 - d) * nv, "the TD target, not the advantage"),
+    "sign flipped": (lambda r, v, nv, d, g: v - (r + g * (1 - d) * nv), "the sign is flipped"),
+    "not discounted": (lambda r, v, nv, d, g: r + (1 - d) * nv - v, "V(s') is not discounted"),
+    "values swapped": (lambda r, v, nv, d, g: r + g * (1 - d) * v - nv, "values and next_values are swapped"),
+    "float64": (lambda r, v, nv, d, g: r + g * (1 - d.astype(float)) * nv - v, "gave a float64 result"),
+    "tensorflow ops": (lambda r, v, nv, d, g: tf.constant(r) + g * (1 - d) * nv - v, "returned EagerTensor"),
+    "python list": (lambda r, v, nv, d, g: [float(x) for x in r + g * (1 - d) * nv - v], "returned list"),
+    "mean over the batch": (lambda r, v, nv, d, g: np.mean(r + g * (1 - d) * nv - v), "returned one number"),
+    "a (batch, 1) column": (lambda r, v, nv, d, g: (r + g * (1 - d) * nv - v)[:, None], "shape (32, 1)"),
+    "python and": (lambda r, v, nv, d, g: r + g * (not d) * nv - v, "your code raised ValueError"),
+}
+
+
+@pytest.mark.parametrize("name", TD_MISTAKES)
+def test_td_advantages_mistakes_are_named(name):
+    wrong, message = TD_MISTAKES[name]
+    with pytest.raises(AssertionError, match=r"^Exercise 07\.1: ") as err:
+        lesson07.check_td_advantages(wrong)
+    assert message in str(err.value) and "\nHint: " in str(err.value)
+
+
+TD_VARIANTS = {
+    "np.where": lambda r, v, nv, d, g: np.where(d > 0, r, r + g * nv) - v,
+    "target minus value": lambda r, v, nv, d, g: (r + g * nv * (1.0 - d)) - v,
+    "bool mask": lambda r, v, nv, d, g: r + g * nv * ~d.astype(bool) - v,
+}
+
+
+@pytest.mark.parametrize("name", TD_VARIANTS)
+def test_td_advantages_variants_pass(name, capsys):
+    lesson07.check_td_advantages(TD_VARIANTS[name])
+    assert "Exercise 07.1: passed" in capsys.readouterr().out
+
+
+def _losses(actor=None, critic=None, entropy=None, order=None):
+    """The reference losses with one piece replaced: each replacement takes the pieces it needs."""
+    def losses(logits, values, actions, advantages, returns, entropy_coef):
+        log_probs = tf.nn.log_softmax(logits)
+        taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
+        h = (entropy or (lambda lp: -tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))))(log_probs)
+        a = (actor or (lambda lp, t, adv, c, h: -tf.reduce_mean(t * tf.stop_gradient(adv)) - c * h))(
+            log_probs, taken, advantages, entropy_coef, h)
+        c = (critic or (lambda v, g: tf.reduce_mean(tf.square(tf.stop_gradient(g) - v))))(values, returns)
+        return (order or (lambda a, c, h: (a, c, h)))(a, c, h)
+    return losses
+
+
+sg = tf.stop_gradient
+LOSS_MISTAKES = {
+    "entropy sign": (_losses(entropy=lambda lp: tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))),
+                     "it is positive"),
+    "entropy summed over the batch": (_losses(entropy=lambda lp: -tf.reduce_sum(tf.exp(lp) * lp)), "sum over the batch"),
+    "entropy mean over everything": (_losses(entropy=lambda lp: -tf.reduce_mean(tf.exp(lp) * lp)),
+                                     "sum over the actions first"),
+    "bonus added": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv)) + c * h),
+                    "the entropy bonus has the wrong sign"),
+    "bonus missing": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv))),
+                      "the entropy bonus is missing"),
+    "policy term sign": (_losses(actor=lambda lp, t, adv, c, h: tf.reduce_mean(t * sg(adv)) - c * h),
+                         "sign of the policy-gradient term is flipped"),
+    "probabilities": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(tf.exp(t) * sg(adv)) - c * h),
+                      "uses probabilities"),
+    "actor sum": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_sum(t * sg(adv)) - c * h), "a sum over the batch"),
+    "advantage not stopped": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * adv) - c * h),
+                              "gradient flows into the advantages"),
+    "returns not stopped": (_losses(critic=lambda v, g: tf.reduce_mean(tf.square(g - v))),
+                            "gradient flows into the returns"),
+    "half MSE": (_losses(critic=lambda v, g: 0.5 * tf.reduce_mean(tf.square(sg(g) - v))), "half the mean squared"),
+    "absolute error": (_losses(critic=lambda v, g: tf.reduce_mean(tf.abs(sg(g) - v))), "mean absolute error"),
+    "huber": (_losses(critic=lambda v, g: keras.losses.Huber()(sg(g), v)), "a Huber loss"),
+    "critic sum": (_losses(critic=lambda v, g: tf.reduce_sum(tf.square(sg(g) - v))), "a sum over the batch"),
+    "critic per step": (_losses(critic=lambda v, g: tf.square(sg(g) - v)), "critic_loss is EagerTensor of shape"),
+    "losses swapped": (_losses(order=lambda a, c, h: (c, a, h)), "the actor and critic losses are swapped"),
+    "two values": (_losses(order=lambda a, c, h: (a, c)), "returned tuple of 2"),
+    "a dict": (_losses(order=lambda a, c, h: {"actor": a, "critic": c, "entropy": h}), "returned dict"),
+    "numpy entropy": (_losses(entropy=lambda lp: -np.mean(np.sum(np.exp(lp) * lp, axis=1))), "the wrong gradient"),
+    ".numpy() of the entropy": (_losses(order=lambda a, c, h: (a, c, h.numpy())), "fails inside tf.function"),
+    "numpy critic": (_losses(critic=lambda v, g: np.mean((np.asarray(g) - np.asarray(v)) ** 2)),
+                     "not a TensorFlow tensor"),
+}
+
+
+@pytest.mark.parametrize("name", LOSS_MISTAKES)
+def test_actor_critic_loss_mistakes_are_named(name):
+    wrong, message = LOSS_MISTAKES[name]
+    with pytest.raises(AssertionError, match=r"^Exercise 07\.2: ") as err:
+        lesson07.check_actor_critic_losses(wrong)
+    assert message in str(err.value) and "\nHint: " in str(err.value)
+
+
+def _cross_entropy_losses(logits, values, actions, advantages, returns, entropy_coef):
+    probs = tf.nn.softmax(logits)
+    entropy = tf.reduce_mean(keras.losses.categorical_crossentropy(probs, logits, from_logits=True))
+    pg = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits) * tf.stop_gradient(advantages)
+    critic = keras.ops.mean(keras.ops.square(values - keras.ops.stop_gradient(returns)))
+    return tf.reduce_mean(pg) - entropy_coef * entropy, critic, entropy
+
+
+LOSS_VARIANTS = {
+    "softmax then log": _losses(entropy=lambda lp: -tf.reduce_mean(tf.reduce_sum(
+        tf.nn.softmax(lp) * tf.math.log(tf.nn.softmax(lp)), axis=1))),
+    "sparse cross-entropy": _cross_entropy_losses,
+    "keras MSE": _losses(critic=lambda v, g: keras.losses.MeanSquaredError()(sg(g), v)),
+    "list of three": _losses(order=lambda a, c, h: [a, c, h]),
+    "squared difference": _losses(critic=lambda v, g: tf.reduce_mean(tf.math.squared_difference(v, sg(g)))),
+}
+
+
+@pytest.mark.parametrize("name", LOSS_VARIANTS)
+def test_actor_critic_loss_variants_pass(name, capsys):
+    lesson07.check_actor_critic_losses(LOSS_VARIANTS[name])
+    assert "Exercise 07.2: passed" in capsys.readouterr().out
