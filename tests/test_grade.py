@@ -100,6 +100,31 @@ def submission_notebooks(course):
         cell.source = cell.source.replace("# EXERCISE 00.", "# EXERCISE 01.").replace("# CHECK 00.", "# CHECK 01.")
     subs["wrong_lesson"] = nb
 
+    forge = f"lambda *args, **kwargs: print({PASS_LINE.strip()!r})"
+    nb = exercise()  # nothing done; a scratch cell after the imports makes every check print "passed"
+    nb.cells.insert(4, nbformat.v4.new_code_cell(
+        f"import demo_checks\nfor name in ('check_discounted_sum', 'check_clip', 'check_score'):\n"
+        f"    setattr(demo_checks, name, {forge})"))
+    subs["patched_from_scratch"] = nb
+
+    nb = solution()  # wrong code whose own cell replaces its check
+    set_cell(nb, "exercise", "00.1", WRONG_SUM + f"\n\nimport demo_checks\ndemo_checks.check_discounted_sum = {forge}")
+    subs["patched_in_exercise"] = nb
+
+    nb = solution()  # wrong code; `checks` rebound to a fake: the graded run does not use the name
+    set_cell(nb, "exercise", "00.1", WRONG_SUM)
+    nb.cells.insert(4, nbformat.v4.new_code_cell(
+        f"class Fake:\n    def __getattr__(self, name):\n        return {forge}\n\n\nchecks = Fake()"))
+    subs["rebinds_checks"] = nb
+
+    nb = solution()  # wrong code; stdout rewritten so a failure would read as a pass
+    set_cell(nb, "exercise", "00.1", WRONG_SUM)
+    nb.cells.insert(4, nbformat.v4.new_code_cell(
+        "import sys\n\n\nclass Rewrite:\n    def __init__(self, out):\n        self.out = out\n\n"
+        "    def write(self, text):\n        return self.out.write(text.replace('expected', 'fine'))\n\n"
+        "    def __getattr__(self, name):\n        return getattr(self.out, name)\n\n\nsys.stdout = Rewrite(sys.stdout)"))
+    subs["patched_stdout"] = nb
+
     texts = {name: nbformat.writes(nb) for name, nb in subs.items()}
     texts["invalid_json"] = '{"cells": [ this is not json'
     return texts
@@ -129,6 +154,10 @@ EXPECTED = {  # student: [(status, points) for 00.1, 00.2, 00.3]
     "deleted_exercise": [("not attempted", 0), ("passed", 1), ("error", 0)],
     "wrong_lesson": [("wrong lesson", 0)] * 3,
     "invalid_json": [("unreadable notebook", 0)] * 3,
+    "patched_from_scratch": [("tampered", 0)] * 3,
+    "patched_in_exercise": [("tampered", 0)] * 3,  # check code was changed: no later check is trusted
+    "rebinds_checks": [("error", 0), ("passed", 1), ("passed", 1)],
+    "patched_stdout": [("tampered", 0)] * 3,
 }
 
 
@@ -177,6 +206,11 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
                                  "NameError: name 'discounted_sum' is not defined)"),
     ("wrong_lesson", "00.1", "named for lesson 00 but holds lesson 01's exercises"),
     ("invalid_json", "00.1", "not a notebook"),
+    ("patched_from_scratch", "00.1", "Exercise 00.1: tampered: demo_checks.check_discounted_sum was replaced"),
+    ("patched_from_scratch", "00.2", "demo_checks.check_clip was replaced"),
+    ("patched_in_exercise", "00.1", "Exercise 00.1: tampered: demo_checks.check_discounted_sum was replaced"),
+    ("rebinds_checks", "00.1", "Hint: you did not discount"),
+    ("patched_stdout", "00.1", "Exercise 00.1: tampered: sys.stdout is a Rewrite, not the kernel's output stream"),
 ])
 def test_reasons_say_what_went_wrong(graded_class, student, exercise, reason):
     _, rows, _ = graded_class
@@ -187,9 +221,9 @@ def test_reasons_say_what_went_wrong(graded_class, student, exercise, reason):
 def test_summary_table_and_json_report(graded_class):
     result, _, report = graded_class
     assert "student" in result.stdout and "good" in result.stdout and " 4/4 " in result.stdout
-    assert "15 notebook(s) in the report" in result.stdout
+    assert f"{len(EXPECTED)} notebook(s) in the report" in result.stdout
     data = json.loads(report.with_suffix(".json").read_text())
-    assert len(data["submissions"]) == 15
+    assert len(data["submissions"]) == len(EXPECTED)
     assert not list(report.parent.rglob(".course-grade-*"))  # temporary notebooks cleaned up
 
 

@@ -403,7 +403,25 @@ def reference_record(exercise_nb, lesson_file: str, build_hash: str) -> dict:
             },
         })
     return {"lesson": lesson_file[:2], "notebook": lesson_file, "build_hash": build_hash,
-            "checks": checks, "stubs": stubs}
+            "checks": checks, "stubs": stubs, "check_module": check_module(exercise_nb)}
+
+
+def check_module(nb) -> str | None:
+    """Return the module the lesson imports as ``checks`` (``course grade`` runs a sealed copy of it)."""
+    import ast
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(ipython_to_python(cell.source))
+        except BuildError:
+            continue
+        for node in ast.walk(tree):
+            for alias in getattr(node, "names", []) if isinstance(node, (ast.Import, ast.ImportFrom)) else []:
+                if (alias.asname or alias.name) == "checks":
+                    return f"{node.module}.{alias.name}" if isinstance(node, ast.ImportFrom) else alias.name
+    return None
 
 
 # the pipeline ---------------------------------------------------------------------------

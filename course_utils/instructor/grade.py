@@ -37,7 +37,7 @@ from ..session import HEADLESS_ENV
 
 CSV_FIELDS = ["student", "lesson", "exercise", "points", "max_points", "status", "reason", "notebook"]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError)\b")
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError|CheckTampered)\b")
 
 
 @dataclass
@@ -150,6 +150,16 @@ def _find_anchor(cells: list, anchor: dict) -> int | None:
     return hits[-1] if hits else None
 
 
+def sealed_source(source: str, module: str, exercise: str) -> str:
+    """Return a check cell's source that calls a fresh, sealed copy of ``module`` (see ``sealed``), not ``checks``."""
+    first, _, rest = source.partition("\n")
+    return (f"{first}\n"
+            f"checks = __import__('course_utils.instructor.sealed', fromlist=['open_checks']).open_checks("
+            f"{module!r}, {exercise!r})\n"
+            f"{rest}\n"
+            f"checks.close()")
+
+
 def assemble(student_nb, reference: dict):
     """Return ``(graded_nb, {code_cell_number: exercise})``: student cells plus reference checks."""
     taken = {check["cell"].get("id") for check in reference["checks"]}
@@ -168,6 +178,8 @@ def assemble(student_nb, reference: dict):
         at = _find_anchor(cells, check["anchor"])
         at = last if at is None else at
         ref_cell = nbformat.from_dict(check["cell"])
+        if reference.get("check_module"):
+            ref_cell.source = sealed_source(ref_cell.source, reference["check_module"], check["exercise"])
         cells.insert(at + 1, ref_cell)
         last = at + 1
     nb = nbformat.v4.new_notebook(cells=cells)
@@ -272,6 +284,8 @@ def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[str
         return "kernel died", "the check never ran: the kernel died in an earlier cell"
     if "Timeout of" in result.message and "exceeded" in result.message:
         return "timeout", f"the check ran past the {cell_timeout} s cell timeout"
+    if "CheckTampered" in result.message:
+        return "tampered", exception_line(result.message).removeprefix("CheckTampered: ")
     if "Cell outputs differ" in result.message:
         return "wrong output", "the check printed something other than the reference output"
     line = exception_line(result.message)
@@ -296,7 +310,7 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
         before = results["cells"].get(number - 1) if number else None
         if status == "error" and before is not None and before.outcome == "failed" and not before.kernel_died:
             reason += f" (the cell before this check failed: {exception_line(before.message)})"
-        if status != "passed" and ex in reference["stubs"]:
+        if status not in ("passed", "tampered") and ex in reference["stubs"]:
             source = exercise_cells.get(ex)
             if source is None:
                 status, reason = "not attempted", f"no '# EXERCISE {ex}' cell (deleted, or its first line changed)"
