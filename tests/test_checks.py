@@ -517,3 +517,53 @@ def test_the_library_folders_are_computed_once():
             lesson01.check_run_episode(student(RUN_EPISODE_OLD_GYM, "run_episode"))
     info = checks._library_folders.cache_info()
     assert info.misses == 1 and info.hits >= 2
+
+
+def noisy(fn):
+    """Wrap a correct function so that it prints, warns, logs and writes to fd 2 on every call."""
+    import logging
+    import os
+    import sys
+    import warnings
+
+    def wrapper(*args):
+        print("debug", args[:1])
+        warnings.warn("just looking")
+        logging.getLogger("student").error("a log line")
+        sys.stderr.write("e" * 50_000 + "\n")
+        os.write(2, b"a line from C code\n")
+        return fn(*args)
+    return wrapper
+
+
+def test_a_correct_answer_that_prints_warns_and_logs_shows_only_the_verdict(capfd):
+    import logging
+
+    from course_utils.checks import lesson02
+    from course_utils.lessons.lesson02 import epsilon_greedy
+
+    logging.basicConfig()
+    lesson02.check_epsilon_greedy(noisy(epsilon_greedy))
+    out, err = capfd.readouterr()
+    assert out == "Exercise 02.2: passed (7 cases checked).\n" and err == ""
+
+
+def test_a_wrong_answer_that_printed_says_so_after_the_hint(capfd):
+    from course_utils.checks import lesson02
+
+    with pytest.raises(AssertionError) as err:
+        lesson02.check_epsilon_greedy(noisy(lambda q, e, rng: int(q.argmax())))
+    text = str(err.value)
+    assert text.startswith("Exercise 02.2: ") and "\nHint: " in text
+    assert "(While the check ran, your code printed or warned " in text and "'debug (array(" in text
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_hidden_output_is_kept_short_whatever_its_size():
+    from course_utils.checks import KEEP, hush
+
+    with hush() as heard:
+        for _ in range(200):
+            print("x" * 10_000)
+    assert heard.out.count == 200 and len(heard.out.getvalue()) == KEEP
+    assert "200 line(s)" in heard.note()

@@ -125,6 +125,33 @@ def submission_notebooks(course):
         "    def __getattr__(self, name):\n        return getattr(self.out, name)\n\n\nsys.stdout = Rewrite(sys.stdout)"))
     subs["patched_stdout"] = nb
 
+    noise = ("    print('debug:', locals())\n    warnings.warn('still testing this')\n"
+             "    logging.getLogger('mine').warning('a log line')\n    sys.stderr.write('e' * 100_000 + '\\n')\n"
+             "    os.write(2, b'a line from C code\\n')\n")
+    nb = solution()  # correct code that prints, warns, logs and floods stderr in every exercise function
+    set_cell(nb, "exercise", "00.1", "# EXERCISE 00.1\nimport logging, os, sys, warnings\n\n\n"
+             "def discounted_sum(rewards, gamma):\n" + noise
+             + "    return float(sum(r * gamma**t for t, r in enumerate(rewards)))")
+    set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\ndef clip(x, low, high):\n" + noise
+             + "    return min(max(x, low), high)")
+    subs["noisy_but_right"] = nb
+
+    nb = solution()  # an import and a comment above the marker; 00.2 wrong
+    set_cell(nb, "exercise", "00.1", "import math\n# my answer\n" + solution().cells[
+        cell_index(nb, "exercise", "00.1")].source)
+    set_cell(nb, "exercise", "00.2", "import math\n# EXERCISE 00.2\ndef clip(x, low, high):\n    return x")
+    subs["lines_above_marker"] = nb
+
+    nb = solution()  # marker in another case and spacing; 00.1 split in two cells
+    i = cell_index(nb, "exercise", "00.1")
+    nb.cells[i].source = "#exercise 00.1\nimport math"
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(
+        "def discounted_sum(rewards, gamma):\n    return math.fsum(r * gamma**t for t, r in enumerate(rewards))"))
+    right = solution()
+    set_cell(nb, "exercise", "00.2", right.cells[cell_index(right, "exercise", "00.2")].source.replace(
+        "# EXERCISE 00.2", "#  Exercise  00.2"))
+    subs["loose_markers_split_cell"] = nb
+
     texts = {name: nbformat.writes(nb) for name, nb in subs.items()}
     texts["invalid_json"] = '{"cells": [ this is not json'
     return texts
@@ -158,6 +185,9 @@ EXPECTED = {  # student: [(status, points) for 00.1, 00.2, 00.3]
     "patched_in_exercise": [("tampered", 0)] * 3,  # check code was changed: no later check is trusted
     "rebinds_checks": [("error", 0), ("passed", 1), ("passed", 1)],
     "patched_stdout": [("tampered", 0)] * 3,
+    "noisy_but_right": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "lines_above_marker": [("passed", 2), ("error", 0), ("passed", 1)],
+    "loose_markers_split_cell": [("passed", 2), ("passed", 1), ("passed", 1)],
 }
 
 
@@ -210,6 +240,7 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
     ("patched_from_scratch", "00.2", "demo_checks.check_clip was replaced"),
     ("patched_in_exercise", "00.1", "Exercise 00.1: tampered: demo_checks.check_discounted_sum was replaced"),
     ("rebinds_checks", "00.1", "Hint: you did not discount"),
+    ("lines_above_marker", "00.2", "AssertionError: Exercise 00.2: clip(-3.0, -1.0, 1.0) = -3.0, expected -1.0"),
     ("patched_stdout", "00.1", "Exercise 00.1: tampered: sys.stdout is a Rewrite, not the kernel's output stream"),
 ])
 def test_reasons_say_what_went_wrong(graded_class, student, exercise, reason):

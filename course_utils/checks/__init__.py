@@ -7,17 +7,154 @@ hint that names the likely mistake. The helpers here keep those two promises.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
+import logging
+import os
 import re
+import sys
+import tempfile
+import warnings
 
 import numpy as np
 
 
 def passed(exercise: str, cases: int, *extra: str) -> None:
     """Print the fixed success lines of a check."""
-    print(f"Exercise {exercise}: passed ({cases} cases checked).")
+    say(f"Exercise {exercise}: passed ({cases} cases checked).")
     for line in extra:
-        print(line)
+        say(line)
+
+
+# While a check runs the student's code, whatever that code prints goes to a buffer
+# (``hush``); only the check's verdict reaches the cell. So a correct exercise with a
+# leftover debug print, a warning or a TensorFlow log line prints exactly the reference
+# lines, and nbval, which compares them, gives it its points.
+_VERDICT: list = []   # verdict lines held back while a check hushes the student's code, innermost last
+
+
+def say(line: str) -> None:
+    """Print one line of a check's verdict; inside ``hush``, once the real output is back."""
+    if _VERDICT:
+        _VERDICT[-1].append(line)
+    else:
+        print(line, flush=True)
+
+
+KEEP = 20_000  # characters of hidden output kept per stream: a flood is counted, not stored
+
+
+class _Kept(io.StringIO):
+    """A text stream that keeps the first ``KEEP`` characters and counts the lines."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def write(self, text: str) -> int:
+        self.count += text.count("\n")
+        room = KEEP - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        return len(text)
+
+
+class Heard:
+    """What the student's code printed or warned while a check ran (hidden from the cell)."""
+
+    def __init__(self):
+        self.out, self.err = _Kept(), _Kept()
+        self.warnings: list = []
+        self.fd_text, self.fd_count = "", 0
+
+    def lines(self) -> list[str]:
+        """The first hidden lines (printed, logged, then warned), blank ones left out."""
+        text = self.out.getvalue() + self.err.getvalue() + self.fd_text
+        found = [line for line in text.splitlines() if line.strip()]
+        return found + [f"{w.category.__name__}: {w.message}" for w in self.warnings[:3]]
+
+    def note(self) -> str:
+        """Return a sentence for a failure message: what the code printed, shortened; '' if nothing."""
+        lines = self.lines()
+        if not lines:
+            return ""
+        count = max(self.out.count + self.err.count + self.fd_count + len(self.warnings), len(lines))
+        shown = "; ".join(repr(line.strip()[:80]) for line in lines[:3])
+        more = f" and {count - 3:,} more" if count > 3 else ""
+        return (f"\n(While the check ran, your code printed or warned {count:,} line(s), hidden so that "
+                f"only the verdict shows: {shown}{more}.)")
+
+
+@contextlib.contextmanager
+def hush():
+    """Hide what the student's code prints while a check runs, and collect it in a ``Heard``.
+
+    Python's ``print`` and ``sys.stderr``, warnings, ``logging`` handlers writing to the
+    console (TensorFlow's and absl's among them) and, where the process has them, the
+    file descriptors 1 and 2 that C++ libraries write to. The check's own verdict goes
+    past it through ``say``.
+    """
+    heard = Heard()
+    real_out, real_err = sys.stdout, sys.stderr
+    consoles = {id(s) for s in (real_out, real_err, sys.__stdout__, sys.__stderr__) if s is not None}
+    handlers = [h for h in (ref() for ref in getattr(logging, "_handlerList", [])) if isinstance(h, logging.StreamHandler)
+                and id(getattr(h, "stream", None)) in consoles]
+    _VERDICT.append([])
+    saved_streams = []
+    for handler in handlers:
+        try:
+            saved_streams.append((handler, handler.setStream(heard.err)))
+        except AttributeError:  # a handler whose stream is always the current sys.stderr (logging.lastResort)
+            pass
+    saved_fds = _redirect_fds(real_out, real_err)
+    sys.stdout, sys.stderr = heard.out, heard.err
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield heard
+    finally:
+        sys.stdout, sys.stderr = real_out, real_err
+        heard.fd_text, heard.fd_count = _restore_fds(saved_fds)
+        for handler, stream in saved_streams:
+            handler.setStream(stream)
+        heard.warnings = list(caught)
+        for line in _VERDICT.pop():
+            say(line)  # to the enclosing hush, or printed
+
+
+def _redirect_fds(*streams) -> list:
+    """Point file descriptors 1 and 2 at temporary files; return what restores them (nothing where impossible)."""
+    saved = []
+    for stream in streams:
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    for fd in (1, 2):
+        try:
+            spare = tempfile.TemporaryFile()
+            kept = os.dup(fd)
+            os.dup2(spare.fileno(), fd)
+        except (OSError, ValueError):
+            continue
+        saved.append((fd, kept, spare))
+    return saved
+
+
+def _restore_fds(saved: list) -> tuple[str, int]:
+    """Put file descriptors back; return the start of what was written to them meanwhile, and its line count."""
+    text, count = "", 0
+    for fd, kept, spare in saved:
+        os.dup2(kept, fd)
+        os.close(kept)
+        size = spare.seek(0, os.SEEK_END)
+        spare.seek(0)
+        head = spare.read(KEEP).decode(errors="replace")
+        text += head
+        count += head.count("\n") + (1 if size > KEEP else 0)
+        spare.close()
+    return text, count
 
 
 def fail(exercise: str, what: str, hint: str) -> None:
@@ -46,7 +183,7 @@ def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int,
              f"{wanted}, in a 1-D array" + (" (flatten it)" if returns.size == episodes else ""))
     if returns.mean() < threshold:
         fail(exercise, f"{run}mean return {returns.mean():.1f} over {episodes} episodes is below {threshold:g}", hint)
-    print(solved)
+    say(solved)
 
 
 def each_reaches(exercise: str, greedy_returns: dict, names, threshold: float, episodes: int,
@@ -132,13 +269,23 @@ def guarded(exercise: str, hint: str):
     def wrap(check):
         @functools.wraps(check)
         def run(*args, **kwargs):
-            try:
-                return check(*args, **kwargs)
-            except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
-                if _passes_through(err):
-                    raise
-                what = f"your code {describe(err)}"
-            fail(exercise, what, hint)  # outside the handler: no library traceback chained before it
+            with hush() as heard:
+                try:
+                    return check(*args, **kwargs)
+                except AssertionError as err:
+                    if not _passes_through(err):
+                        what = f"your code {describe(err)}"
+                    elif heard.lines():
+                        what, own = None, str(err)
+                    else:
+                        raise
+                except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
+                    if _passes_through(err):
+                        raise
+                    what = f"your code {describe(err)}"
+            if what is None:  # the check's own failure, with what the student's code printed
+                raise AssertionError(f"{own}{heard.note()}") from None
+            fail(exercise, what, f"{hint}{heard.note()}")  # outside the handler: no library traceback chained
         return run
     return wrap
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from .markers import cell_marker, is_stub
+from .markers import found_marker, is_stub
 from .options import Options
 from ..session import HEADLESS_ENV
 
@@ -74,6 +74,8 @@ class CellResult:
     xfail: bool = False
     kernel_died: bool = False
     message: str = ""
+    expected: str | None = None   # for "Cell outputs differ": what the reference printed, and what this run did
+    received: str | None = None
 
 
 # finding submissions and references -----------------------------------------------------
@@ -142,7 +144,7 @@ def _clean_copy(cell):
 def _find_anchor(cells: list, anchor: dict) -> int | None:
     """Return the index of the cell a reference check follows, or None."""
     if anchor.get("exercise"):
-        hits = [i for i, c in enumerate(cells) if (m := cell_marker(c)) and m.kind == "exercise"
+        hits = [i for i, c in enumerate(cells) if (m := found_marker(c)) and m.kind == "exercise"
                 and m.exercise == anchor["exercise"]]
         return hits[-1] if hits else None  # after the last copy: its definition is the one that counts
     hits = [i for i, c in enumerate(cells) if anchor.get("id") and c.get("id") == anchor["id"]]
@@ -161,35 +163,48 @@ def sealed_source(source: str, module: str, exercise: str) -> str:
 
 
 def assemble(student_nb, reference: dict):
-    """Return ``(graded_nb, {code_cell_number: exercise})``: student cells plus reference checks."""
+    """Return ``(graded_nb, {code_cell_number: exercise})``: student cells plus reference checks.
+
+    Each reference check goes where the student's own check cell of that exercise was
+    (after everything the student wrote for it, even an exercise cell split in two);
+    without one, after the exercise cell (or the cell the check follows in the lesson).
+    """
     taken = {check["cell"].get("id") for check in reference["checks"]}
-    cells = []
+    cells, student_check_at = [], {}
     for cell in student_nb.cells:
-        marker = cell_marker(cell)
+        marker = found_marker(cell)
         if marker is not None and marker.kind == "check":
-            continue  # every check cell is replaced by the reference one
+            student_check_at[marker.exercise] = len(cells) - 1  # every check cell is replaced by the reference one
+            continue
         copy = _clean_copy(cell)
         if isinstance(cell.get("id"), str) and cell["id"] not in taken:
             taken.add(cell["id"])
             copy.id = cell["id"]  # kept so reference checks can find the cell they follow
         cells.append(copy)
+    after: dict[int, list] = {}   # student cell index -> reference checks that follow it, in lesson order
+    graded_checks = {}
     last = len(cells) - 1
     for check in reference["checks"]:
-        at = _find_anchor(cells, check["anchor"])
+        at = student_check_at.get(check["exercise"])
+        if at is None:
+            at = _find_anchor(cells, check["anchor"])
         at = last if at is None else at
         ref_cell = nbformat.from_dict(check["cell"])
         if reference.get("check_module"):
             ref_cell.source = sealed_source(ref_cell.source, reference["check_module"], check["exercise"])
-        cells.insert(at + 1, ref_cell)
-        last = at + 1
-    nb = nbformat.v4.new_notebook(cells=cells)
+        after.setdefault(at, []).append(ref_cell)
+        graded_checks[id(ref_cell)] = check["exercise"]
+        last = at
+    merged = after.get(-1, [])
+    for i, cell in enumerate(cells):
+        merged += [cell, *after.get(i, [])]
+    nb = nbformat.v4.new_notebook(cells=merged)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     check_cells, n = {}, 0
-    for cell in cells:
+    for cell in merged:
         if cell.cell_type == "code":
-            marker = cell_marker(cell)
-            if marker is not None and marker.kind == "check":
-                check_cells[n] = marker.exercise
+            if id(cell) in graded_checks:
+                check_cells[n] = graded_checks[id(cell)]
             n += 1
     return nb, check_cells
 
@@ -253,7 +268,8 @@ def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[di
                     m = re.match(r"Cell (\d+)$", row["cell"])
                     if m:
                         results[int(m[1])] = CellResult(row["outcome"], row["xfail"], row["kernel_died"],
-                                                        ANSI.sub("", row["message"]))
+                                                        ANSI.sub("", row["message"]), row.get("expected"),
+                                                        row.get("received"))
             return results, ended
         finally:
             nb_path.unlink(missing_ok=True)
@@ -268,6 +284,21 @@ def exception_line(message: str) -> str:
         if EXCEPTION_LINE.match(lines[i]):
             return " ".join(l.strip() for l in lines[i:] if l.strip())[:500]
     return next((l.strip() for l in reversed(lines) if l.strip()), "unknown error")[:500]
+
+
+def output_difference(expected: str | None, received: str | None) -> str:
+    """Return where the received check output first differs from the reference, both lines shortened."""
+    if expected is None or received is None:
+        return "(the outputs were not recorded)"
+    want, got = expected.splitlines(), received.splitlines()
+    for i in range(max(len(want), len(got))):
+        a = want[i] if i < len(want) else None
+        b = got[i] if i < len(got) else None
+        if a != b:
+            show = lambda line: "nothing" if line is None else repr(line[:120] + ("..." if len(line) > 120 else ""))  # noqa: E731
+            extra = f" ({len(got) - len(want)} more line(s) than the reference)" if len(got) > len(want) else ""
+            return f"line {i + 1}: expected {show(a)}, got {show(b)}{extra}"
+    return "the same lines, in other output kinds (stdout vs stderr, or a result)"
 
 
 def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[str, str]:
@@ -287,10 +318,12 @@ def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[str
     if "CheckTampered" in result.message:
         return "tampered", exception_line(result.message).removeprefix("CheckTampered: ")
     if "Cell outputs differ" in result.message:
-        return "wrong output", "the check printed something other than the reference output"
+        return "wrong output", "the check printed other lines than the reference: " + output_difference(
+            result.expected, result.received)
     line = exception_line(result.message)
-    if line.startswith("MemoryError"):
-        line = "MemoryError: the code needed more memory than the grader's limit (--memory-limit-mb)"
+    if "MemoryError" in line:  # raised in the cell, or inside a check (which names the student's line)
+        limit = "MemoryError: the code needed more memory than the grader's limit (--memory-limit-mb)"
+        line = limit if line.startswith("MemoryError") else f"{limit}; {line}"
     return "error", line
 
 
@@ -298,7 +331,7 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
     """Return one row per reference check."""
     exercise_cells = {}
     for cell in student_nb.cells:
-        marker = cell_marker(cell)
+        marker = found_marker(cell)
         if marker is not None and marker.kind == "exercise":
             exercise_cells[marker.exercise] = cell.get("source", "")
     rows = []
@@ -312,8 +345,10 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
             reason += f" (the cell before this check failed: {exception_line(before.message)})"
         if status not in ("passed", "tampered") and ex in reference["stubs"]:
             source = exercise_cells.get(ex)
-            if source is None:
-                status, reason = "not attempted", f"no '# EXERCISE {ex}' cell (deleted, or its first line changed)"
+            if source is None and (status != "error" or reason.startswith("NameError")):
+                status, reason = "not attempted", f"no '# EXERCISE {ex}' cell (deleted, or its marker line changed)"
+            elif source is None:  # the check ran on a definition from another cell, and failed: say so
+                reason += f" (no '# EXERCISE {ex}' cell was found; the check used what another cell defined)"
             elif is_stub("".join(source) if isinstance(source, list) else source, ex):
                 status, reason = "not attempted", "the exercise cell still raises NotImplementedError"
         points = check["points"] if status == "passed" else 0
@@ -343,7 +378,7 @@ def grade_submission(submission: Submission, options: Options) -> list[Row]:
         nb = read_submission(path)
     except ValueError as err:
         return rows_for_all(submission, lesson, reference, "unreadable notebook", str(err))
-    lessons = {m.lesson for c in nb.cells if (m := cell_marker(c))}
+    lessons = {m.lesson for c in nb.cells if (m := found_marker(c))}
     if lessons and lesson not in lessons:
         return rows_for_all(submission, lesson, reference, "wrong lesson",
                             f"the file is named for lesson {lesson} but holds lesson {', '.join(sorted(lessons))}'s exercises")

@@ -58,6 +58,33 @@ def cell_marker(cell) -> CellMarker | None:
     return None
 
 
+# What a student may do to a marker line without losing the exercise: write it in
+# another case or spacing, or put lines (an import, a comment) above it.
+LOOSE_EXERCISE_RE = re.compile(r"^\s*#\s*exercise\s*(\d{2})\s*\.\s*(\d+)\s*:?\s*$", re.IGNORECASE)
+LOOSE_CHECK_RE = re.compile(r"^\s*#\s*check\s*(\d{2})\s*\.\s*(\d+)\b", re.IGNORECASE)
+
+
+def found_marker(cell) -> CellMarker | None:
+    """Return the marker of a cell in a student's notebook, found as leniently as is safe.
+
+    The lesson's own form on the first line counts first; else a line anywhere in the
+    cell that is only the marker, in any case and spacing (``#exercise 03.2``, an import
+    above ``# EXERCISE 03.2``). ``course build`` keeps the strict ``cell_marker``.
+    """
+    strict = cell_marker(cell)
+    if strict is not None or cell.get("cell_type") != "code":
+        return strict
+    lines = cell.get("source", "")
+    lines = ("".join(lines) if isinstance(lines, list) else str(lines)).splitlines()
+    for line in lines:
+        if m := LOOSE_EXERCISE_RE.match(line):
+            return CellMarker("exercise", f"{m[1]}.{m[2]}")
+    for line in lines[:1] + [l for l in lines[1:] if l.lstrip().startswith("#")]:
+        if m := LOOSE_CHECK_RE.match(line):
+            return CellMarker("check", f"{m[1]}.{m[2]}")
+    return None
+
+
 def solution_regions(source: str, where: str = "cell") -> list[tuple[int, int]]:
     """Return ``(begin_line, end_line)`` index pairs of the solution regions in ``source``.
 

@@ -50,8 +50,41 @@ def _install_liveness_check() -> None:
     RunningKernel.await_reply = await_reply
 
 
+def output_text(outputs) -> str:
+    """Return the text a cell's outputs show: streams and plain-text results, in order."""
+    parts = []
+    for out in outputs or []:
+        if "text" in out:
+            parts.append(out["text"] if isinstance(out["text"], str) else "".join(out["text"]))
+        elif "text/plain" in out.get("data", {}):
+            data = out["data"]["text/plain"]
+            parts.append((data if isinstance(data, str) else "".join(data)) + "\n")
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename', 'Error')}: {out.get('evalue', '')}\n")
+    return "".join(parts)
+
+
+def _install_output_record() -> None:
+    """Keep the reference and the received outputs of a cell whose outputs differ, for the report."""
+    from nbval.plugin import IPyNbCell
+
+    original = IPyNbCell.compare_outputs
+    if getattr(original, "_course_patched", False):
+        return
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        same = original(self, test, ref, skip_compare)
+        if not same:
+            self.course_outputs = (output_text(ref), output_text(test))
+        return same
+
+    compare_outputs._course_patched = True
+    IPyNbCell.compare_outputs = compare_outputs
+
+
 def pytest_configure(config):
     _install_liveness_check()
+    _install_output_record()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -60,6 +93,7 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(KernelDied):
         report.course_kernel_died = True
+    report.course_outputs = getattr(item, "course_outputs", None)
 
 
 def pytest_runtest_logreport(report):
@@ -77,5 +111,8 @@ def pytest_runtest_logreport(report):
         "kernel_died": bool(getattr(report, "course_kernel_died", False)),
         "message": message,
     }
+    outputs = getattr(report, "course_outputs", None)
+    if outputs:
+        row["expected"], row["received"] = (text[:MAX_MESSAGE] for text in outputs)
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
