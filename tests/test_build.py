@@ -97,9 +97,21 @@ def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, m
         return cells
 
     monkeypatch.setattr(b, "colab_cells", changed)
-    assert build(copy, check=True) == [
+    problems = build(copy, check=True)
+    assert [p.split(":")[0] for p in problems] == ["solutions/00_demo.ipynb", "exercises/00_demo.ipynb"]
+    assert all("cell 0 ('[![Open In Colab]" in p for p in problems)
+    said = []
+    assert build(copy, log=said.append) == []  # only the Colab header changed: refreshed, not executed again
+    assert not any(line.startswith("executing") for line in said) and build(copy, check=True) == []
+    assert "(new badge text)" in read(copy / "solutions" / "00_demo.ipynb").cells[0].source
+
+    def changed_body(nb):
+        nb.cells[-1].metadata["tags"] = ["something-new"]
+    original_tag = b.tag_cells
+    monkeypatch.setattr(b, "tag_cells", lambda nb: (original_tag(nb), changed_body(nb))[0])
+    assert build(copy, check=True)[0] == (
         "solutions/00_demo.ipynb is out of date: the build now makes other cells than it stored "
-        "(course_utils/instructor/build.py or markers.py changed); run `course build`"]
+        "(course_utils/instructor/build.py or markers.py changed); run `course build`")
 
 
 def test_rebuild_is_byte_identical_and_does_not_execute(course):
@@ -379,3 +391,52 @@ def test_a_rebuild_that_changes_only_timings_changes_no_file(course):
     assert build(course, force=True, log=said.append) == []  # executed again: the timing differs
     assert path.read_text() == before
     assert "00_demo.ipynb: the same cells and outputs as stored but for timings; keeping the stored ones" in said
+
+
+import importlib.metadata  # noqa: E402
+import importlib.util  # noqa: E402
+
+REAL_FIND_SPEC, REAL_DISTRIBUTIONS = importlib.util.find_spec, importlib.metadata.distributions
+
+
+def run_setup_cell(monkeypatch, on_colab, installed, versions_after=None):
+    """Run the Colab set-up cell's code with Colab, pip and the installed versions stood in for."""
+    import importlib.metadata as md
+    import types
+
+    from course_utils.instructor.build import colab_cells
+
+    source = colab_cells("https://github.com/o/r", "exercises/x.ipynb")[1].source
+    calls = []
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    real_find = REAL_FIND_SPEC
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: (real_find(name, *a) if installed else None) if name == "course_utils"
+                        else real_find(name, *a))
+    real = list(REAL_DISTRIBUTIONS())
+
+    class Dist:
+        def __init__(self, name, version):
+            self.metadata, self.version = {"Name": name}, version
+
+    def distributions():
+        if not calls or versions_after is None:
+            return real
+        return [Dist(d.metadata["Name"], versions_after.get(d.metadata["Name"], d.version)) for d in real]
+
+    monkeypatch.setattr(md, "distributions", distributions)
+    shell = types.SimpleNamespace(run_line_magic=lambda magic, line: calls.append((magic, line)))
+    exec(source, {"get_ipython": lambda: shell})  # noqa: S102 - the course's own cell
+    return calls
+
+
+def test_the_colab_setup_cell_installs_once_loudly_and_asks_for_a_restart(monkeypatch, capsys):
+    assert run_setup_cell(monkeypatch, on_colab=False, installed=False) == []  # not on Colab: nothing
+    assert run_setup_cell(monkeypatch, on_colab=True, installed=True) == []    # second run: nothing
+    calls = run_setup_cell(monkeypatch, on_colab=True, installed=False)
+    assert calls == [("pip", 'install "course-utils @ git+https://github.com/o/r.git"')]  # no -q: pip shows all
+    assert capsys.readouterr().out == ""  # nothing already loaded changed
+    calls = run_setup_cell(monkeypatch, on_colab=True, installed=False, versions_after={"nbformat": "0.0.1"})  # nbformat: loaded here
+    out = capsys.readouterr().out
+    assert "Restart the session now (Runtime > Restart session)" in out and "nbformat changed" in out

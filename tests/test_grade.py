@@ -86,6 +86,10 @@ def submission_notebooks(course):
     set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\nimport os\nos._exit(3)")
     subs["exits_kernel"] = nb
 
+    nb = solution()  # a scratch cell that never ends, before independent exercises
+    nb.cells.insert(4, nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(1)"))
+    subs["hung_scratch_cell"] = nb
+
     nb = solution()
     set_cell(nb, "exercise", "00.2", "# EXERCISE 00.2\ndef clip(x, low, high):\n"
                                      "    hog = bytearray(64 * 2**30)\n    return min(max(x, low), high)")
@@ -175,8 +179,9 @@ EXPECTED = {  # student: [(status, points) for 00.1, 00.2, 00.3]
     "duplicated_check": [("passed", 2), ("passed", 1), ("passed", 1)],
     "extra_reordered": [("passed", 2), ("passed", 1), ("passed", 1)],
     "huge_output": [("passed", 2), ("passed", 1), ("passed", 1)],
-    "infinite_loop": [("passed", 2), ("timeout", 0), ("timeout", 0)],
-    "exits_kernel": [("passed", 2), ("kernel died", 0), ("kernel died", 0)],
+    "infinite_loop": [("passed", 2), ("timeout", 0), ("passed", 1)],   # run again without the hung cell
+    "exits_kernel": [("passed", 2), ("kernel died", 0), ("passed", 1)],
+    "hung_scratch_cell": [("passed", 2), ("passed", 1), ("passed", 1)],
     "memory_hog": [("passed", 2), ("error", 0), ("passed", 1)],
     "deleted_exercise": [("not attempted", 0), ("passed", 1), ("error", 0)],
     "wrong_lesson": [("wrong lesson", 0)] * 3,
@@ -228,8 +233,9 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
     ("wrong", "00.1", "Hint: you did not discount"),
     ("tampered_check", "00.1", "Hint: you did not discount"),
     ("partial", "00.2", "the exercise cell still raises NotImplementedError"),
-    ("infinite_loop", "00.2", "an earlier cell ran past the cell timeout"),
-    ("exits_kernel", "00.2", "the kernel died"),
+    ("infinite_loop", "00.2", "the exercise cell ran past the cell timeout; the grader ran the rest of the notebook "
+                              "without it"),
+    ("exits_kernel", "00.2", "the exercise cell killed the kernel; the grader ran the rest"),
     ("memory_hog", "00.2", "MemoryError: the code needed more memory than the grader's limit"),
     ("deleted_exercise", "00.1", "no '# EXERCISE 00.1' cell"),
     ("deleted_exercise", "00.3", "NameError: name 'score' is not defined (the cell before this check failed: "
@@ -324,3 +330,35 @@ def test_grade_command_refuses_bad_arguments(course_cmd, tmp_path):
     for args, message in cases:
         result = subprocess.run([course_cmd, "grade", *args], capture_output=True, text=True)
         assert result.returncode == 2 and message in result.stderr, (args, result.stderr)
+
+
+def test_the_report_comes_with_feedback_a_class_summary_and_a_gradebook(graded_class):
+    result, rows, report = graded_class
+    feedback = report.parent / "grades-feedback"
+    wrong = (feedback / "wrong.md").read_text()
+    assert "# Feedback for wrong" in wrong and "Total: **2/4** points." in wrong
+    assert "| 00.1 | 0/2 | error |" in wrong and "you did not discount" in wrong
+    assert len(list(feedback.glob("*.md"))) == len(EXPECTED)
+    summary = (report.parent / "grades-summary.md").read_text()
+    passed_00_3 = sum(1 for r in rows if r["exercise"] == "00.3" and r["status"] == "passed")
+    assert f"| 00.3 | {len(EXPECTED)} | {passed_00_3}/{len(EXPECTED)} (" in summary
+    assert "| 00.1 |" in result.stdout and "feedback per student in" in result.stdout
+    book = list(csv.DictReader((report.parent / "grades-gradebook.csv").open()))
+    assert list(book[0]) == ["student", "00.1", "00.2", "00.3", "total"]
+    good = next(line for line in book if line["student"] == "good")
+    assert (good["00.1"], good["total"]) == ("2", "4")
+
+
+def test_only_and_failed_grade_again_into_the_report(course, small_class, course_cmd, tmp_path):
+    report = tmp_path / "grades.csv"
+    base = [course_cmd, "grade", str(small_class), "--report", str(report), "--reference", str(course / "grading")]
+    subprocess.run(base, capture_output=True, text=True, timeout=600, check=True)
+    before = report.read_text()
+    again = subprocess.run(base + ["--only", "wrong"], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "grading again: 1 submission(s)" in again.stdout
+    assert report.read_text() == before  # the same rows, the same order
+    failed = subprocess.run(base + ["--failed"], capture_output=True, text=True, timeout=600)
+    assert "grading again: 3 submission(s)" in failed.stdout  # partial, wrong and the unreadable one
+    assert report.read_text() == before
+    refused = subprocess.run([course_cmd, "grade", str(small_class), "--only", "wrong"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "give it with --report" in refused.stderr

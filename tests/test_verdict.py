@@ -76,3 +76,14 @@ def test_a_check_goes_where_the_student_s_check_was_even_after_a_split_exercise(
     assert checks == {2: "01.1", 4: "01.2"}
     assert "open_checks('course_utils.checks.lesson01', '01.1')" in graded.cells[2].source
     assert "print('forged')" not in graded.cells[2].source and graded.cells[2].source.endswith("checks.close()")
+
+
+def test_the_cell_that_stopped_a_run_is_the_first_timeout_or_dead_kernel():
+    from course_utils.instructor.grade import stopping_cell
+
+    ok = CellResult("passed")
+    timed_out = CellResult("failed", message="Timeout of 10 seconds exceeded while executing cell")
+    assert stopping_cell({0: ok, 1: ok}) is None
+    assert stopping_cell({0: ok, 3: timed_out, 4: CellResult("skipped", xfail=True)}) == (3, "ran past the cell timeout")
+    assert stopping_cell({0: ok, 2: CellResult("failed", kernel_died=True), 3: timed_out}) == (2, "killed the kernel")
+    assert stopping_cell({0: CellResult("failed", message="AssertionError: Exercise 01.1: wrong")}) is None

@@ -236,10 +236,19 @@ def colab_cells(repo_url: str, rel_path: str) -> list:
     )
     badge.id = "colab-badge"
     setup = nbformat.v4.new_code_cell(
-        "# Colab set-up: on Colab, install the course package once; elsewhere, do nothing.\n"
-        "import importlib.util, sys\n"
+        "# Colab set-up: on Colab, install the course package once (pip shows what it installs);\n"
+        "# elsewhere, or run a second time, it does nothing.\n"
+        "import importlib.metadata as md, importlib.util, sys\n"
         "if 'google.colab' in sys.modules and importlib.util.find_spec('course_utils') is None:\n"
-        f"    get_ipython().run_line_magic('pip', 'install -q \"course-utils @ git+{repo_url}.git\"')"
+        "    owners = md.packages_distributions()\n"
+        "    loaded = {d for m in list(sys.modules) for d in owners.get(m, [])}\n"
+        "    before = {d: md.version(d) for d in loaded}\n"
+        f"    get_ipython().run_line_magic('pip', 'install \"course-utils @ git+{repo_url}.git\"')\n"
+        "    now = {d.metadata['Name']: d.version for d in md.distributions()}\n"
+        "    changed = sorted(d for d, v in before.items() if now.get(d) != v)\n"
+        "    if changed:\n"
+        "        print('Restart the session now (Runtime > Restart session), then run this notebook from the top: '\n"
+        "              + ', '.join(changed) + ' changed after Python had loaded them.')"
     )
     setup.id = "colab-setup"
     return [badge, setup]
@@ -618,7 +627,13 @@ def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: boo
         elif meta.get("build_hash") != build_hash:
             reason = why_stale(meta.get("inputs"), inputs)
         elif skeleton(stored) != skeleton(solution):  # the build's own transforms changed
-            reason = "the build now makes other cells than it stored (course_utils/instructor/build.py or markers.py changed)"
+            header = len(colab_cells("", ""))
+            if skeleton(stored)[header:] == skeleton(solution)[header:]:  # only the Colab header: nothing to run
+                executed = copy.deepcopy(stored)
+                executed.cells[:header] = solution.cells[:header]
+            else:
+                reason = ("the build now makes other cells than it stored (course_utils/instructor/build.py or "
+                          "markers.py changed)")
         else:
             executed = stored
     if executed is None:

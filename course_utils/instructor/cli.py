@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
     g.add_argument("--shard", metavar="I/N", help="grade only slice I (0-based) of N of the sorted submissions")
     g.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="join shard reports into --report")
+    g.add_argument("--only", action="append", metavar="STUDENT",
+                   help="grade again only this student's submissions, replacing their rows in --report (repeatable)")
+    g.add_argument("--failed", action="store_true",
+                   help="grade again only the submissions of --report with an exercise that did not pass")
     _grading_options(g)
 
     c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
@@ -60,12 +64,15 @@ def _grading_options(p: argparse.ArgumentParser) -> None:
                    help=f"seconds for a kernel to start (default {d.kernel_timeout})")
     p.add_argument("--memory-limit-mb", type=int, default=d.memory_limit_mb,
                    help=f"address-space limit of each run, 0 for none (default {d.memory_limit_mb})")
+    p.add_argument("--notebook-timeout", type=int, default=d.notebook_timeout,
+                   help="after a cell hangs or kills the kernel the notebook is run again without it, "
+                        f"until this many seconds are spent on it (default {d.notebook_timeout})")
 
 
 def _options(args):
     from .options import Options
 
-    return Options(args.reference, args.cell_timeout, args.kernel_timeout, args.memory_limit_mb)
+    return Options(args.reference, args.cell_timeout, args.kernel_timeout, args.memory_limit_mb, args.notebook_timeout)
 
 
 def cmd_build(args) -> int:
@@ -84,14 +91,17 @@ def cmd_build(args) -> int:
 
 
 def cmd_grade(args, parser) -> int:
-    from .grade import Report, collect_submissions, grade_all, merge, shard, summary_table
+    from .grade import Report, collect_submissions, grade_all, merge, regrade_keys, shard, summary_table
 
     if args.merge:
         if not args.report or args.submissions:
             parser.error("--merge takes shard JSON reports and needs --report, and no submissions")
         report = merge(args.merge, Report(args.report))
         print(summary_table(report.rows()))
+        _hand_back(report, args.report)
         return 0
+    if (args.only or args.failed) and not args.report:
+        parser.error("--only and --failed grade again into an existing report: give it with --report")
     if not args.submissions:
         parser.error("give at least one notebook or folder to grade")
     if args.resume and not args.report:
@@ -106,14 +116,32 @@ def cmd_grade(args, parser) -> int:
     if not Path(args.reference).is_dir():
         parser.error(f"no reference folder {args.reference}: run `course build` first or pass --reference")
     report = Report(args.report)
-    if args.resume:
+    if args.resume or args.only or args.failed:
         report.load()
+    if args.only or args.failed:
+        again = regrade_keys(report, only=args.only, failed=args.failed)
+        subs = [s for s in subs if s.key in again or (args.only and s.student in args.only)]
+        for key in again:
+            report.submissions.pop(key, None)
+        print(f"grading again: {len(subs)} submission(s)")
     start = time.monotonic()
     grade_all(subs, _options(args), report, workers=args.workers)
     print(summary_table(report.rows()))
     print(f"{len(report.submissions)} notebook(s) in the report; this run took {time.monotonic() - start:.1f} s"
           + (f"; written to {args.report} and {report.json_path}" if args.report else ""))
+    if args.report:
+        _hand_back(report, args.report)
     return 0
+
+
+def _hand_back(report, csv_path: Path) -> None:
+    from .handback import class_summary, hand_back
+
+    rows = report.rows()
+    paths = hand_back(rows, Path(csv_path))
+    print("\n" + class_summary(rows))
+    print(f"feedback per student in {paths['feedback']}/, class summary in {paths['summary']}, "
+          f"gradebook in {paths['gradebook']}")
 
 
 def cmd_bench(args, command: str) -> int:

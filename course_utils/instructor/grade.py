@@ -343,6 +343,16 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
         before = results["cells"].get(number - 1) if number else None
         if status == "error" and before is not None and before.outcome == "failed" and not before.kernel_died:
             reason += f" (the cell before this check failed: {exception_line(before.message)})"
+        skipped = results.get("skipped", {})
+        own = [k for k, sk in skipped.items() if sk.marker is not None and sk.marker.kind == "exercise"
+               and sk.marker.exercise == ex]
+        earlier = [k for k in skipped if number is not None and k < number and k not in own]
+        if own and status != "passed":
+            what = skipped[own[-1]].what
+            status = "kernel died" if what == "killed the kernel" else "timeout"
+            reason = f"the exercise cell {what}; the grader ran the rest of the notebook without it"
+        elif status != "passed" and earlier and number not in skipped:
+            reason += "".join(f" ({skipped[k].says()})" for k in earlier)
         if status not in ("passed", "tampered") and ex in reference["stubs"]:
             source = exercise_cells.get(ex)
             if source is None and (status != "error" or reason.startswith("NameError")):
@@ -383,9 +393,59 @@ def grade_submission(submission: Submission, options: Options) -> list[Row]:
         return rows_for_all(submission, lesson, reference, "wrong lesson",
                             f"the file is named for lesson {lesson} but holds lesson {', '.join(sorted(lessons))}'s exercises")
     graded, check_cells = assemble(nb, reference)
-    n_code = sum(c.cell_type == "code" for c in graded.cells)
-    cells, ended = run_nbval(graded, path.resolve().parent, options, n_code)
-    return score(submission, lesson, reference, nb, {"cells": cells, "check_cells": check_cells}, ended, options)
+    cells, ended, skipped = run_past_stops(graded, path.resolve().parent, options)
+    return score(submission, lesson, reference, nb,
+                 {"cells": cells, "check_cells": check_cells, "skipped": skipped}, ended, options)
+
+
+MAX_RESTARTS = 3
+
+
+def stopping_cell(results: dict[int, CellResult]) -> tuple[int, str] | None:
+    """Return (code cell number, what it did) of the first cell that stopped the run: a timeout or a dead kernel."""
+    for n in sorted(results):
+        r = results[n]
+        if r.kernel_died:
+            return n, "killed the kernel"
+        if r.outcome == "failed" and "Timeout of" in r.message and "exceeded" in r.message:
+            return n, "ran past the cell timeout"
+    return None
+
+
+@dataclass
+class Skipped:
+    """A cell the grader left out of a later run: what it did, how it began, and its marker if it had one."""
+
+    what: str            # "ran past the cell timeout" or "killed the kernel"
+    first_line: str
+    marker: object = None
+
+    def says(self) -> str:
+        return f"the grader skipped the cell starting {self.first_line!r}, which {self.what}, and ran the rest without it"
+
+
+def run_past_stops(graded, folder: Path, options: Options) -> tuple[dict[int, CellResult], str, dict[int, Skipped]]:
+    """Run nbval; after a timeout or a dead kernel, run again without that cell, so later exercises still count.
+
+    Returns the results (a skipped cell keeps the result that stopped the run), how the
+    last run ended, and ``{code cell number: what it did}`` of the skipped cells. At most
+    ``MAX_RESTARTS`` restarts, and none once ``options.notebook_timeout`` seconds are spent.
+    """
+    start = time.monotonic()
+    code = [c for c in graded.cells if c.cell_type == "code"]
+    cells, ended = run_nbval(graded, folder, options, len(code))
+    kept, skipped = {}, {}
+    for _ in range(MAX_RESTARTS):
+        stop = stopping_cell(cells)
+        if stop is None or stop[0] >= len(code) - 1 or time.monotonic() - start > options.notebook_timeout:
+            break
+        n, what = stop
+        first = next((line.strip() for line in code[n].source.splitlines() if line.strip()), "")
+        kept[n], skipped[n] = cells[n], Skipped(what, first[:60], found_marker(code[n]))
+        code[n].source = f"# skipped by the grader: in an earlier run this cell {what}"
+        code[n].outputs = []
+        cells, ended = run_nbval(graded, folder, options, len(code))
+    return {**cells, **kept}, ended, skipped
 
 
 # the report -------------------------------------------------------------------------------
@@ -468,6 +528,18 @@ def grade_all(submissions: list[Submission], options: Options, report: Report, w
             got, top = sum(r.points for r in rows), sum(r.max_points for r in rows)
             log(f"graded {sub.key}: {got}/{top} in {seconds:.1f} s")
     return report
+
+
+def regrade_keys(report: Report, only: list[str] | None = None, failed: bool = False) -> set[str]:
+    """Return the keys of the report's submissions to grade again: those of the ``only`` students, or
+    (``failed``) those with an exercise that did not pass."""
+    keys = set()
+    for key, entry in report.submissions.items():
+        if only and entry["student"] in only:
+            keys.add(key)
+        if failed and any(r["status"] != "passed" for r in entry["rows"]):
+            keys.add(key)
+    return keys
 
 
 def merge(json_paths: list[Path], report: Report) -> Report:

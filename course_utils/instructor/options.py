@@ -29,3 +29,4 @@ class Options:
     cell_timeout: int = 1200
     kernel_timeout: int = 120
     memory_limit_mb: int = 8192  # 0: no limit
+    notebook_timeout: int = 3600  # no new run of a notebook (after a hang) once this many seconds are spent
