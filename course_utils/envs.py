@@ -44,6 +44,10 @@ def make_env(env_id: str, seed: int | None = None, render_mode: str | None = Non
     if render_mode == "rgb_array" and sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         # Frames are drawn off-screen; without this pygame complains there is no display.
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    if render_mode is not None:
+        # The course plays no sound. pygame.init() (which rendering calls) also opens the audio
+        # device, and on a machine without a sound card (Colab, servers) prints ALSA errors.
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     try:
         env = gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.Error as err:

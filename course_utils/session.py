@@ -11,6 +11,7 @@ HEADLESS_ENV = {
     "COURSE_HEADLESS": "1",
     "TQDM_DISABLE": "1",
     "SDL_VIDEODRIVER": "dummy",
+    "SDL_AUDIODRIVER": "dummy",
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
     "PYTHONHASHSEED": "0",

@@ -127,3 +127,17 @@ def test_noisy_reward_refuses_a_negative_scale():
 
     with pytest.raises(ValueError, match="scale must be >= 0, got -1"):
         NoisyReward(make_env("CartPole-v1"), scale=-1)
+
+
+def test_rendering_opens_no_audio_device_unless_the_user_chose_one(monkeypatch):
+    """pygame.init() also opens the sound card; without one (Colab, servers) SDL prints ALSA errors."""
+    import os
+
+    monkeypatch.delenv("SDL_AUDIODRIVER", raising=False)
+    make_env("CartPole-v1", seed=0)
+    assert "SDL_AUDIODRIVER" not in os.environ  # no rendering, nothing set
+    make_env("CartPole-v1", seed=0, render_mode="rgb_array").render()
+    assert os.environ["SDL_AUDIODRIVER"] == "dummy"
+    monkeypatch.setenv("SDL_AUDIODRIVER", "pulseaudio")
+    make_env("CartPole-v1", seed=0, render_mode="rgb_array")
+    assert os.environ["SDL_AUDIODRIVER"] == "pulseaudio"

@@ -39,7 +39,7 @@ def say(line: str) -> None:
     if _VERDICT:
         _VERDICT[-1].append(line)
     else:
-        print(line, flush=True)
+        print(line)
 
 
 KEEP = 20_000  # characters of hidden output kept per stream: a flood is counted, not stored
@@ -119,8 +119,11 @@ def hush():
         for handler, stream in saved_streams:
             handler.setStream(stream)
         heard.warnings = list(caught)
-        for line in _VERDICT.pop():
-            say(line)  # to the enclosing hush, or printed
+        held = _VERDICT.pop()
+        if held and _VERDICT:
+            _VERDICT[-1].extend(held)  # an enclosing hush prints them
+        elif held:
+            print("\n".join(held), flush=True)  # one write: the verdict is one output, as the reference's
 
 
 def _redirect_fds(*streams) -> list:
