@@ -4,6 +4,7 @@
     python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
     python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
+    python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
 
 Arguments after the command go to JupyterLab or pytest, for example
 ``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
@@ -170,7 +171,85 @@ def lock(args: list) -> None:
     print(f"wrote {LOCK} ({len(pins)} packages)")
 
 
-COMMANDS = {"lab": lab, "test": test, "lock": lock}
+MATRIX_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+MATRIX_LESSONS = ["01", "03"]
+# Executes one notebook headless in the matrix venv (its own Python, so its own kernel).
+RUN_NOTEBOOK = (
+    "import sys, tempfile, nbformat, nbclient\n"
+    "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+    "with tempfile.TemporaryDirectory() as scratch:\n"
+    "    nbclient.NotebookClient(nb, timeout=1200, kernel_name='python3',\n"
+    "                            resources={'metadata': {'path': scratch}}).execute()\n"
+)
+
+
+def find_python(version: str) -> Path | None:
+    """Return an interpreter of Python ``version`` ("3.12"): on PATH, else under ~/.pyenv/versions."""
+    import shutil
+
+    found = shutil.which(f"python{version}")
+    if found:
+        return Path(found)
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    def newest_first(folder: Path) -> tuple:
+        return tuple(-int(part) if part.isdigit() else 0 for part in folder.name.split("."))
+
+    for folder in sorted(pyenv.glob(f"{version}.*"), key=newest_first):
+        candidate = folder / "bin" / f"python{version}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def matrix(args: list) -> None:
+    """Maintainers: on each Python 3.10-3.13 found, install the package from its version ranges
+    (not the lock) into .matrix/pyX.Y and run lessons 01 and 03's solutions; print a table.
+
+    ``python3 tasks.py matrix 3.12 3.13`` picks versions. CI keeps one Python; this is for
+    checking the ranges before a release.
+    """
+    import time
+
+    rows = []
+    for version in args or MATRIX_PYTHONS:
+        python = find_python(version)
+        if python is None:
+            rows.append([version, "not found", "", "", ""])
+            continue
+        env_dir = ROOT / ".matrix" / f"py{version}"
+        py = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        start = time.monotonic()
+        made = subprocess.run([str(python), "-m", "venv", "--clear", str(env_dir)])
+        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+        installed = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0 \
+            and subprocess.run(pip + [f"{ROOT}[instructor]"]).returncode == 0
+        row = [f"{version} ({subprocess.run([str(python), '-V'], capture_output=True, text=True).stdout.split()[-1]})",
+               f"{'ok' if installed else 'FAILED'} ({time.monotonic() - start:.0f} s)"]
+        env = {**child_env(), "COURSE_HEADLESS": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
+               "PATH": str(py.parent) + os.pathsep + os.environ.get("PATH", "")}
+        for lesson in MATRIX_LESSONS:
+            if not installed:
+                row.append("-")
+                continue
+            notebook = next((ROOT / "solutions").glob(f"{lesson}_*.ipynb"))
+            start = time.monotonic()
+            done = subprocess.run([str(py), "-c", RUN_NOTEBOOK, str(notebook)], env=env, capture_output=True, text=True)
+            last = (done.stderr.strip().splitlines() or [""])[-1][:80]
+            row.append(f"ok ({time.monotonic() - start:.0f} s)" if done.returncode == 0 else f"FAILED: {last}")
+        versions = subprocess.run(
+            [str(py), "-c", "from importlib.metadata import version as v; "
+             "print(', '.join(f'{p} {v(p)}' for p in ('tensorflow', 'keras', 'numpy', 'gymnasium')))"],
+            capture_output=True, text=True).stdout.strip() if installed else ""
+        rows.append(row + [versions])
+    head = ["Python", "install", *(f"lesson {n}" for n in MATRIX_LESSONS), "resolved"]
+    print("| " + " | ".join(head) + " |\n|" + " --- |" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    if any("FAILED" in cell or cell == "not found" for row in rows for cell in row):
+        sys.exit(1)
+
+
+COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix}
 
 
 def main(argv: list) -> None:

@@ -208,3 +208,32 @@ def test_readme_docker_run_publishes_the_dockerfile_ports():
 
 def test_dockerignore_keeps_the_venv_out():
     assert ".venv" in (ROOT / ".dockerignore").read_text().split()
+
+
+def load_tasks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_tasks", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_matrix_finds_each_python_on_path_or_under_pyenv(tmp_path, monkeypatch):
+    tasks = load_tasks()
+    for version in ("3.12.4", "3.12.11", "3.13.1"):
+        exe = tmp_path / "pyenv" / "versions" / version / "bin" / f"python{version[:4]}"
+        exe.parent.mkdir(parents=True)
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+    on_path = tmp_path / "bin" / "python3.10"
+    on_path.parent.mkdir()
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert tasks.find_python("3.10") == on_path
+    assert tasks.find_python("3.13") == tmp_path / "pyenv" / "versions" / "3.13.1" / "bin" / "python3.13"
+    assert tasks.find_python("3.12").parent.parent.name == "3.12.11"  # the newest patch release
+    assert tasks.find_python("3.11") is None
+    assert tasks.MATRIX_PYTHONS == ["3.10", "3.11", "3.12", "3.13"] and "matrix" in tasks.COMMANDS
