@@ -288,7 +288,8 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     assert changed_after("checks/lesson03.py") == ["03"]
     assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07"]  # lesson 03 has its own text
     assert changed_after("lessons/lesson06.py") == ["04", "05", "07"]
-    assert changed_after("grade.py") == [] and changed_after("build.py") == [] and changed_after("bench.py") == []
+    assert changed_after("instructor/grade.py") == [] and changed_after("instructor/build.py") == [] \
+        and changed_after("instructor/bench.py") == []
     assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07"]
 
 
