@@ -183,20 +183,32 @@ RUN_NOTEBOOK = (
 )
 
 
+def python_version(python: Path) -> str | None:
+    """Return the full version ("3.12.1") an interpreter reports, or None if it does not run
+    (a pyenv shim for a version that is not selected prints an error instead)."""
+    try:
+        done = subprocess.run([str(python), "-c", "import platform; print(platform.python_version())"],
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
 def find_python(version: str) -> Path | None:
-    """Return an interpreter of Python ``version`` ("3.12"): on PATH, else under ~/.pyenv/versions."""
+    """Return a working interpreter of Python ``version`` ("3.12"): on PATH, else the newest
+    patch release under ~/.pyenv/versions."""
     import shutil
 
-    found = shutil.which(f"python{version}")
-    if found:
-        return Path(found)
+    candidates = [Path(found)] if (found := shutil.which(f"python{version}")) else []
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+
     def newest_first(folder: Path) -> tuple:
         return tuple(-int(part) if part.isdigit() else 0 for part in folder.name.split("."))
 
-    for folder in sorted(pyenv.glob(f"{version}.*"), key=newest_first):
-        candidate = folder / "bin" / f"python{version}"
-        if candidate.exists():
+    candidates += [folder / "bin" / f"python{version}" for folder in sorted(pyenv.glob(f"{version}.*"), key=newest_first)]
+    for candidate in candidates:
+        full = python_version(candidate) if candidate.exists() else None
+        if full and (full == version or full.startswith(version + ".")):
             return candidate
     return None
 
@@ -223,7 +235,7 @@ def matrix(args: list) -> None:
         pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
         installed = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0 \
             and subprocess.run(pip + [f"{ROOT}[instructor]"]).returncode == 0
-        row = [f"{version} ({subprocess.run([str(python), '-V'], capture_output=True, text=True).stdout.split()[-1]})",
+        row = [f"{version} ({python_version(python)})",
                f"{'ok' if installed else 'FAILED'} ({time.monotonic() - start:.0f} s)"]
         env = {**child_env(), "COURSE_HEADLESS": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
                "PATH": str(py.parent) + os.pathsep + os.environ.get("PATH", "")}

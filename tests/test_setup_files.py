@@ -219,17 +219,20 @@ def load_tasks():
     return module
 
 
+def fake_python(path, version, works=True):
+    """A stand-in interpreter that prints ``version`` the way python -c platform.python_version() does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho {version}\n" if works else "#!/bin/sh\necho 'pyenv: not selected' >&2\nexit 127\n")
+    path.chmod(0o755)
+    return path
+
+
 def test_the_matrix_finds_each_python_on_path_or_under_pyenv(tmp_path, monkeypatch):
     tasks = load_tasks()
     for version in ("3.12.4", "3.12.11", "3.13.1"):
-        exe = tmp_path / "pyenv" / "versions" / version / "bin" / f"python{version[:4]}"
-        exe.parent.mkdir(parents=True)
-        exe.write_text("#!/bin/sh\n")
-        exe.chmod(0o755)
-    on_path = tmp_path / "bin" / "python3.10"
-    on_path.parent.mkdir()
-    on_path.write_text("#!/bin/sh\n")
-    on_path.chmod(0o755)
+        fake_python(tmp_path / "pyenv" / "versions" / version / "bin" / f"python{version[:4]}", version)
+    on_path = fake_python(tmp_path / "bin" / "python3.10", "3.10.13")
+    fake_python(tmp_path / "bin" / "python3.13", "", works=False)  # a pyenv shim of a version not selected
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("PATH", str(on_path.parent))
     assert tasks.find_python("3.10") == on_path
