@@ -20,8 +20,10 @@ _EXPORTS = {
     "seed_everything": "envs",
     "CountSteps": "envs",
     "NoisyReward": "envs",  # lesson 05
+    "greedy_q_vs_returns": "diagnostics",  # lesson 05
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
+    "NStepAdder": "replay",  # lesson 03
     "LinearSchedule": "schedules",  # lesson 02
     "ExponentialSchedule": "schedules",  # lesson 02
     "evaluate": "evaluation",

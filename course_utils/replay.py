@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import positive_int
+from ._validate import positive_int, real
 
 
 class Batch(NamedTuple):
@@ -99,3 +99,59 @@ class ReplayBuffer:
 
     def __repr__(self) -> str:
         return f"ReplayBuffer(capacity={self.capacity}, obs_shape={self.obs_shape}, len={self._size})"
+
+
+class NStepAdder:
+    """Turn one-step transitions into n-step ones on their way into a replay buffer (lesson 03).
+
+    Each stored transition starts at ``s_t`` and bootstraps ``n`` steps later: its reward is
+    ``r_t + gamma r_{t+1} + ... + gamma^(n-1) r_{t+n-1}`` and its ``next_obs`` is ``s_{t+n}``,
+    so a TD target computed with ``gamma ** n`` in place of ``gamma`` is the n-step target.
+
+    At the end of an episode the transitions still waiting are handled exactly:
+
+    - **terminated**: each is stored with the rewards up to the end and ``terminated``
+      set (nothing to bootstrap, so the shorter sum is the whole return);
+    - **truncated** by a time limit: they would need a bootstrap ``gamma^m`` with
+      ``m < n``, which one ``gamma ** n`` cannot give, so they are dropped (the last
+      ``n - 1`` states of a cut-off episode; their information reaches the buffer
+      through the transitions before them). With ``n = 1`` nothing is ever dropped.
+
+    Example:
+        >>> buffer = ReplayBuffer(100, obs_shape=(1,))
+        >>> adder = NStepAdder(buffer, n=2, gamma=0.5)
+        >>> for t in range(3):
+        ...     adder.add([t], 0, 1.0, [t + 1], terminated=(t == 2), truncated=False)
+        >>> len(buffer), buffer.rewards[:3].tolist(), buffer.next_obs[:3, 0].tolist()
+        (3, [1.5, 1.5, 1.0], [2.0, 3.0, 3.0])
+    """
+
+    def __init__(self, buffer: ReplayBuffer, n: int, gamma: float):
+        if not isinstance(buffer, ReplayBuffer):
+            raise TypeError(f"NStepAdder: buffer must be a cu.ReplayBuffer, got {type(buffer).__name__}")
+        self.buffer = buffer
+        self.n = positive_int("NStepAdder", "n", n)
+        self.gamma = real("NStepAdder", "gamma", gamma)
+        self._waiting: list[tuple] = []  # (obs, action, reward) of the last steps, oldest first
+
+    def _store(self, next_obs, terminated: bool) -> None:
+        total = sum(self.gamma ** k * reward for k, (_, _, reward) in enumerate(self._waiting))
+        obs, action, _ = self._waiting.pop(0)
+        self.buffer.add(obs, action, total, next_obs, terminated)
+
+    def add(self, obs, action: int, reward: float, next_obs, terminated: bool, truncated: bool) -> None:
+        """Take one environment step; store every transition whose n steps are complete.
+
+        Pass ``terminated`` and ``truncated`` as ``env.step`` returns them.
+        """
+        self._waiting.append((np.array(obs, copy=True), action, float(reward)))
+        if terminated:
+            while self._waiting:
+                self._store(next_obs, True)
+        elif len(self._waiting) == self.n:
+            self._store(next_obs, False)
+        if truncated and not terminated:
+            self._waiting.clear()
+
+    def __repr__(self) -> str:
+        return f"NStepAdder(n={self.n}, gamma={self.gamma}, waiting={len(self._waiting)}, buffer={self.buffer!r})"

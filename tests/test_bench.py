@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_utils.instructor import bench
@@ -66,3 +67,21 @@ def test_bench_refuses_bad_arguments(tmp_path):
 
     assert main(["bench", "--seeds", "0", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--only", "nonesuch", "--out", str(tmp_path), "--root", str(ROOT)]) == 2
+
+
+def test_the_squared_error_row_trains_lesson_03s_step_with_the_squared_error():
+    import keras
+
+    from course_utils.lessons import lesson03
+    from course_utils.replay import Batch
+
+    step = bench._dqn_pieces("squared error")["train_step"]
+    keras.utils.set_random_seed(0)
+    network = lesson03.build_q_network(4, 2)
+    batch = Batch(np.ones((3, 4), np.float32), np.array([0, 1, 0]), np.array([10.0, -20.0, 30.0], np.float32),
+                  np.zeros((3, 4), np.float32), np.ones(3, np.float32))  # terminated: the targets are the rewards
+    q_taken = network(batch.obs).numpy()[[0, 1, 2], [0, 1, 0]]
+    loss = step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
+    np.testing.assert_allclose(float(loss), np.mean((batch.rewards - q_taken) ** 2), rtol=1e-5)
+    huber = lesson03.dqn_train_step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
+    assert float(huber) < float(loss) / 5  # errors of 10-30: Huber grows linearly, the square does not

@@ -5,14 +5,14 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import ops  # noqa: E402
 
-from course_utils.agents import dqn  # noqa: E402
+from course_utils.lessons import lesson03 as taught03, lesson05 as taught05  # noqa: E402
 from course_utils.checks import lesson05  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
-    lesson05.check_double_dqn_targets(dqn.double_dqn_targets)
-    lesson05.check_dueling_q_values(dqn.dueling_q_values)
-    lesson05.check_build_dueling_q_network(dqn.build_dueling_q_network)
+    lesson05.check_double_dqn_targets(taught05.double_dqn_targets)
+    lesson05.check_dueling_q_values(taught05.dueling_q_values)
+    lesson05.check_build_dueling_q_network(taught05.build_dueling_q_network)
     assert capsys.readouterr().out.count("passed") == 3
 
 
@@ -65,7 +65,7 @@ def test_dueling_q_values_mistakes_are_named(name):
     assert message in str(err.value)
 
 
-def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=dqn.dueling_q_values, names=("value", "advantages"),
+def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=taught05.dueling_q_values, names=("value", "advantages"),
              value_from_input=False, head_activation=None):
     inputs = keras.Input((obs_dim,))
     x = inputs
@@ -79,7 +79,7 @@ def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=dqn.dueling_q
 SHARED = keras.layers.Dense(64, activation="relu")
 
 NETWORK_MISTAKES = {
-    "plain Q-network": (lambda o, n, hidden_units=(64, 64): dqn.build_q_network(o, n, hidden_units),
+    "plain Q-network": (lambda o, n, hidden_units=(64, 64): taught03.build_q_network(o, n, hidden_units),
                         "no Dense layer named 'value'"),
     "unnamed heads": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, names=("v", "a")),
                       "no Dense layer named 'value'"),

@@ -1,5 +1,5 @@
 """The generated lesson modules (course_utils/lessons): every exported exercise passes
-its own lesson's check, and the reference agents use these very functions."""
+its own lesson's check, and later lessons and the bench run these very functions."""
 import importlib
 import json
 import re
@@ -39,14 +39,22 @@ def test_every_exported_exercise_passes_its_own_check(module, exercise, check, c
     assert f"Exercise {exercise}: passed" in capsys.readouterr().out
 
 
-def test_the_reference_agents_run_the_lessons_text():
-    from course_utils.agents import dqn
+def test_one_dqn_loop_for_lessons_03_to_05_and_the_bench():
+    import inspect
+
+    from course_utils.instructor import bench
     from course_utils.lessons import lesson02, lesson03, lesson04, lesson05, lesson06
 
-    assert dqn.td_targets is lesson03.td_targets and dqn.dqn_loss is lesson03.dqn_loss
-    assert dqn.build_q_network is lesson03.build_q_network is lesson06.build_policy_network
-    assert dqn.hard_update is lesson04.hard_update and dqn.soft_update is lesson04.soft_update
-    assert dqn.double_dqn_targets is lesson05.double_dqn_targets
-    assert dqn.build_dueling_q_network is lesson05.build_dueling_q_network
-    assert dqn.epsilon_greedy is lesson02.epsilon_greedy
-    assert dqn.discounted_returns is lesson06.discounted_returns
+    defaults = inspect.signature(lesson03.train_dqn).parameters
+    assert defaults["network"].default is lesson03.build_q_network
+    assert defaults["train_step"].default is lesson03.dqn_train_step
+    assert lesson03.epsilon_greedy is lesson02.epsilon_greedy and lesson05.dqn_loss is lesson03.dqn_loss
+    assert lesson06.build_policy_network is lesson03.build_q_network
+    assert bench._dqn_pieces("soft")["soft"] is lesson04.soft_update
+    assert bench._dqn_pieces("double")["train_step"] is lesson05.double_dqn_train_step
+    assert bench._dqn_pieces("dueling")["network"] is lesson05.build_dueling_q_network
+    squared = bench._dqn_pieces("squared error")["train_step"]
+    assert squared.__code__ is lesson03.dqn_train_step.__code__  # lesson 03's step, the student's other loss
+    for name in ("04_target_network", "05_double_dueling_dqn"):
+        text = (ROOT / "notebooks" / f"{name}.ipynb").read_text()
+        assert "from course_utils.lessons.lesson03 import" in text and "def train_dqn" not in text

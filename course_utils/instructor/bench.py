@@ -7,9 +7,10 @@ Every algorithm is measured by **the training code its solution notebook runs**:
   ``train``), which ``course build`` exports from the lesson's cell tagged ``export``
   into ``course_utils.lessons.lessonNN``: that function and what it returns are the
   contract between a lesson and the bench;
-- the DQN variants run ``agents.dqn.train_dqn``, the loop lessons 04 and 05 call, with
-  the reference pieces (no target network is lesson 04's ``"none"`` run, lesson 03's
-  problem).
+- the DQN variants run lesson 03's ``train_dqn`` (exported the same way), the loop lessons
+  03, 04 and 05 run, with the pieces of the lesson that teaches each variant (no target
+  network is lesson 04's ``"none"`` run; "squared error" is lesson 03's step with the
+  squared error that check 03.3 accepts in place of the Huber loss).
 
 "Solved" is the lessons' own stop test, checked at the lesson's regular interval:
 ``cu.passes_with_margin`` at 475 for DQN, REINFORCE and actor-critic; a mean of at
@@ -34,7 +35,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..agents import dqn
 from ..session import HEADLESS_ENV, environment
 
 
@@ -126,16 +126,50 @@ def _actor_critic(seed: int, quick: bool) -> list:
 # ---------------------------------------------------------------- DQN variants
 
 
-def _dqn(name: str, **variant) -> Algorithm:
-    """A row run by ``agents.dqn.train_dqn`` with ``variant``'s switches, the loop lessons 04-05 call."""
+def _squared_error_loss(q_network, batch, targets):
+    """Exercise 03.3 answered with the squared error, which its check accepts as well as the Huber loss."""
+    import tensorflow as tf
+
+    q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
+    return tf.reduce_mean(tf.square(tf.stop_gradient(targets) - q_taken))
+
+
+def _with_squared_error(step: Callable) -> Callable:
+    """Lesson 03's own ``dqn_train_step`` text, calling the squared-error loss where it calls ``dqn_loss``.
+
+    This is what a student who wrote the squared error in exercise 03.3 trains with.
+    """
+    import types
+
+    names = {**step.__globals__, "dqn_loss": _squared_error_loss}
+    return types.FunctionType(step.__code__, names, step.__name__, step.__defaults__, step.__closure__)
+
+
+def _dqn_pieces(variant: str) -> dict:
+    """The keyword arguments of ``lesson03.train_dqn`` that make ``variant``, from the lessons that teach them."""
+    from ..lessons import lesson03, lesson04, lesson05
+
+    return {
+        "none": {"target_update": "none"},
+        "hard": {"target_update": "hard", "hard": lesson04.hard_update},
+        "soft": {"target_update": "soft", "soft": lesson04.soft_update},
+        "double": {"train_step": lesson05.double_dqn_train_step},
+        "dueling": {"network": lesson05.build_dueling_q_network},
+        "squared error": {"train_step": _with_squared_error(lesson03.dqn_train_step)},
+    }[variant]
+
+
+def _dqn(name: str, variant: str, goal: str = "<= 12,000 steps, <= 10 s") -> Algorithm:
+    """A row run by lesson 03's ``train_dqn`` (the loop lessons 03-05 run), with ``variant``'s pieces."""
     def run(seed: int, quick: bool) -> list:
-        settings = dqn.DQNSettings(max_steps=2_000, learning_starts=500, eval_every=500) if quick else dqn.DQNSettings()
-        log = dqn.train_dqn(seed, settings=settings, **variant)
+        from ..lessons import lesson03
+
+        settings = lesson03.DQNSettings(max_steps=2_000, learning_starts=500) if quick else lesson03.DQNSettings()
+        log = _quiet(lesson03.train_dqn, seed, settings, **_dqn_pieces(variant))
         best = max((m for _, m in log.evals), default=None)
         if log.solved:
             return [SeedResult(name, seed, True, log.solved_at, log.solved_seconds, log.env_steps, log.seconds, best)]
         return [SeedResult(name, seed, False, log.env_steps, log.seconds, log.env_steps, log.seconds, best)]
-    goal = "report it" if variant["target_update"] == "none" else "<= 12,000 steps, <= 10 s"
     return Algorithm(name, run, {name: goal})
 
 
@@ -145,11 +179,12 @@ def algorithms() -> list[Algorithm]:
         Algorithm("random search", _random_search, {"random search": "<= 2,000 steps, <= 5 s"}),
         Algorithm("tabular Q", _tabular, {"tabular Q (195)": "<= 25,000 steps, <= 2 s",
                                                 "tabular Q (475)": "<= 100,000 steps, <= 10 s"}),
-        _dqn("DQN, no target network", target_update="none"),
-        _dqn("DQN + hard target", target_update="hard"),
-        _dqn("DQN + soft target", target_update="soft"),
-        _dqn("double DQN", target_update="hard", double_targets=dqn.double_dqn_targets),
-        _dqn("dueling DQN", target_update="hard", network=dqn.build_dueling_q_network),
+        _dqn("DQN, no target network", "none", goal="report it"),
+        _dqn("DQN + hard target", "hard"),
+        _dqn("DQN + soft target", "soft"),
+        _dqn("DQN + hard target, squared error", "squared error"),
+        _dqn("double DQN", "double"),
+        _dqn("dueling DQN", "dueling"),
         Algorithm("REINFORCE", _reinforce, {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
     ]

@@ -96,7 +96,7 @@ def where(path: Path, index: int, cell) -> str:
 # 0. export ---------------------------------------------------------------------------
 # A code cell tagged "export" in a lesson source is copied, solution in and markers out,
 # into the generated module ``course_utils/lessons/lessonNN.py``. Later lessons, the
-# reference agents, the bench and the tests import that module: one text per algorithm
+# bench and the tests import that module: one text per algorithm
 # piece, the one the lesson shows (as d2l exports its ``#@save`` cells).
 
 EXPORT_TAG = "export"

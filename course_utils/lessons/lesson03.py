@@ -5,7 +5,10 @@ from notebooks/03_deep_q_network.ipynb (its cells tagged "export", solutions in)
 Do not edit: edit the notebook, then run `course build`.
 """
 import keras
+import numpy as np
 import tensorflow as tf
+
+import course_utils as cu
 
 
 # exercise 03.1
@@ -41,3 +44,133 @@ def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None):
     grads = tape.gradient(loss, q_network.trainable_variables)
     optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
     return loss
+
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DQNSettings:
+    """This lesson's DQN settings; lessons 04 and 05 change a few of them."""
+
+    hidden_units: tuple = (64, 64)
+    gamma: float = 0.99
+    n_step: int = 3                 # rewards summed before bootstrapping (section 2)
+    learning_rate: float = 2e-3
+    buffer_size: int = 100_000
+    batch_size: int = 64
+    learning_starts: int = 1_000    # random steps before the first update
+    train_every: int = 16           # env steps between compiled calls; each call = 16 gradient steps
+    target_copy_every: int = 6      # compiled calls (96 gradient steps) between copies into the frozen network
+    tau: float = 0.02               # lesson 04's soft update, after every gradient step
+    epsilon_steps: int = 5_000      # epsilon falls linearly from 1 to 0.05 over these steps
+    max_steps: int = 100_000
+    eval_every: int = 500
+    threshold: float = 475.0
+
+
+@dataclass
+class DQNLog:
+    """A run: episode returns and end steps, greedy evaluations, time, and the network it kept."""
+
+    returns: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    evals: list = field(default_factory=list)    # (env step, greedy mean over 10 episodes)
+    seconds: float = 0.0
+    env_steps: int = 0
+    weights: list = None                         # the kept network, as weights for cu.mlp_forward
+    solved: bool = False
+    solved_at: int = None                        # env step of the passed stop test
+    solved_seconds: float = None
+
+
+import time
+
+from course_utils.lessons.lesson02 import epsilon_greedy  # lesson 02's rule, as its solution wrote it
+
+
+def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_train_step,
+              target_update="hard", hard=None, soft=None, stop_when_solved=True, on_eval=None,
+              wrappers=(), log_dir=None, desc="DQN"):
+    """Train DQN on CartPole-v1 with the seed and settings given; return a DQNLog.
+
+    target_update: "hard" copies the online network into the frozen one every
+    settings.target_copy_every calls (with hard(target, online) if given), "soft" calls
+    soft(target, online, tau) after every gradient step (lesson 04), "none" bootstraps
+    from the online network itself. network and train_step: lesson 05 passes its dueling
+    network and its double-DQN step. on_eval(step, weights) runs after each evaluation;
+    wrappers wrap the training environment only; log_dir gets TensorBoard logs.
+    """
+    s = settings or DQNSettings()
+    if target_update not in ("none", "hard", "soft"):
+        raise ValueError(f"train_dqn: target_update must be 'none', 'hard' or 'soft', got {target_update!r}")
+    if target_update == "soft" and soft is None:
+        raise ValueError("train_dqn: target_update='soft' needs soft=, a function soft(target, online, tau)")
+    rng = cu.seed_everything(seed, keras=True)
+    env = cu.make_env("CartPole-v1")
+    for wrap in wrappers:
+        env = wrap(env)
+    obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
+    online, target = network(obs_dim, n_actions, s.hidden_units), network(obs_dim, n_actions, s.hidden_units)
+    target.set_weights(online.get_weights())
+    bootstrap = None if target_update == "none" else target
+    optimizer = keras.optimizers.Adam(s.learning_rate, clipnorm=10.0)
+    buffer = cu.ReplayBuffer(s.buffer_size, obs_shape=(obs_dim,))
+    n_step = cu.NStepAdder(buffer, s.n_step, s.gamma)
+    epsilon = cu.LinearSchedule(1.0, 0.05, duration=s.epsilon_steps)
+    greedy = lambda w: (lambda o: cu.mlp_forward(w, o).argmax(axis=1))  # noqa: E731
+
+    @tf.function(jit_compile=True)
+    def train_many(obs, actions, rewards, next_obs, terminated):
+        """Run train_every gradient steps, one per stacked batch; return the mean loss and mean max Q."""
+        total = tf.constant(0.0)
+        for i in tf.range(s.train_every):
+            batch = cu.Batch(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
+            total += train_step(online, optimizer, batch, s.gamma ** s.n_step, bootstrap)  # n steps on: gamma^n
+            if target_update == "soft":
+                soft(target, online, s.tau)
+        return total / s.train_every, tf.reduce_mean(tf.reduce_max(online(obs[0]), axis=1))
+
+    writer = tf.summary.create_file_writer(log_dir) if log_dir else tf.summary.create_noop_writer()
+    log, weights, best, calls, running = DQNLog(), cu.acting_weights(online), -np.inf, 0, 0.0
+    obs, _ = env.reset(seed=seed)
+    start = time.perf_counter()
+    with writer.as_default():
+        for step in cu.progress_bar(range(1, s.max_steps + 1), desc=desc):
+            action = epsilon_greedy(cu.mlp_forward(weights, obs[None])[0], epsilon(step), rng)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            n_step.add(obs, action, reward, next_obs, terminated, truncated)  # terminated only: truncation bootstraps
+            obs, running = next_obs, running + reward
+            if terminated or truncated:
+                log.returns.append(running); log.steps.append(step)
+                tf.summary.scalar("charts/episode_return", running, step=step)
+                obs, running = env.reset()[0], 0.0
+            if step >= s.learning_starts and step % s.train_every == 0:
+                batches = [buffer.sample(s.batch_size, rng) for _ in range(s.train_every)]
+                loss, max_q = train_many(*(np.stack(field) for field in zip(*batches)))
+                weights, calls = cu.acting_weights(online), calls + 1
+                if target_update == "hard" and calls % s.target_copy_every == 0:
+                    if hard is None:
+                        target.set_weights(online.get_weights())
+                    else:
+                        hard(target, online)
+                if calls % 10 == 0:
+                    tf.summary.scalar("losses/td_loss", loss, step=step)
+                    tf.summary.scalar("charts/mean_max_q", max_q, step=step)
+            if step >= s.learning_starts and step % s.eval_every == 0:
+                frozen = [w.copy() for w in weights]
+                quick = cu.evaluate(greedy(frozen), "CartPole-v1", 10, seed=100_000 + step).mean()
+                log.evals.append((step, quick))
+                tf.summary.scalar("charts/greedy_return_10", quick, step=step)
+                if on_eval is not None:
+                    on_eval(step, frozen)
+                if quick > best and not log.solved:
+                    best, log.weights = quick, frozen
+                if (not log.solved and quick >= s.threshold
+                        and cu.passes_with_margin(greedy(frozen), "CartPole-v1", s.threshold, seed=200_000 + step)):
+                    log.weights, log.solved, log.solved_at = frozen, True, step
+                    log.solved_seconds = time.perf_counter() - start
+                    if stop_when_solved:
+                        break
+    log.seconds, log.env_steps = time.perf_counter() - start, step
+    return log

@@ -5,6 +5,7 @@ from notebooks/05_double_dueling_dqn.ipynb (its cells tagged "export", solutions
 Do not edit: edit the notebook, then run `course build`.
 """
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -14,6 +15,23 @@ def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma)
     chosen = ops.expand_dims(ops.argmax(next_q_online, axis=1), 1)
     value = ops.squeeze(ops.take_along_axis(next_q_target, chosen, axis=1), 1)
     return rewards + gamma * (1.0 - terminated) * value
+
+
+from course_utils.lessons.lesson03 import dqn_loss  # lesson 03's loss, as its solution wrote it
+
+
+def double_dqn_train_step(q_network, optimizer, batch, gamma, target_network):
+    """Lesson 03's training step, with double-DQN targets: the online network picks, the target network values."""
+    if target_network is None:
+        raise ValueError("double DQN values the chosen action with a target network; "
+                         "train with target_update='hard' or 'soft'")
+    targets = double_dqn_targets(batch.rewards, q_network(batch.next_obs), target_network(batch.next_obs),
+                                 batch.terminated, gamma)
+    with tf.GradientTape() as tape:
+        loss = dqn_loss(q_network, batch, targets)
+    grads = tape.gradient(loss, q_network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, q_network.trainable_variables))
+    return loss
 
 
 # exercise 05.2
