@@ -66,6 +66,11 @@ def check_td_advantages(td_advantages) -> None:
 
 
 def reference_losses(logits, values, actions, advantages, returns, entropy_coef):
+    """The check's own actor and critic losses: written apart from the lesson's solution on purpose.
+
+    It repeats what ``lessons.lesson07`` computes, so that a mistake in the solution
+    and the check's oracle would have to be made twice to pass unnoticed.
+    """
     import tensorflow as tf
 
     log_probs = tf.nn.log_softmax(logits)

@@ -62,7 +62,7 @@ class DQNSettings:
     learning_starts: int = 1_000    # random steps before the first update
     train_every: int = 16           # env steps between compiled calls; each call = 16 gradient steps
     target_copy_every: int = 6      # compiled calls (96 gradient steps) between copies into the frozen network
-    tau: float = 0.02               # lesson 04's soft update, after every gradient step
+    tau: float = 0.01               # lesson 04's soft update, after every gradient step
     epsilon_steps: int = 5_000      # epsilon falls linearly from 1 to 0.05 over these steps
     max_steps: int = 100_000
     eval_every: int = 500
