@@ -4,6 +4,7 @@
     python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
     python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
+                             #   (--keep: move only what a change of the ranges needs)
     python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
 
 Arguments after the command go to JupyterLab or pytest, for example
@@ -145,14 +146,23 @@ def test(args: list) -> None:
 
 
 def lock(args: list) -> None:
-    """Rebuild requirements-lock.txt from pyproject's ranges in a throwaway venv."""
+    """Rebuild requirements-lock.txt from pyproject's ranges in a throwaway venv.
+
+    Everything moves to the newest release the ranges allow. With ``--keep``, the current
+    lock is a pip constraint: every locked version the ranges still allow stays, and only
+    what a change of the ranges needs moves (a new dependency gets its newest release).
+    """
     check_python()
+    if any(arg != "--keep" for arg in args):
+        sys.exit(f"tasks.py lock: unknown argument(s) {[a for a in args if a != '--keep']}; "
+                 "the only one is --keep (keep the locked versions the ranges still allow)")
+    keep = ["--constraint", LOCK] if "--keep" in args else []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_venv = Path(tmp) / "venv"
         venv.create(tmp_venv, with_pip=True)
         py = tmp_venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"])
-        run([py, "-m", "pip", "install", "--quiet", f"{ROOT}[dev]"])
+        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel", *keep])
+        run([py, "-m", "pip", "install", "--quiet", f"{ROOT}[dev]", *keep])
         frozen = subprocess.run(
             [str(py), "-m", "pip", "freeze", "--all", "--exclude", "course-utils"],
             check=True, capture_output=True, text=True,
@@ -163,7 +173,7 @@ def lock(args: list) -> None:
     )
     header = [
         "# Exact versions the course was tested with (CI, Dockerfile, environment.yml install this).",
-        f"# Made by `python3 tasks.py lock` with Python {platform.python_version()} "
+        f"# Made by `python3 tasks.py lock{' --keep' if keep else ''}` with Python {platform.python_version()} "
         f"on {platform.system()} {platform.machine()}.",
         "# Do not edit by hand: change the ranges in pyproject.toml and run it again.",
     ]

@@ -33,7 +33,9 @@ def test_python_range():
 
 
 def test_runtime_requirements_leave_out_the_dev_extra():
-    names = [r.split(">")[0].split("[")[0] for r in runtime_requirements()]
+    from packaging.requirements import Requirement
+
+    names = [Requirement(r).name for r in runtime_requirements()]
     assert "tensorflow" in names and "gymnasium" in names and "pytest" not in names
 
 

@@ -64,7 +64,7 @@ def test_lock_satisfies_every_pyproject_range(req):
 
 
 def test_lock_has_what_the_extras_pull_in():
-    """gymnasium[classic-control] must bring its extra's packages (pygame-ce) into the lock."""
+    """A dependency asked for with an extra (course-utils[...] aside) brings the extra's packages into the lock."""
     pins = lock_pins()
     for req in declared_requirements():
         for extra in req.extras:
@@ -72,6 +72,12 @@ def test_lock_has_what_the_extras_pull_in():
                 sub = Requirement(line)
                 if sub.marker is not None and sub.marker.evaluate({"extra": extra}):
                     assert canonicalize_name(sub.name) in pins, f"{sub.name} ({req.name}[{extra}])"
+
+
+def test_lock_has_pygame_and_no_second_distribution_of_it():
+    """CartPole renders with plain pygame (what Colab ships); pygame-ce would write the same package."""
+    pins = lock_pins()
+    assert "pygame" in pins and "pygame-ce" not in pins
 
 
 def test_installed_versions_are_the_lock():
@@ -95,13 +101,15 @@ def names(requirements) -> set:
 def test_pyproject_runtime_is_what_the_lessons_import_and_tools_are_extras():
     project = PYPROJECT["project"]
     runtime, extras = names(project["dependencies"]), project["optional-dependencies"]
-    assert runtime == {"tensorflow", "keras", "gymnasium", "numpy", "matplotlib", "ipywidgets", "imageio",
-                       "imageio-ffmpeg", "tqdm", "tensorboard"}
+    assert runtime == {"tensorflow", "keras", "gymnasium", "pygame", "numpy", "matplotlib", "ipywidgets",
+                       "imageio", "imageio-ffmpeg", "tqdm", "tensorboard"}
     assert {"nbval", "nbformat", "nbclient", "packaging"} <= names(extras["instructor"])
     assert names(extras["lab"]) == {"jupyterlab"}
     assert "course-utils[instructor,lab]" in extras["dev"] and "pytest" in names(extras["dev"])
-    gym = next(Requirement(r) for r in project["dependencies"] if r.startswith("gymnasium"))
-    assert gym.extras == {"classic-control"}
+    runtime_reqs = [Requirement(r) for r in project["dependencies"]]
+    assert not any(r.extras for r in runtime_reqs), "an extra such as gymnasium[classic-control] brings pygame-ce"
+    ipywidgets = next(r for r in runtime_reqs if r.name == "ipywidgets")
+    assert ipywidgets.specifier.contains("7.7.1") and ipywidgets.specifier.contains("8.1.9")  # Colab's and the lock's
     assert project["scripts"]["course"] == "course_utils.instructor.cli:main"
 
 

@@ -95,7 +95,7 @@ def check_render() -> Finding:
         env.close()
     if frame is None or getattr(frame, "ndim", 0) != 3:
         return Finding("fail", "CartPole-v1 did not render an RGB frame",
-                       'pip install "gymnasium[classic-control]"  (it brings pygame-ce)')
+                       'pip install "pygame>=2.1.3"  (Gymnasium draws CartPole with it)')
     return Finding("ok", f"CartPole-v1 rendered a {frame.shape[1]}x{frame.shape[0]} frame with no display")
 
 
