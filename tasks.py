@@ -17,8 +17,10 @@ install. This file uses the standard library only.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -80,13 +82,37 @@ def install_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def normalized(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def unlocked(installed: list, lock_text: str) -> list:
+    """The installed distributions that the lock does not name (pip and the course itself aside)."""
+    locked = {normalized(line.split("==")[0]) for line in lock_text.splitlines()
+              if line.strip() and not line.startswith("#")}
+    return sorted(name for name in installed if normalized(name) not in locked | {"pip", "course-utils"})
+
+
+def installed_distributions(python: Path) -> list:
+    """The names of the distributions installed for ``python``."""
+    listed = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "list", "--format=json"],
+                            capture_output=True, text=True)
+    return [row["name"] for row in json.loads(listed.stdout or "[]")] if listed.returncode == 0 else []
+
+
 def ensure_venv() -> None:
     """Create .venv and install the locked versions and the course package, if needed."""
     check_python()
     fingerprint = install_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint and venv_python().exists():
         return
-    if not venv_python().exists():
+    stale = unlocked(installed_distributions(venv_python()), LOCK.read_text()) if venv_python().exists() else []
+    if stale:
+        # Installing the lock over them would leave them in place (pip removes nothing), and one
+        # may share files with a locked one (pygame-ce and pygame): start from an empty venv.
+        print(f"{VENV} holds {', '.join(stale)}, which the lock no longer names: creating it again ...", flush=True)
+    if stale or not venv_python().exists():
         print(f"Creating the course's virtual environment in {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True, clear=True)
     pip = [venv_python(), "-m", "pip", "--disable-pip-version-check"]

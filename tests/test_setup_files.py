@@ -248,3 +248,11 @@ def test_the_matrix_finds_each_python_on_path_or_under_pyenv(tmp_path, monkeypat
     assert tasks.find_python("3.12").parent.parent.name == "3.12.11"  # the newest patch release
     assert tasks.find_python("3.11") is None
     assert tasks.MATRIX_PYTHONS == ["3.10", "3.11", "3.12", "3.13"] and "matrix" in tasks.COMMANDS
+
+
+def test_a_venv_holding_what_the_lock_dropped_is_made_again():
+    """pip install -r never removes; .venv is rebuilt when it holds a distribution the lock no longer names."""
+    tasks = load_tasks()
+    lock = "# header\npygame==2.6.1\nPyYAML==6.0.3\njupyter_core==5.9.1\n"
+    assert tasks.unlocked(["pygame", "pyyaml", "Jupyter-Core", "pip", "course_utils"], lock) == []
+    assert tasks.unlocked(["pygame-ce", "pygame", "pip"], lock) == ["pygame-ce"]
