@@ -6,6 +6,8 @@
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
                              #   (--keep: move only what a change of the ranges needs)
     python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
+    python3 tasks.py colab   # maintainers: install with Colab's recorded versions (ipywidgets 7.7.1, ...),
+                             #   run the widget, progress-bar and player tests there, print a table
 
 Arguments after the command go to JupyterLab or pytest, for example
 ``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
@@ -297,7 +299,89 @@ def matrix(args: list) -> None:
         sys.exit(1)
 
 
-COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix}
+COLAB_LISTS = ROOT / "tests" / "data" / "colab"
+# What `colab` runs on Colab's versions: the notebook side (widgets, progress bars, video).
+COLAB_TESTS = ["tests/test_widgets.py", "tests/test_player.py", "tests/test_progress.py"]
+COLAB_REPORTED = ("ipywidgets", "ipython", "ipykernel", "tqdm", "tensorflow", "numpy", "gymnasium", "pygame")
+
+
+def colab_constraints(freeze: str) -> str:
+    """Colab's ``pip freeze`` as pip constraints: its ``name==version`` lines only (``name @ url``
+    lines are Colab's own builds, or builds from other indexes, and cannot be installed from PyPI)."""
+    lines = [line.strip() for line in freeze.splitlines()]
+    return "".join(line + "\n" for line in lines if re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9._+!-]+", line))
+
+
+def project_copy(where: Path) -> Path:
+    """Copy what pip builds the package from, so that building it leaves nothing in the checkout."""
+    import shutil
+
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, where / name)
+    for name in ("course_utils", "grading"):
+        shutil.copytree(ROOT / name, where / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return where
+
+
+def colab(args: list) -> None:
+    """Maintainers: for each Colab package list in tests/data/colab/, install the package into
+    .matrix/colab-pyX.Y with that list's versions as constraints (ipywidgets 7.7.1, IPython 7.34,
+    ipykernel 6.17.1, ...) and run the notebook-side tests there; print a table.
+
+    ``python3 tasks.py colab 3.12`` picks lists by Python. The default suite runs the same tests
+    with the lock's ipywidgets 8; this is where they run with Colab's 7.7.
+    """
+    import time
+
+    lists = sorted(COLAB_LISTS.glob("pip-freeze-*-python*.txt"))
+    pythons = {path: re.search(r"python(\d+\.\d+)\.txt$", path.name).group(1) for path in lists}
+    rows = []
+    for freeze in [path for path in lists if not args or pythons[path] in args]:
+        version = pythons[freeze]
+        python = find_python(version)
+        if python is None:
+            rows.append([freeze.name, version, "not found", "", ""])
+            continue
+        env_dir = ROOT / ".matrix" / f"colab-py{version}"
+        py = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        start = time.monotonic()
+        made = subprocess.run([str(python), "-m", "venv", "--clear", str(env_dir)])
+        constraints = env_dir / "colab-constraints.txt"
+        if made.returncode == 0:
+            constraints.write_text(colab_constraints(freeze.read_text()))
+        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+        installed = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0 \
+            and subprocess.run(pip + ["--constraint", str(constraints), str(project_copy(env_dir / "src")),
+                                      "pytest", "nbclient", "nbformat", "ipykernel"]).returncode == 0
+        row = [freeze.name, f"{version} ({python_version(python)})",
+               f"{'ok' if installed else 'FAILED'} ({time.monotonic() - start:.0f} s)"]
+        if not installed:
+            rows.append(row + ["-", ""])
+            continue
+        env = {**child_env(), "VIRTUAL_ENV": str(env_dir), "MPLBACKEND": "Agg",
+               "PATH": str(py.parent) + os.pathsep + os.environ.get("PATH", "")}
+        start = time.monotonic()
+        done = subprocess.run([str(py), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *COLAB_TESTS],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        print(done.stdout[-3000:], done.stderr[-2000:], sep="", flush=True)
+        summary = (done.stdout.strip().splitlines() or [""])[-1].strip("= ")
+        row.append(f"{'ok' if done.returncode == 0 else 'FAILED'}: {summary}")
+        versions = subprocess.run(
+            [str(py), "-c", "from importlib.metadata import version as v; "
+             f"print(', '.join(f'{{p}} {{v(p)}}' for p in {COLAB_REPORTED!r}))"],
+            capture_output=True, text=True).stdout.strip()
+        rows.append(row + [versions])
+    head = ["Colab list", "Python", "install", "notebook-side tests", "installed"]
+    print("| " + " | ".join(head) + " |\n|" + " --- |" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    if not rows or any("FAILED" in cell or cell == "not found" for row in rows for cell in row):
+        sys.exit(1)
+
+
+COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix, "colab": colab}
 
 
 def main(argv: list) -> None:

@@ -256,3 +256,17 @@ def test_a_venv_holding_what_the_lock_dropped_is_made_again():
     lock = "# header\npygame==2.6.1\nPyYAML==6.0.3\njupyter_core==5.9.1\n"
     assert tasks.unlocked(["pygame", "pyyaml", "Jupyter-Core", "pip", "course_utils"], lock) == []
     assert tasks.unlocked(["pygame-ce", "pygame", "pip"], lock) == ["pygame-ce"]
+
+
+def test_colab_lists_become_constraints_without_colab_s_own_builds():
+    tasks = load_tasks()
+    freeze = ("# Do not modify this file directly\ngoogle-colab @ file:///colabtools/dist/google_colab-1.0.0.tar.gz\n"
+              "ipywidgets==7.7.1\ntorch @ https://download.pytorch.org/whl/cpu/torch-2.11.0%2Bcpu-cp313.whl\n"
+              "ImageIO==2.37.4\npython-dateutil==2.9.0.post0\n\n")
+    assert tasks.colab_constraints(freeze) == "ipywidgets==7.7.1\nImageIO==2.37.4\npython-dateutil==2.9.0.post0\n"
+    lists = sorted((ROOT / "tests" / "data" / "colab").glob("pip-freeze-*-python*.txt"))
+    assert len(lists) == 2 and "colab" in tasks.COMMANDS
+    for freeze_list in lists:
+        pins = tasks.colab_constraints(freeze_list.read_text()).splitlines()
+        assert "ipywidgets==7.7.1" in pins and not any("@" in pin for pin in pins)
+    assert all((ROOT / test).is_file() for test in tasks.COLAB_TESTS)
