@@ -4,7 +4,10 @@
     python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
     python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
+                             #   (--keep: move only what a change of the ranges needs)
     python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
+    python3 tasks.py colab   # maintainers: install with Colab's recorded versions (ipywidgets 7.7.1, ...),
+                             #   run the widget, progress-bar and player tests there, print a table
 
 Arguments after the command go to JupyterLab or pytest, for example
 ``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
@@ -16,8 +19,10 @@ install. This file uses the standard library only.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,13 +84,37 @@ def install_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def normalized(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def unlocked(installed: list, lock_text: str) -> list:
+    """The installed distributions that the lock does not name (pip and the course itself aside)."""
+    locked = {normalized(line.split("==")[0]) for line in lock_text.splitlines()
+              if line.strip() and not line.startswith("#")}
+    return sorted(name for name in installed if normalized(name) not in locked | {"pip", "course-utils"})
+
+
+def installed_distributions(python: Path) -> list:
+    """The names of the distributions installed for ``python``."""
+    listed = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "list", "--format=json"],
+                            capture_output=True, text=True)
+    return [row["name"] for row in json.loads(listed.stdout or "[]")] if listed.returncode == 0 else []
+
+
 def ensure_venv() -> None:
     """Create .venv and install the locked versions and the course package, if needed."""
     check_python()
     fingerprint = install_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint and venv_python().exists():
         return
-    if not venv_python().exists():
+    stale = unlocked(installed_distributions(venv_python()), LOCK.read_text()) if venv_python().exists() else []
+    if stale:
+        # Installing the lock over them would leave them in place (pip removes nothing), and one
+        # may share files with a locked one (pygame-ce and pygame): start from an empty venv.
+        print(f"{VENV} holds {', '.join(stale)}, which the lock no longer names: creating it again ...", flush=True)
+    if stale or not venv_python().exists():
         print(f"Creating the course's virtual environment in {VENV} ...", flush=True)
         venv.create(VENV, with_pip=True, clear=True)
     pip = [venv_python(), "-m", "pip", "--disable-pip-version-check"]
@@ -145,14 +174,23 @@ def test(args: list) -> None:
 
 
 def lock(args: list) -> None:
-    """Rebuild requirements-lock.txt from pyproject's ranges in a throwaway venv."""
+    """Rebuild requirements-lock.txt from pyproject's ranges in a throwaway venv.
+
+    Everything moves to the newest release the ranges allow. With ``--keep``, the current
+    lock is a pip constraint: every locked version the ranges still allow stays, and only
+    what a change of the ranges needs moves (a new dependency gets its newest release).
+    """
     check_python()
+    if any(arg != "--keep" for arg in args):
+        sys.exit(f"tasks.py lock: unknown argument(s) {[a for a in args if a != '--keep']}; "
+                 "the only one is --keep (keep the locked versions the ranges still allow)")
+    keep = ["--constraint", LOCK] if "--keep" in args else []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_venv = Path(tmp) / "venv"
         venv.create(tmp_venv, with_pip=True)
         py = tmp_venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"])
-        run([py, "-m", "pip", "install", "--quiet", f"{ROOT}[dev]"])
+        run([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel", *keep])
+        run([py, "-m", "pip", "install", "--quiet", f"{ROOT}[dev]", *keep])
         frozen = subprocess.run(
             [str(py), "-m", "pip", "freeze", "--all", "--exclude", "course-utils"],
             check=True, capture_output=True, text=True,
@@ -163,7 +201,7 @@ def lock(args: list) -> None:
     )
     header = [
         "# Exact versions the course was tested with (CI, Dockerfile, environment.yml install this).",
-        f"# Made by `python3 tasks.py lock` with Python {platform.python_version()} "
+        f"# Made by `python3 tasks.py lock{' --keep' if keep else ''}` with Python {platform.python_version()} "
         f"on {platform.system()} {platform.machine()}.",
         "# Do not edit by hand: change the ranges in pyproject.toml and run it again.",
     ]
@@ -261,7 +299,89 @@ def matrix(args: list) -> None:
         sys.exit(1)
 
 
-COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix}
+COLAB_LISTS = ROOT / "tests" / "data" / "colab"
+# What `colab` runs on Colab's versions: the notebook side (widgets, progress bars, video).
+COLAB_TESTS = ["tests/test_widgets.py", "tests/test_player.py", "tests/test_progress.py"]
+COLAB_REPORTED = ("ipywidgets", "ipython", "ipykernel", "tqdm", "tensorflow", "numpy", "gymnasium", "pygame")
+
+
+def colab_constraints(freeze: str) -> str:
+    """Colab's ``pip freeze`` as pip constraints: its ``name==version`` lines only (``name @ url``
+    lines are Colab's own builds, or builds from other indexes, and cannot be installed from PyPI)."""
+    lines = [line.strip() for line in freeze.splitlines()]
+    return "".join(line + "\n" for line in lines if re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9._+!-]+", line))
+
+
+def project_copy(where: Path) -> Path:
+    """Copy what pip builds the package from, so that building it leaves nothing in the checkout."""
+    import shutil
+
+    shutil.rmtree(where, ignore_errors=True)
+    where.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, where / name)
+    for name in ("course_utils", "grading"):
+        shutil.copytree(ROOT / name, where / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    return where
+
+
+def colab(args: list) -> None:
+    """Maintainers: for each Colab package list in tests/data/colab/, install the package into
+    .matrix/colab-pyX.Y with that list's versions as constraints (ipywidgets 7.7.1, IPython 7.34,
+    ipykernel 6.17.1, ...) and run the notebook-side tests there; print a table.
+
+    ``python3 tasks.py colab 3.12`` picks lists by Python. The default suite runs the same tests
+    with the lock's ipywidgets 8; this is where they run with Colab's 7.7.
+    """
+    import time
+
+    lists = sorted(COLAB_LISTS.glob("pip-freeze-*-python*.txt"))
+    pythons = {path: re.search(r"python(\d+\.\d+)\.txt$", path.name).group(1) for path in lists}
+    rows = []
+    for freeze in [path for path in lists if not args or pythons[path] in args]:
+        version = pythons[freeze]
+        python = find_python(version)
+        if python is None:
+            rows.append([freeze.name, version, "not found", "", ""])
+            continue
+        env_dir = ROOT / ".matrix" / f"colab-py{version}"
+        py = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        start = time.monotonic()
+        made = subprocess.run([str(python), "-m", "venv", "--clear", str(env_dir)])
+        constraints = env_dir / "colab-constraints.txt"
+        if made.returncode == 0:
+            constraints.write_text(colab_constraints(freeze.read_text()))
+        pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
+        installed = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0 \
+            and subprocess.run(pip + ["--constraint", str(constraints), str(project_copy(env_dir / "src")),
+                                      "pytest", "nbclient", "nbformat", "ipykernel"]).returncode == 0
+        row = [freeze.name, f"{version} ({python_version(python)})",
+               f"{'ok' if installed else 'FAILED'} ({time.monotonic() - start:.0f} s)"]
+        if not installed:
+            rows.append(row + ["-", ""])
+            continue
+        env = {**child_env(), "VIRTUAL_ENV": str(env_dir), "MPLBACKEND": "Agg",
+               "PATH": str(py.parent) + os.pathsep + os.environ.get("PATH", "")}
+        start = time.monotonic()
+        done = subprocess.run([str(py), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *COLAB_TESTS],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        print(done.stdout[-3000:], done.stderr[-2000:], sep="", flush=True)
+        summary = (done.stdout.strip().splitlines() or [""])[-1].strip("= ")
+        row.append(f"{'ok' if done.returncode == 0 else 'FAILED'}: {summary}")
+        versions = subprocess.run(
+            [str(py), "-c", "from importlib.metadata import version as v; "
+             f"print(', '.join(f'{{p}} {{v(p)}}' for p in {COLAB_REPORTED!r}))"],
+            capture_output=True, text=True).stdout.strip()
+        rows.append(row + [versions])
+    head = ["Colab list", "Python", "install", "notebook-side tests", "installed"]
+    print("| " + " | ".join(head) + " |\n|" + " --- |" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    if not rows or any("FAILED" in cell or cell == "not found" for row in rows for cell in row):
+        sys.exit(1)
+
+
+COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix, "colab": colab}
 
 
 def main(argv: list) -> None:

@@ -7,6 +7,7 @@ import pytest
 from course_utils.instructor.doctor import (
     Finding,
     check_cpu,
+    check_one_distribution_per_module,
     check_python,
     check_quiet_env,
     check_render,
@@ -33,7 +34,9 @@ def test_python_range():
 
 
 def test_runtime_requirements_leave_out_the_dev_extra():
-    names = [r.split(">")[0].split("[")[0] for r in runtime_requirements()]
+    from packaging.requirements import Requirement
+
+    names = [Requirement(r).name for r in runtime_requirements()]
     assert "tensorflow" in names and "gymnasium" in names and "pytest" not in names
 
 
@@ -48,6 +51,14 @@ def test_cpu_check_warns_below_two(monkeypatch, count, status, words):
     finding = check_cpu()
     assert finding.status == status and words in finding.what
     assert check_quiet_env("3").status == "ok" and check_quiet_env(None).status == "warn"
+
+
+def test_two_distributions_of_one_module_are_named_with_the_fix():
+    assert check_one_distribution_per_module().status == "ok"  # this environment, from the lock
+    owners = {"pygame": ["pygame", "pygame-ce"], "google": ["protobuf", "google-auth"], "numpy": ["numpy"]}
+    finding = check_one_distribution_per_module(owners)
+    assert finding.status == "warn" and finding.what == "pygame and pygame-ce both write the module 'pygame'"
+    assert finding.fix.startswith("pip uninstall -y pygame pygame-ce && pip install pygame  (removing only one")
 
 
 def test_a_crashing_check_becomes_a_failure_and_exit_code_1():

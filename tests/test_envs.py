@@ -141,3 +141,18 @@ def test_rendering_opens_no_audio_device_unless_the_user_chose_one(monkeypatch):
     monkeypatch.setenv("SDL_AUDIODRIVER", "pulseaudio")
     make_env("CartPole-v1", seed=0, render_mode="rgb_array")
     assert os.environ["SDL_AUDIODRIVER"] == "pulseaudio"
+
+
+def test_rendering_prints_nothing_in_a_fresh_process():
+    """The first render imports pygame, which greets on import ("pygame 2.6.1 (SDL ...)"; Gymnasium sets
+    PYGAME_HIDE_SUPPORT_PROMPT) and opens the sound card (ALSA errors without one): none of it may show."""
+    import os
+    import subprocess
+
+    code = ("from course_utils.envs import make_env\n"
+            "frame = make_env('CartPole-v1', seed=0, render_mode='rgb_array').render()\n"
+            "assert frame.shape == (400, 600, 3)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYGAME_HIDE_SUPPORT_PROMPT", "SDL_AUDIODRIVER")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and "ALSA" not in done.stderr and "pygame" not in done.stderr, (done.stdout, done.stderr)

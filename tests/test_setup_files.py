@@ -64,7 +64,7 @@ def test_lock_satisfies_every_pyproject_range(req):
 
 
 def test_lock_has_what_the_extras_pull_in():
-    """gymnasium[classic-control] must bring its extra's packages (pygame-ce) into the lock."""
+    """A dependency asked for with an extra (course-utils[...] aside) brings the extra's packages into the lock."""
     pins = lock_pins()
     for req in declared_requirements():
         for extra in req.extras:
@@ -72,6 +72,12 @@ def test_lock_has_what_the_extras_pull_in():
                 sub = Requirement(line)
                 if sub.marker is not None and sub.marker.evaluate({"extra": extra}):
                     assert canonicalize_name(sub.name) in pins, f"{sub.name} ({req.name}[{extra}])"
+
+
+def test_lock_has_pygame_and_no_second_distribution_of_it():
+    """CartPole renders with plain pygame (what Colab ships); pygame-ce would write the same package."""
+    pins = lock_pins()
+    assert "pygame" in pins and "pygame-ce" not in pins
 
 
 def test_installed_versions_are_the_lock():
@@ -95,13 +101,15 @@ def names(requirements) -> set:
 def test_pyproject_runtime_is_what_the_lessons_import_and_tools_are_extras():
     project = PYPROJECT["project"]
     runtime, extras = names(project["dependencies"]), project["optional-dependencies"]
-    assert runtime == {"tensorflow", "keras", "gymnasium", "numpy", "matplotlib", "ipywidgets", "imageio",
-                       "imageio-ffmpeg", "tqdm", "tensorboard"}
+    assert runtime == {"tensorflow", "keras", "gymnasium", "pygame", "numpy", "matplotlib", "ipywidgets",
+                       "imageio", "imageio-ffmpeg", "tqdm", "tensorboard"}
     assert {"nbval", "nbformat", "nbclient", "packaging"} <= names(extras["instructor"])
     assert names(extras["lab"]) == {"jupyterlab"}
     assert "course-utils[instructor,lab]" in extras["dev"] and "pytest" in names(extras["dev"])
-    gym = next(Requirement(r) for r in project["dependencies"] if r.startswith("gymnasium"))
-    assert gym.extras == {"classic-control"}
+    runtime_reqs = [Requirement(r) for r in project["dependencies"]]
+    assert not any(r.extras for r in runtime_reqs), "an extra such as gymnasium[classic-control] brings pygame-ce"
+    ipywidgets = next(r for r in runtime_reqs if r.name == "ipywidgets")
+    assert ipywidgets.specifier.contains("7.7.1") and ipywidgets.specifier.contains("8.1.9")  # Colab's and the lock's
     assert project["scripts"]["course"] == "course_utils.instructor.cli:main"
 
 
@@ -240,3 +248,25 @@ def test_the_matrix_finds_each_python_on_path_or_under_pyenv(tmp_path, monkeypat
     assert tasks.find_python("3.12").parent.parent.name == "3.12.11"  # the newest patch release
     assert tasks.find_python("3.11") is None
     assert tasks.MATRIX_PYTHONS == ["3.10", "3.11", "3.12", "3.13"] and "matrix" in tasks.COMMANDS
+
+
+def test_a_venv_holding_what_the_lock_dropped_is_made_again():
+    """pip install -r never removes; .venv is rebuilt when it holds a distribution the lock no longer names."""
+    tasks = load_tasks()
+    lock = "# header\npygame==2.6.1\nPyYAML==6.0.3\njupyter_core==5.9.1\n"
+    assert tasks.unlocked(["pygame", "pyyaml", "Jupyter-Core", "pip", "course_utils"], lock) == []
+    assert tasks.unlocked(["pygame-ce", "pygame", "pip"], lock) == ["pygame-ce"]
+
+
+def test_colab_lists_become_constraints_without_colab_s_own_builds():
+    tasks = load_tasks()
+    freeze = ("# Do not modify this file directly\ngoogle-colab @ file:///colabtools/dist/google_colab-1.0.0.tar.gz\n"
+              "ipywidgets==7.7.1\ntorch @ https://download.pytorch.org/whl/cpu/torch-2.11.0%2Bcpu-cp313.whl\n"
+              "ImageIO==2.37.4\npython-dateutil==2.9.0.post0\n\n")
+    assert tasks.colab_constraints(freeze) == "ipywidgets==7.7.1\nImageIO==2.37.4\npython-dateutil==2.9.0.post0\n"
+    lists = sorted((ROOT / "tests" / "data" / "colab").glob("pip-freeze-*-python*.txt"))
+    assert len(lists) == 2 and "colab" in tasks.COMMANDS
+    for freeze_list in lists:
+        pins = tasks.colab_constraints(freeze_list.read_text()).splitlines()
+        assert "ipywidgets==7.7.1" in pins and not any("@" in pin for pin in pins)
+    assert all((ROOT / test).is_file() for test in tasks.COLAB_TESTS)

@@ -64,6 +64,29 @@ def runtime_requirements() -> list[str]:
     return reqs
 
 
+# The modules the lessons import; the course asks for the distribution of the same name ("_" as "-").
+COURSE_MODULES = ("tensorflow", "keras", "gymnasium", "pygame", "numpy", "matplotlib", "ipywidgets",
+                  "imageio", "imageio_ffmpeg", "tqdm", "tensorboard")
+
+
+def check_one_distribution_per_module(owners: dict | None = None) -> Finding:
+    """Return whether each module the course imports is written by one distribution only.
+
+    ``owners`` maps a module to the distributions that write it (default: what is installed,
+    from ``importlib.metadata.packages_distributions``). Two of them, such as pygame and
+    pygame-ce (which ``gymnasium[classic-control]`` brings), overwrite each other's files.
+    """
+    if owners is None:
+        owners = metadata.packages_distributions()
+    shared = {m: sorted(set(owners.get(m, ()))) for m in COURSE_MODULES if len(set(owners.get(m, ()))) > 1}
+    if not shared:
+        return Finding("ok", "each module the course imports comes from one distribution")
+    what = "; ".join(f"{' and '.join(dists)} both write the module {module!r}" for module, dists in shared.items())
+    fix = "; ".join(f"pip uninstall -y {' '.join(dists)} && pip install {module.replace('_', '-')}"
+                    for module, dists in shared.items())
+    return Finding("warn", what, f"{fix}  (removing only one of them deletes files the other one uses)")
+
+
 def check_keras() -> Finding:
     """Return whether TensorFlow and Keras 3 import and run a tiny model."""
     start = time.perf_counter()
@@ -95,7 +118,7 @@ def check_render() -> Finding:
         env.close()
     if frame is None or getattr(frame, "ndim", 0) != 3:
         return Finding("fail", "CartPole-v1 did not render an RGB frame",
-                       'pip install "gymnasium[classic-control]"  (it brings pygame-ce)')
+                       'pip install "pygame>=2.1.3"  (Gymnasium draws CartPole with it)')
     return Finding("ok", f"CartPole-v1 rendered a {frame.shape[1]}x{frame.shape[0]} frame with no display")
 
 
@@ -133,8 +156,8 @@ def all_checks() -> list[Callable[[], Finding]]:
     """Return the checks `course doctor` runs, in order."""
     reqs = [lambda r=r: check_requirement(r) for r in runtime_requirements()]
     level = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-    return [check_python, *reqs, lambda: check_quiet_env(level), check_keras, check_render, check_video,
-            check_cpu]
+    return [check_python, *reqs, check_one_distribution_per_module, lambda: check_quiet_env(level), check_keras,
+            check_render, check_video, check_cpu]
 
 
 def run_checks(checks: Iterable[Callable[[], Finding]]) -> Iterable[Finding]:
