@@ -80,10 +80,12 @@ def train(use_baseline=True, seed=0, max_episodes=MAX_EPISODES, stop_when_solved
         train_step(np.array(observations, np.float32), np.array(actions), step_weights.astype(np.float32))
         weights = policy.get_weights()
         log.add(sum(rewards), env.steps)
-        if stop_when_solved and (episode + 1) % EVAL_EVERY == 0 and np.mean(log.returns[-EVAL_EVERY:]) >= 0.8 * THRESHOLD:
+        if stop_when_solved and (episode + 1) % EVAL_EVERY == 0:
             frozen = [w.copy() for w in weights]
-            if cu.passes_with_margin(lambda o: cu.mlp_forward(frozen, o).argmax(axis=1), "CartPole-v1",
-                                     THRESHOLD, seed=500_000 + episode, episodes=EVAL_EPISODES):
+            greedy = lambda o: cu.mlp_forward(frozen, o).argmax(axis=1)  # noqa: E731
+            if (cu.evaluate(greedy, "CartPole-v1", 10, seed=400_000 + episode).mean() >= THRESHOLD
+                    and cu.passes_with_margin(greedy, "CartPole-v1", THRESHOLD, seed=500_000 + episode,
+                                              episodes=EVAL_EPISODES)):
                 log.solved = True
                 break
     log.weights = weights
