@@ -1,0 +1,12 @@
+"""The one assertion every table of known mistakes makes (tests/test_lessonNN_checks.py)."""
+import re
+
+import pytest
+
+
+def assert_rejected(check, answer, exercise: str, message: str) -> None:
+    """``check(answer)`` fails the course's way: "Exercise NN.k: ..." naming ``message``, then a hint."""
+    with pytest.raises(AssertionError, match=rf"^Exercise {re.escape(exercise)}: ") as err:
+        check(answer)
+    text = str(err.value)
+    assert message in text and "\nHint: " in text, text
