@@ -3,6 +3,7 @@ import ast
 import json
 import re
 import shlex
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -172,27 +173,96 @@ def dockerfile_instructions() -> list:
     return rows
 
 
+def dockerfile_stages() -> list:
+    """The Dockerfile's stages in order, each a list of (KEYWORD, rest) starting with its FROM."""
+    stages = []
+    for row in dockerfile_instructions():
+        if row[0] == "FROM":
+            stages.append([])
+        stages[-1].append(row)
+    return stages
+
+
+def stage_runs(stage) -> list:
+    return [rest for kw, rest in stage if kw == "RUN"]
+
+
+def stage_env(stage) -> dict:
+    return dict(item.split("=", 1) for kw, rest in stage if kw == "ENV" for item in shlex.split(rest))
+
+
 def test_dockerfile_base_is_pinned_to_the_locks_python():
-    froms = [rest for kw, rest in dockerfile_instructions() if kw == "FROM"]
-    assert len(froms) == 1
+    froms = [stage[0][1].split()[0] for stage in dockerfile_stages()]
+    assert len(set(froms)) == 1, f"both stages use one base, so the environment copied across runs on it: {froms}"
     image, _, tag = froms[0].partition(":")
     assert tag and tag != "latest" and re.search(r"\d", tag), f"pin the base image by tag, got {froms[0]}"
     assert tag.startswith(lock_python() + "."), f"base {froms[0]} vs lock made with Python {lock_python()}"
 
 
-def test_dockerfile_installs_the_lock_before_the_package():
-    rows = dockerfile_instructions()
-    runs = [rest for kw, rest in rows if kw == "RUN"]
-    copies = [rest for kw, rest in rows if kw == "COPY"]
-    lock_install = next(i for i, r in enumerate(runs) if "pip install -r requirements-lock.txt" in r)
-    package_install = next(i for i, r in enumerate(runs) if "--no-deps" in r and "-e ." in r)
-    assert lock_install < package_install
-    assert "requirements-lock.txt" in copies[0]
-    assert not any(re.search(r"pip install (?!-r requirements-lock|--no-deps)", r) for r in runs)
+def student_requirements_snippet() -> str:
+    """The Python code the Dockerfile runs to list what a student uses, and the pip line after it."""
+    install = next(r for r in stage_runs(dockerfile_stages()[0]) if "pip install -c requirements-lock.txt" in r)
+    words = shlex.split(install)
+    code = words[words.index("-c", words.index("python")) + 1]
+    assert words[words.index("-c", words.index("python")) + 2:][:2] == [">", "student-requirements.txt"]
+    assert "pip install -c requirements-lock.txt -r student-requirements.txt" in install
+    return code
+
+
+def test_dockerfile_installs_the_student_extras_at_the_locks_versions():
+    """The runtime dependencies with the instructor and lab extras, the lock as constraints; not dev's tools."""
+    env_stage = dockerfile_stages()[0]
+    copies = [rest for kw, rest in env_stage if kw == "COPY"]
+    assert copies and copies[0].split()[:2] == ["pyproject.toml", "requirements-lock.txt"], \
+        "copy only what the install reads, so editing the course keeps TensorFlow's layer"
+    assert not any("-r requirements-lock.txt" in r for r in stage_runs(env_stage)), "the lock is constraints, not a list"
+    listed = subprocess.run([sys.executable, "-c", student_requirements_snippet()], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.split("\n")
+    project = PYPROJECT["project"]
+    extras = project["optional-dependencies"]
+    assert [line for line in listed if line] == project["dependencies"] + extras["instructor"] + extras["lab"]
+    assert "pytest" not in names(line for line in listed if line)
+
+
+def test_dockerfile_final_stage_copies_the_environment_and_installs_only_the_course():
+    env_stage, final = dockerfile_stages()
+    stage_name = env_stage[0][1].split()[-1]
+    assert env_stage[0][1].split()[-2].upper() == "AS"
+    assert any(kw == "COPY" and f"--from={stage_name}" in rest and rest.split()[-2:] == ["/opt/venv", "/opt/venv"]
+               for kw, rest in final)
+    assert stage_env(final)["PATH"].startswith("/opt/venv/bin:")
+    runs = stage_runs(final)
+    assert not any("apt-get" in r or "strip" in r for r in runs), "the tools that trim the environment stay behind"
+    pip_lines = [r for r in runs if "pip install" in r]
+    assert len(pip_lines) == 1 and "pip install --no-deps --no-build-isolation -e ." in pip_lines[0]
+    copies = [rest for kw, rest in final if kw == "COPY"]
+    assert copies[-1].split()[-2:] == [".", "."] and "--chown=student:student" in copies[-1]
+
+
+def test_dockerfile_trims_tensorflow_then_checks_it_trains():
+    trim = next(r for r in stage_runs(dockerfile_stages()[0]) if "strip" in r)
+    assert 'rm -rf "$tf/include"' in trim and "strip --strip-unneeded" in trim
+    assert trim.index("strip --strip-unneeded") < trim.index("m.fit("), "check TensorFlow after stripping it"
+
+
+def test_dockerfile_keeps_tensorflows_start_up_lines_out_of_the_notebook():
+    """TF_CPP_MIN_LOG_LEVEL quiets TensorFlow's log; the kernel config keeps the cudart lines it misses out."""
+    env_stage, final = dockerfile_stages()
+    assert stage_env(final)["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    run = next(r for r in stage_runs(env_stage) if "ipython_kernel_config.py" in r)
+    line, path = re.search(r'echo "(.+)" > (\S+)', run).groups()
+    assert path == "/opt/venv/etc/ipython/ipython_kernel_config.py"  # sys.prefix/etc/ipython: read by every kernel
+    from ipykernel.kernelapp import IPKernelApp
+    from traitlets.config import Config
+
+    config = Config()
+    exec(line, {"c": config})
+    assert dict(config) == {"IPKernelApp": {"capture_fd_output": False}}
+    assert "capture_fd_output" in IPKernelApp.class_traits(config=True), "ipykernel renamed the option"
 
 
 def test_dockerfile_serves_jupyterlab_on_the_exercises_as_non_root():
-    rows = dockerfile_instructions()
+    rows = dockerfile_stages()[-1]
     keywords = [kw for kw, _ in rows]
     assert keywords[-1] == "CMD"
     users = [rest for kw, rest in rows if kw == "USER"]
