@@ -60,10 +60,8 @@ def test_solution_also_learns_under_another_seed(lesson, copy_of):
     assert all(r.status == "passed" for r in rows), [(r.exercise, r.status, r.reason) for r in rows]
 
 
-# Every TF lesson with one thread; the fast ones with three too (three threads on two cores
-# make lessons 04-05, nine and seven training runs, several minutes slower each).
-THREAD_CASES = [(lesson, "1") for lesson in TF_LESSONS] + \
-               [(lesson, "3") for lesson in TF_LESSONS if lesson[:2] not in ("04", "05")]
+# Every TF lesson with one thread and with three (more threads than the two cores CI has).
+THREAD_CASES = [(lesson, threads) for threads in ("1", "3") for lesson in TF_LESSONS]
 
 
 @pytest.mark.parametrize("lesson, threads", THREAD_CASES)
