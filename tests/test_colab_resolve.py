@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import ssl
 import subprocess
 import sys
@@ -240,15 +239,14 @@ def test_the_colab_lists_are_there_and_readable():
 
 
 def project_copy(where: Path) -> Path:
-    """A copy of what pip builds the package from, so that building its metadata leaves no
-    ``course_utils.egg-info`` in the checkout (where it would shadow the installed metadata)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    where.mkdir(parents=True, exist_ok=True)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, where / name)
-    for name in ("course_utils", "grading"):
-        shutil.copytree(ROOT / name, where / name, ignore=ignore)
-    return where
+    """tasks.py's copy of what pip builds the package from (``tasks.py colab`` installs from it
+    too), so that building its metadata leaves no ``course_utils.egg-info`` in the checkout."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_tasks", ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    return tasks.project_copy(where)
 
 
 @pytest.mark.slow
