@@ -21,6 +21,14 @@ _EXPORTS = {
     "CountSteps": "envs",
     "NoisyReward": "envs",  # lesson 05
     "greedy_q_vs_returns": "diagnostics",  # lesson 05
+    "plot_diagnostics": "diagnostics",  # lesson 08
+    "HEALTHY": "diagnostics",  # lesson 08
+    "closed_form": "probes",  # lesson 08
+    "PROBES": "probes",  # lesson 08
+    "PROBE_GAMMA": "probes",  # lesson 08
+    "DQNProbeAgent": "probes",  # lesson 08
+    "ReinforceProbeAgent": "probes",  # lesson 08
+    "ActorCriticProbeAgent": "probes",  # lesson 08
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03
@@ -31,6 +39,8 @@ _EXPORTS = {
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 03
+    "plot_reference": "plotting",  # lessons 02-08
+    "reference_band": "plotting",  # lessons 02-08
     "record_episode": "video",
     "save_video": "video",
     "show_video": "video",

@@ -38,3 +38,54 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
         obtained.extend(returns[:max(keep, 0)])
     env.close()
     return np.asarray(predicted, dtype=float), np.asarray(obtained, dtype=float)
+
+
+# What each diagnostic of ``plot_diagnostics`` looks like in a healthy run (lesson 08).
+HEALTHY = {
+    "predicted vs obtained": "healthy: the predicted value follows the discounted return the agent then really "
+                             "obtained from the same states; a steady gap means a wrong target (a missing terminal "
+                             "mask or discount), a growing one divergence",
+    "loss": "healthy: a TD or critic loss falls and then stays low but noisy; a loss that falls while the values "
+            "are wrong says only that the network fits its (wrong) targets",
+    "grad_norm": "healthy: the gradient norm shrinks as the fit improves and stays bounded; spikes or steady "
+                 "growth mean exploding updates (lower the learning rate, clip gradients)",
+    "entropy": "healthy: the policy's entropy falls slowly from log(number of actions) as the policy grows "
+               "sure; a crash to 0 within a few updates means it committed before learning anything",
+}
+
+
+def plot_diagnostics(histories: dict, window: int = 10, axes=None):
+    """Plot the diagnostics of one or more agents' updates side by side, one panel per diagnostic.
+
+    ``histories`` maps a name to an agent's ``history`` (a dict of lists, as the probe
+    agents of ``course_utils.probes`` keep): ``loss``, ``grad_norm``, and where the agent
+    has them ``entropy`` and ``predicted``/``obtained`` (the mean value predicted for
+    visited states and the mean discounted return obtained from them). Each panel's
+    title names the diagnostic; ``HEALTHY`` says what it looks like when all is well.
+    Returns the Matplotlib axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import moving_average
+
+    if not histories or not all(isinstance(h, dict) for h in histories.values()):
+        raise TypeError("plot_diagnostics: pass {name: agent.history}, a dict of the agents' history dicts")
+    panels = [p for p in ("predicted vs obtained", "loss", "grad_norm", "entropy")
+              if any(h.get(p.split(" vs ")[0]) for h in histories.values())]
+    if axes is None:
+        _, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False)
+        axes = axes[0]
+    for ax, panel in zip(axes, panels):
+        for name, h in histories.items():
+            if panel == "predicted vs obtained":
+                if not h.get("predicted"):
+                    continue
+                (line,) = ax.plot(h["predicted"], label=f"{name}: predicted")
+                ax.plot(h["obtained"], linestyle="--", color=line.get_color(), label=f"{name}: obtained")
+                ax.set_xlabel("every 10th update")
+            elif h.get(panel):
+                ax.plot(moving_average(h[panel], min(window, len(h[panel]))), label=name)
+                ax.set_xlabel("update")
+        ax.set_title({"grad_norm": "gradient norm"}.get(panel, panel))
+        ax.legend(fontsize="small")
+    return axes

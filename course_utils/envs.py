@@ -48,8 +48,10 @@ def make_env(env_id: str, seed: int | None = None, render_mode: str | None = Non
         # The course plays no sound. pygame.init() (which rendering calls) also opens the audio
         # device, and on a machine without a sound card (Colab, servers) prints ALSA errors.
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    # the course's probe environments (lesson 08): Gymnasium imports the module that registers them
+    registered = f"course_utils.probes:{env_id}" if env_id.startswith("course/") else env_id
     try:
-        env = gym.make(env_id, render_mode=render_mode, **kwargs)
+        env = gym.make(registered, render_mode=render_mode, **kwargs)
     except gym.error.Error as err:
         raise ValueError(
             f"make_env: Gymnasium has no environment {env_id!r} ({err}). "

@@ -27,6 +27,51 @@ def moving_average(values: Sequence[float], window: int) -> np.ndarray:
     return (cumsum[1:] - cumsum[np.arange(1, len(x) + 1) - counts]) / counts
 
 
+REFERENCE_FILE = "reference_curves.json"   # package data written by `course bench --update-reference`
+
+
+def reference_band(name: str, curve: str = "training_by_step") -> dict:
+    """Return the band of healthy runs that ``course bench`` recorded for a bench row and curve.
+
+    Args:
+        name: a row of the bench, such as ``"DQN + hard target"`` or ``"REINFORCE"``.
+        curve: ``"training_by_step"`` or ``"training_by_episode"`` (training returns, a
+            moving average over 20 episodes) or ``"greedy_by_step"`` (the greedy policy's
+            mean over 10 episodes, for DQN).
+
+    Returns:
+        A dict with ``x`` and the ``low``, ``median`` and ``high`` (10th, 50th and 90th
+        percentiles over the seeds) at each x, and ``seeds`` and ``window``.
+    """
+    import json
+    from importlib import resources
+
+    bands = json.loads(resources.files("course_utils").joinpath("data", REFERENCE_FILE).read_text())["bands"]
+    if name not in bands:
+        raise ValueError(f"reference_band: no reference for {name!r}; there are {', '.join(sorted(bands))}")
+    if curve not in bands[name]:
+        raise ValueError(f"reference_band: {name!r} has no {curve!r} curve; it has {', '.join(sorted(bands[name]))}")
+    return bands[name][curve]
+
+
+def plot_reference(name: str, curve: str = "training_by_step", ax=None, color: str = "gray"):
+    """Shade the band of healthy runs of ``name`` behind a plot (see ``reference_band``); return the axes.
+
+    The shaded area holds the middle 80% of the reference code's runs over many seeds,
+    the line inside it their median: a run inside the band learns as the reference
+    does, one below it is slower than nine runs in ten.
+    """
+    import matplotlib.pyplot as plt
+
+    band = reference_band(name, curve)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    ax.fill_between(band["x"], band["low"], band["high"], color=color, alpha=0.18, linewidth=0,
+                    label=f"reference {name}: 80% of {band['seeds']} seeds")
+    ax.plot(band["x"], band["median"], color=color, alpha=0.6, linewidth=1, linestyle=":")
+    return ax
+
+
 def plot_learning_curve(
     returns: Sequence[float],
     window: int = 20,
@@ -34,6 +79,7 @@ def plot_learning_curve(
     steps: Sequence[int] | None = None,
     label: str | None = None,
     ax=None,
+    reference: str | None = None,
 ):
     """Plot episode returns, their moving average and an optional threshold line.
 
@@ -45,6 +91,9 @@ def plot_learning_curve(
             default the episode number.
         label: legend label of the moving average.
         ax: a Matplotlib axes to draw on; a new figure when None.
+        reference: a bench row (such as ``"DQN + hard target"``) whose band of healthy
+            runs to shade behind the curve (``plot_reference``), against steps or episodes
+            as the curve is.
 
     Returns:
         The Matplotlib axes.
@@ -57,6 +106,8 @@ def plot_learning_curve(
         raise ValueError(f"plot_learning_curve: steps has shape {x.shape}, expected {y.shape} (one per return)")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
+    if reference is not None:
+        plot_reference(reference, "training_by_episode" if steps is None else "training_by_step", ax=ax)
     (line,) = ax.plot(x, moving_average(y, window), label=label or f"moving average ({window})")
     ax.plot(x, y, alpha=0.25, color=line.get_color(), linewidth=0.8)
     if threshold is not None:

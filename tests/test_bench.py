@@ -25,6 +25,7 @@ def test_quick_bench_measures_every_algorithm_with_the_lessons_code(tmp_path):
     # The lessons' own runs reach their thresholds even in quick mode; only DQN is capped.
     solved = {r["algorithm"]: r["solved"] for r in report["results"]}
     assert solved["random search"] and solved["tabular Q (195)"] and solved["REINFORCE"] and solved["actor-critic"]
+    assert solved["probes (lesson 08)"]
     assert all(r["total_steps"] <= 2_000 for r in report["results"] if "DQN" in r["algorithm"])
     assert report["machine"]["cpus"] >= 1 and report["machine"]["tensorflow"][0].isdigit()
     page = (out / "bench.md").read_text()
@@ -32,6 +33,9 @@ def test_quick_bench_measures_every_algorithm_with_the_lessons_code(tmp_path):
     assert (out / "bench.png").stat().st_size > 10_000
     assert "random search            seed 0: solved" in done.stdout
     assert "round 1:" not in done.stdout  # the lessons' own prints are kept out of the table
+    reference = json.loads((out / "reference_curves.json").read_text())
+    assert reference["bands"] == {}   # one seed makes no band
+    assert "reference_curves.json" in done.stdout
 
 
 def _result(name, seed, solved, steps, seconds, best=None):
@@ -62,9 +66,29 @@ def test_each_lesson_row_calls_the_training_function_its_lesson_exports():
         assert "seed" in inspect.signature(train).parameters, train.__qualname__
 
 
+def test_reference_bands_hold_the_middle_of_the_seeds_as_far_as_half_of_them_ran():
+    def run(seed, returns):
+        r = _result("a", seed, True, 10, 1.0)
+        r.curves = bench._training_curves(returns, np.cumsum([10] * len(returns)).tolist())
+        return r
+
+    # 10 seeds of constant returns 0..9, seed k running 10 * (k + 1) episodes
+    results = [run(k, [float(k)] * 10 * (k + 1)) for k in range(10)]
+    band = bench.reference_bands(results, ["a"])["a"]["training_by_episode"]
+    assert band["seeds"] == 10 and band["window"] == bench.REFERENCE_WINDOW
+    assert band["x"][0] == 1 and band["x"][-1] == 50   # half of the seeds ran 50 episodes or more
+    assert band["low"][0] == pytest.approx(0.9) and band["median"][0] == pytest.approx(4.5)
+    assert band["high"][0] == pytest.approx(8.1)
+    assert band["median"][-1] == pytest.approx(6.5)    # at episode 50 seeds 4-9 still run
+    assert set(bench.reference_bands(results, ["a"])["a"]) == {"training_by_episode", "training_by_step"}
+    assert bench.reference_bands(results[:1], ["a"]) == {}
+
+
 def test_bench_refuses_bad_arguments(tmp_path):
     from course_utils.instructor.cli import main
 
+    assert main(["bench", "--quick", "--update-reference", "--out", str(tmp_path)]) == 2
+    assert main(["bench", "--seeds", "3", "--update-reference", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--seeds", "0", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--only", "nonesuch", "--out", str(tmp_path), "--root", str(ROOT)]) == 2
 

@@ -283,16 +283,20 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
         (pkg / edit).write_text((pkg / edit).read_text().removesuffix("\n# a one-line change\n"))
         return sorted(name[:2] for name in base if now[name] != base[name])
 
-    assert changed_after("diagnostics.py") == ["05"]                # only lesson 05 measures overestimation
-    # lesson 03's loop uses the buffer; 06 and 07 import lesson 03's module for its network builder
-    assert changed_after("replay.py") == ["03", "04", "05", "06", "07"]
-    assert changed_after("training_log.py") == ["05", "06", "07"]  # 05's diagnostics use lesson06's returns
+    # lesson 05 measures overestimation; lesson 08's plots and agents' diagnostics live there too
+    assert changed_after("diagnostics.py") == ["05", "08"]
+    # lesson 03's loop uses the buffer; 06 and 07 import lesson 03's module for its network builder;
+    # lesson 08's probe agents are built from lessons 03, 06 and 07
+    assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08"]
+    assert changed_after("training_log.py") == ["05", "06", "07", "08"]  # 05's diagnostics use lesson06's returns
     assert changed_after("checks/lesson03.py") == ["03"]
-    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07"]  # lesson 03 has its own text
-    assert changed_after("lessons/lesson06.py") == ["05", "07"]
+    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08"]  # lesson 03 has its own text
+    assert changed_after("lessons/lesson06.py") == ["05", "07", "08"]
+    assert changed_after("probes.py") == ["08"] and changed_after("variants.py") == ["08"]
+    assert changed_after("plotting.py") == ["02", "03", "04", "05", "06", "07", "08"]   # the reference bands
     assert changed_after("instructor/grade.py") == [] and changed_after("instructor/build.py") == [] \
         and changed_after("instructor/bench.py") == []
-    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07"]
+    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08"]
 
 
 def test_a_new_lock_makes_every_lesson_stale(tmp_path):
@@ -351,7 +355,7 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
     nb.cells[0].source += " Edited."
     nbformat.write(nb, src)
     problems = build(root, check=True)
-    assert len(problems) == 7, problems
+    assert len(problems) == 8, problems
     assert problems[5] == ("solutions/06_reinforce.ipynb is out of date: notebooks/06_reinforce.ipynb, "
                            "requirements-lock.txt changed; run `course build`")
     assert problems[0] == ("solutions/01_gymnasium_random_search.ipynb is out of date: requirements-lock.txt "
@@ -368,10 +372,11 @@ def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
     problems = build(root, check=True)
     assert problems[0].startswith("course_utils/lessons/lesson02.py: line ")
     stale = {p.split(" is out of date: ")[0]: p.split(" is out of date: ")[1] for p in problems[1:]}
-    # 03's loop acts with lesson 02's epsilon_greedy; 04-07 import lesson 03's module (its loop or its network)
+    # 03's loop acts with lesson 02's epsilon_greedy; 04-08 import lesson 03's module (its loop or its network)
     assert sorted(stale) == [f"solutions/{name}" for name in ("02_tabular_q_learning.ipynb", "03_deep_q_network.ipynb",
                                                               "04_target_network.ipynb", "05_double_dueling_dqn.ipynb",
-                                                              "06_reinforce.ipynb", "07_actor_critic.ipynb")]
+                                                              "06_reinforce.ipynb", "07_actor_critic.ipynb",
+                                                              "08_debugging.ipynb")]
     assert stale["solutions/03_deep_q_network.ipynb"] == "course_utils/lessons/lesson02.py changed; run `course build`"
 
 

@@ -27,8 +27,8 @@ CASES = list(exported_exercises())
 
 
 def test_lessons_export_their_pieces():
-    assert MODULES == ["lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07"]
-    assert len(CASES) == 20
+    assert MODULES == ["lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08"]
+    assert len(CASES) == 23
 
 
 @pytest.mark.parametrize("module, exercise, check", CASES, ids=[c[1] for c in CASES])
@@ -58,3 +58,16 @@ def test_one_dqn_loop_for_lessons_03_to_05_and_the_bench():
     for name in ("04_target_network", "05_double_dueling_dqn"):
         text = (ROOT / "notebooks" / f"{name}.ipynb").read_text()
         assert "from course_utils.lessons.lesson03 import" in text and "def train_dqn" not in text
+
+
+def test_the_registered_probes_are_lesson_08s_classes_and_the_bench_runs_its_runner():
+    import gymnasium as gym
+
+    from course_utils import probes
+    from course_utils.instructor import bench
+    from course_utils.lessons import lesson08
+
+    for env_id, (name, _) in probes.PROBES.items():
+        assert type(gym.make(env_id).unwrapped) is getattr(lesson08, name)
+    names = bench._probes.__code__.co_names
+    assert "run_probe" in names and "first_failure" in names and "passes" in names

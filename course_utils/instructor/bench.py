@@ -50,6 +50,8 @@ class SeedResult:
     total_steps: int      # env steps the training loop took in all
     total_seconds: float
     best: float | None = None   # best greedy mean seen, where the lesson records it
+    # the run's curves for reference_curves.json: name -> (x values, y values); not in bench.json
+    curves: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def steps_per_second(self) -> float:
@@ -77,6 +79,14 @@ def _quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _training_curves(returns, steps=None) -> dict:
+    """A run's training returns against the episode number, and against env steps where the lesson logs them."""
+    curves = {"training_by_episode": (list(range(1, len(returns) + 1)), [float(r) for r in returns])}
+    if steps is not None:
+        curves["training_by_step"] = ([int(s) for s in steps], [float(r) for r in returns])
+    return curves
+
+
 def _random_search(seed: int, quick: bool) -> list:
     from ..lessons import lesson01
 
@@ -93,10 +103,11 @@ def _tabular(seed: int, quick: bool) -> list:
     rows = []
     for name, stop_at in (("tabular Q (195)", 195), ("tabular Q (475)", lesson02.STOP_AT)):
         start = time.perf_counter()
-        _, _, history, steps = _quiet(lesson02.train, lesson02.BINS, seed=seed, stop_at=stop_at)
+        _, returns, history, steps = _quiet(lesson02.train, lesson02.BINS, seed=seed, stop_at=stop_at)
         seconds = time.perf_counter() - start
         best = max(m for _, m in history)
-        rows.append(SeedResult(name, seed, best >= stop_at, int(steps), seconds, int(steps), seconds, best))
+        rows.append(SeedResult(name, seed, best >= stop_at, int(steps), seconds, int(steps), seconds, best,
+                               curves=_training_curves(returns)))
     return rows
 
 
@@ -107,7 +118,8 @@ def _training_log(name: str, train: Callable) -> Callable:
         log = _quiet(train, seed=seed)
         seconds = time.perf_counter() - start  # the whole call: the last episode's log time misses the stop test
         steps = log.steps[-1]
-        return [SeedResult(name, seed, log.solved, steps, seconds, steps, seconds)]
+        return [SeedResult(name, seed, log.solved, steps, seconds, steps, seconds,
+                           curves=_training_curves(log.returns, log.steps))]
     return run
 
 
@@ -123,15 +135,29 @@ def _actor_critic(seed: int, quick: bool) -> list:
     return _training_log("actor-critic", lesson07.train)(seed, quick)
 
 
+def _probes(seed: int, quick: bool) -> list:
+    """Lesson 08's probe runs, as its notebook does them: the course's three agents on all five probes, and
+    the eight suspects, simplest probe first. Solved when every correct agent passes every probe and every
+    suspect fails first the probe that check 08.5 expects."""
+    from .. import probes
+    from ..checks.lesson08 import DIAGNOSIS
+    from ..lessons import lesson08
+
+    start, ok, steps = time.perf_counter(), True, 0
+    for make in (probes.DQNProbeAgent, probes.ReinforceProbeAgent, probes.ActorCriticProbeAgent):
+        for env_id in probes.PROBES:
+            n = int(probes.gym.make(env_id).action_space.n)
+            ok &= lesson08.passes(*lesson08.run_probe(make(n, seed=seed), env_id, lesson08.PROBE_STEPS, seed=seed))
+            steps += lesson08.PROBE_STEPS
+    for name, make in probes.suspects().items():
+        tried = []
+        ok &= lesson08.first_failure(make, seed=seed, report=tried.append) == DIAGNOSIS[name][0]
+        steps += len(tried) * lesson08.PROBE_STEPS
+    seconds = time.perf_counter() - start
+    return [SeedResult("probes (lesson 08)", seed, bool(ok), steps, seconds, steps, seconds)]
+
+
 # ---------------------------------------------------------------- DQN variants
-
-
-def _squared_error_loss(q_network, batch, targets):
-    """Exercise 03.3 answered with the squared error, which its check accepts as well as the Huber loss."""
-    import tensorflow as tf
-
-    q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
-    return tf.reduce_mean(tf.square(tf.stop_gradient(targets) - q_taken))
 
 
 def _with_squared_error(step: Callable) -> Callable:
@@ -139,10 +165,9 @@ def _with_squared_error(step: Callable) -> Callable:
 
     This is what a student who wrote the squared error in exercise 03.3 trains with.
     """
-    import types
+    from ..variants import squared_error_loss, swap_globals
 
-    names = {**step.__globals__, "dqn_loss": _squared_error_loss}
-    return types.FunctionType(step.__code__, names, step.__name__, step.__defaults__, step.__closure__)
+    return swap_globals(step, dqn_loss=squared_error_loss)
 
 
 def _dqn_pieces(variant: str) -> dict:
@@ -171,9 +196,14 @@ def _dqn(name: str, variant: str, goal: str = "<= 12,000 steps, <= 10 s", max_st
         settings = lesson03.DQNSettings(max_steps=2_000, learning_starts=500) if quick else lesson03.DQNSettings(**budget)
         log = _quiet(lesson03.train_dqn, seed, settings, **_dqn_pieces(variant))
         best = max((m for _, m in log.evals), default=None)
+        curves = _training_curves(log.returns, log.steps)
+        if log.evals:
+            curves["greedy_by_step"] = tuple(list(x) for x in zip(*log.evals))
         if log.solved:
-            return [SeedResult(name, seed, True, log.solved_at, log.solved_seconds, log.env_steps, log.seconds, best)]
-        return [SeedResult(name, seed, False, log.env_steps, log.seconds, log.env_steps, log.seconds, best)]
+            return [SeedResult(name, seed, True, log.solved_at, log.solved_seconds, log.env_steps, log.seconds, best,
+                               curves=curves)]
+        return [SeedResult(name, seed, False, log.env_steps, log.seconds, log.env_steps, log.seconds, best,
+                           curves=curves)]
     return Algorithm(name, run, {name: goal})
 
 
@@ -191,6 +221,9 @@ def algorithms() -> list[Algorithm]:
         _dqn("dueling DQN", "dueling"),
         Algorithm("REINFORCE", _reinforce, {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
+        Algorithm("probes (lesson 08)", _probes,
+                  {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
+                                         "fails the expected probe first"}),
     ]
 
 
@@ -323,7 +356,57 @@ def plot(results: list[SeedResult], names: list[str], path: Path) -> None:
 
 
 def _record(result: SeedResult) -> dict:
-    return asdict(result) | {"steps_per_second": result.steps_per_second}
+    record = asdict(result) | {"steps_per_second": result.steps_per_second}
+    del record["curves"]
+    return record
+
+
+# ---------------------------------------------------------------- reference curves
+
+REFERENCE_WINDOW = 20       # episodes in the moving average of a training curve, as the lessons plot them
+REFERENCE_POINTS = 120      # points per band
+REFERENCE_FILE = "reference_curves.json"
+
+
+def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
+    """For each row and curve, the 10th, 50th and 90th percentiles over the seeds at each x.
+
+    A training curve is first smoothed seed by seed (moving average of ``REFERENCE_WINDOW``
+    episodes), then read at ``REFERENCE_POINTS`` x values by holding each seed's last
+    value until its next point. A band goes as far as at least half of the seeds ran:
+    beyond that the runs still going are the slow ones, and their percentiles would say
+    little about a typical run.
+    """
+    from ..plotting import moving_average
+
+    bands = {}
+    for name in names:
+        mine = [r for r in results if r.algorithm == name and r.curves]
+        kinds = sorted({kind for r in mine for kind in r.curves})
+        for kind in kinds:
+            runs = [r.curves[kind] for r in mine if kind in r.curves and len(r.curves[kind][0])]
+            if len(runs) < 2:
+                continue
+            smooth = kind.startswith("training")
+            series = [(np.asarray(x, float), moving_average(y, REFERENCE_WINDOW) if smooth else np.asarray(y, float))
+                      for x, y in runs]
+            ends = sorted(x[-1] for x, _ in series)
+            reach = ends[(len(ends) - 1) // 2]     # half of the seeds ran at least this far
+            start = min(x[0] for x, _ in series)
+            grid = np.unique(np.linspace(start, reach, REFERENCE_POINTS).round())
+            columns = []
+            for x, y in series:
+                idx = np.searchsorted(x, grid, side="right") - 1
+                column = np.where((idx >= 0) & (grid <= x[-1]), y[np.clip(idx, 0, None)], np.nan)
+                columns.append(column)
+            values = np.array(columns)
+            enough = np.sum(~np.isnan(values), axis=0) >= max(2, (len(series) + 1) // 2)
+            low, median, high = (np.nanpercentile(values[:, enough], q, axis=0) for q in (10, 50, 90))
+            bands.setdefault(name, {})[kind] = {
+                "x": grid[enough].tolist(), "low": low.round(1).tolist(), "median": median.round(1).tolist(),
+                "high": high.round(1).tolist(), "seeds": len(series),
+                "window": REFERENCE_WINDOW if smooth else 1}
+    return bands
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -339,9 +422,14 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[str] | None = None,
-        notebooks: bool = True, command: str = "course bench") -> dict:
-    """Run the benchmark, print the table and write ``bench.md``, ``bench.json``, ``bench.png`` into ``out``."""
+        notebooks: bool = True, command: str = "course bench", update_reference: bool = False) -> dict:
+    """Run the benchmark, print the table and write ``bench.md``, ``bench.json``, ``bench.png`` and
+    ``reference_curves.json`` into ``out``; with ``update_reference``, the reference curves go into the
+    package too (``course_utils/data/``), where the lessons' plots read them."""
     root, out = root.resolve(), out.resolve()
+    if update_reference and (quick or seeds < 10):
+        raise ValueError(f"course bench: --update-reference needs a full run of at least 10 seeds, not "
+                         f"{'--quick' if quick else f'{seeds} seed(s)'}")
     everything = algorithms()
     chosen = [a for a in everything
               if not only or any(o.lower() in name.lower() for o in only for name in (a.name, *a.goals))]
@@ -378,6 +466,19 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
               "results": [_record(r) for r in results], "notebooks": timed}
     _write_json(out / "bench.json", report)
     plot(results, list(goals), out / "bench.png")
+    bands = reference_bands(results, list(goals))
+    reference = {"about": "What healthy runs of the lessons' code look like: for each bench row and curve, the "
+                          "10th, 50th and 90th percentiles over seeds (the bands behind the lessons' learning "
+                          "curves). Written by course bench.",
+                 "command": command, "machine": facts, "bands": bands}
+    _write_json(out / REFERENCE_FILE, reference)
+    written = [out / "bench.md", "bench.json", "bench.png", REFERENCE_FILE]
+    if update_reference:
+        package = Path(__file__).resolve().parents[1] / "data" / REFERENCE_FILE
+        old = json.loads(package.read_text()) if package.exists() else {"bands": {}}
+        old_bands = {k: v for k, v in old.get("bands", {}).items() if k not in bands}   # rows not run this time stay
+        _write_json(package, {**reference, "bands": {**old_bands, **bands}})
+        written.append(package)
     print(page)
-    print(f"wrote {out / 'bench.md'}, bench.json and bench.png")
+    print("wrote " + ", ".join(map(str, written)))
     return report

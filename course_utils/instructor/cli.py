@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one seed, DQN capped at 2,000 steps, no notebook timing: a smoke test (about 30 seconds)")
     n.add_argument("--only", action="append", metavar="NAME", help="only algorithms whose name contains NAME")
     n.add_argument("--no-notebooks", action="store_true", help="skip executing the solution notebooks")
+    n.add_argument("--update-reference", action="store_true",
+                   help="also write the reference curves into the package (course_utils/data/reference_curves.json), "
+                        "the bands the lessons' plots draw; needs at least 10 seeds")
     n.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
     n.add_argument("--out", type=Path,
                    help="results folder (default benchmarks/results, or benchmarks/results/quick with --quick)")
@@ -154,7 +157,7 @@ def cmd_bench(args, command: str) -> int:
     seeds = 1 if args.quick else args.seeds
     try:
         run(args.root, out, seeds=seeds, quick=args.quick, only=args.only, notebooks=not args.no_notebooks,
-            command=command)
+            command=command, update_reference=args.update_reference)
     except (ValueError, FileNotFoundError) as err:
         print(err, file=sys.stderr)
         return 2

@@ -56,7 +56,7 @@ class DQNSettings:
     hidden_units: tuple = (64, 64)
     gamma: float = 0.99
     n_step: int = 3                 # rewards summed before bootstrapping (section 2)
-    learning_rate: float = 2e-3
+    learning_rate: float = 4e-3
     buffer_size: int = 100_000
     batch_size: int = 64
     learning_starts: int = 1_000    # random steps before the first update

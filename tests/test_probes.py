@@ -1,0 +1,115 @@
+"""The probe environments, the probe agents, the diagnostics and the reference bands (lesson 08)."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+import gymnasium as gym  # noqa: E402
+from gymnasium.utils.env_checker import check_env  # noqa: E402
+
+import course_utils as cu  # noqa: E402
+from course_utils import probes, variants  # noqa: E402
+from course_utils.lessons import lesson08  # noqa: E402
+
+
+@pytest.mark.parametrize("env_id", list(cu.PROBES))
+def test_every_probe_is_registered_typed_and_passes_check_env(env_id):
+    assert "Probe" in env_id
+    env = cu.make_env(env_id, seed=0)
+    check_env(env.unwrapped, skip_render_check=True)
+    assert env.observation_space == gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    obs, info = env.reset(seed=3)
+    assert obs.dtype == np.float32 and obs.shape == (1,) and info == {}
+
+
+def test_gymnasium_make_finds_the_probes_in_a_fresh_interpreter():
+    code = ("import gymnasium as gym, course_utils.probes\n"
+            "env = gym.make('course/ProbeDiscount-v0'); obs, _ = env.reset(seed=0)\n"
+            "print(obs, env.step(0)[1:3], env.step(0)[1:3])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[-1.] (0.0, False) (1.0, True)"
+    code = "import course_utils as cu; print(cu.make_env('course/ProbeContext-v0').action_space)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "Discrete(2)"
+
+
+def test_the_dynamics_are_exactly_the_tables():
+    def play(env_id, action, seed):
+        env = cu.make_env(env_id)
+        obs, _ = env.reset(seed=seed)
+        return float(obs[0]), env.step(action)[1:4]
+
+    assert play("course/ProbeConstant-v0", 0, 0) == (1.0, (1.0, True, False))
+    for seed in range(20):
+        x, (reward, terminated, _) = play("course/ProbeObservation-v0", 0, seed)
+        assert x in (-1.0, 1.0) and reward == x and terminated
+        x, (reward, _, _) = play("course/ProbeContext-v0", 1, seed)
+        assert reward == (1.0 if x > 0 else -1.0)
+    assert play("course/ProbeAction-v0", 0, 0)[1][0] == -1.0 and play("course/ProbeAction-v0", 1, 0)[1][0] == 1.0
+    xs = {play("course/ProbeObservation-v0", 0, seed)[0] for seed in range(20)}
+    assert xs == {-1.0, 1.0}
+
+
+def test_closed_forms():
+    assert [(o.tolist(), q.tolist()) for o, q in cu.closed_form("course/ProbeDiscount-v0", 0.9)] == \
+        [([-1.0], [0.9]), ([1.0], [1.0])]
+    assert [q.tolist() for _, q in cu.closed_form("course/ProbeContext-v0")] == [[1.0, -1.0], [-1.0, 1.0]]
+    with pytest.raises(ValueError, match="'CartPole-v1' is not a probe; the probes are course/ProbeConstant-v0"):
+        cu.closed_form("CartPole-v1")
+
+
+def test_the_course_agents_learn_the_closed_form_on_every_probe():
+    for make in (cu.DQNProbeAgent, cu.ReinforceProbeAgent, cu.ActorCriticProbeAgent):
+        for env_id in cu.PROBES:
+            n = cu.make_env(env_id).action_space.n
+            error, prob = lesson08.run_probe(make(n, seed=1), env_id, lesson08.PROBE_STEPS, seed=1)
+            assert lesson08.passes(error, prob), (make.kind, env_id, error, prob)
+
+
+def test_a_bug_moves_the_learned_value_where_theory_says():
+    """No terminal mask on ProbeConstant: V = 1 + gamma V, so V = 1 / (1 - gamma) = 2 for gamma 0.5."""
+    agent = probes.suspects()["dqn-3"](1, seed=0)
+    lesson08.run_probe(agent, "course/ProbeConstant-v0", lesson08.PROBE_STEPS, seed=0)
+    assert agent.value(np.array([1.0], np.float32)) == pytest.approx(2.0, abs=0.05)
+    agent = probes.suspects()["actor-critic-1"](1, seed=0)   # no discount: V(first) = V(second) = 1, not 0.5
+    error, _ = lesson08.run_probe(agent, "course/ProbeDiscount-v0", lesson08.PROBE_STEPS, seed=0)
+    assert error == pytest.approx(0.5, abs=0.05)
+
+
+def test_agents_keep_their_diagnostics():
+    agent = cu.ActorCriticProbeAgent(2, seed=0)
+    lesson08.run_probe(agent, "course/ProbeContext-v0", 200, seed=0)
+    h = agent.history
+    assert len(h["loss"]) == len(h["grad_norm"]) == len(h["entropy"]) == 50
+    assert len(h["predicted"]) == len(h["obtained"]) == 5
+    assert h["entropy"][0] == pytest.approx(np.log(2), abs=0.05) and all(g >= 0 for g in h["grad_norm"])
+    axes = cu.plot_diagnostics({"a2c": h})
+    assert [ax.get_title() for ax in axes] == ["predicted vs obtained", "loss", "gradient norm", "entropy"]
+    assert set(cu.HEALTHY) == {"predicted vs obtained", "loss", "grad_norm", "entropy"}
+    with pytest.raises(TypeError, match=r"pass \{name: agent.history\}"):
+        cu.plot_diagnostics({"a2c": agent})
+
+
+def test_swap_globals_runs_the_lesson_text_with_one_name_changed():
+    from course_utils.lessons import lesson03
+
+    step = variants.swap_globals(lesson03.dqn_train_step, dqn_loss=variants.squared_error_loss)
+    assert step.__code__ is lesson03.dqn_train_step.__code__ and step.__globals__["dqn_loss"] is variants.squared_error_loss
+    with pytest.raises(ValueError, match="dqn_train_step does not use td_target; it uses"):
+        variants.swap_globals(lesson03.dqn_train_step, td_target=None)
+
+
+def test_reference_bands_are_shipped_and_unknown_names_are_refused():
+    band = cu.reference_band("DQN + hard target", "greedy_by_step")
+    assert band["seeds"] >= 10 and len(band["x"]) == len(band["low"]) == len(band["median"]) == len(band["high"])
+    assert all(lo <= med <= hi for lo, med, hi in zip(band["low"], band["median"], band["high"]))
+    for name in ("tabular Q (475)", "DQN + hard target", "DQN, no target network", "DQN + soft target",
+                 "double DQN", "dueling DQN", "REINFORCE", "actor-critic"):
+        cu.reference_band(name, "training_by_episode")
+    with pytest.raises(ValueError, match="no reference for 'PPO'; there are"):
+        cu.reference_band("PPO")
+    with pytest.raises(ValueError, match="'REINFORCE' has no 'greedy_by_step' curve"):
+        cu.reference_band("REINFORCE", "greedy_by_step")
