@@ -58,18 +58,10 @@ def _new_env(exercise: str, cls, name: str, n_actions: int):
     return env
 
 
-def _reset(exercise: str, env, seed: int):
-    got = call(exercise, env.reset, hint="reset(self, *, seed=None, options=None) calls super().reset(seed=seed) "
-               "and returns (observation, {})")
-    if not (isinstance(got, tuple) and len(got) == 2):
-        fail(exercise, f"reset returned {type(got).__name__} {got!r:.60}, expected a pair (observation, info)",
-             "return observation(x), {} as Gymnasium's API asks")
-    return got
-
-
-def _reset_seeded(exercise: str, env, seed: int):
+def _reset(exercise: str, env, seed=None):
+    """Return ``env.reset(seed=seed)`` (``env.reset()`` when seed is None), checked to be a pair."""
     try:
-        got = env.reset(seed=seed)
+        got = env.reset() if seed is None else env.reset(seed=seed)
     except TypeError as err:
         fail(exercise, f"reset(seed={seed}) raised TypeError: {err}",
              "give reset the signature reset(self, *, seed=None, options=None) and call super().reset(seed=seed)")
@@ -79,7 +71,7 @@ def _reset_seeded(exercise: str, env, seed: int):
         fail(exercise, f"reset(seed={seed}) {describe(err)}", "reset calls super().reset(seed=seed), then returns "
              "(observation(x), {})")
     if not (isinstance(got, tuple) and len(got) == 2):
-        fail(exercise, f"reset returned {type(got).__name__}, expected a pair (observation, info)",
+        fail(exercise, f"reset returned {type(got).__name__} {got!r:.60}, expected a pair (observation, info)",
              "return observation(x), {} as Gymnasium's API asks")
     return got
 
@@ -173,10 +165,10 @@ def check_discount_probe(ProbeDiscount) -> None:
     name, ex = "ProbeDiscount", "08.1"
     env = _new_env(ex, ProbeDiscount, name, 1)
     for seed in range(5):
-        obs, _ = _reset_seeded(ex, env, seed)
+        obs, _ = _reset(ex, env, seed)
         for round_ in range(3):
             if round_:
-                obs, _ = _reset(ex, env, seed)
+                obs, _ = _reset(ex, env)
             obs = _observation(ex, env, obs, "reset")
             if obs[0] != -1.0:
                 fail(ex, f"reset gave the observation {obs.tolist()}, expected [-1.0]", "the first state shows -1")
@@ -207,8 +199,8 @@ def check_context_probe(ProbeContext) -> None:
     env = _new_env(ex, ProbeContext, name, 2)
     seen = []
     for seed in range(40):
-        first = _observation(ex, env, _reset_seeded(ex, env, seed)[0], f"reset(seed={seed})")
-        again = _observation(ex, env, _reset_seeded(ex, env, seed)[0], f"reset(seed={seed})")
+        first = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
+        again = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
         if first[0] != again[0]:
             fail(ex, f"reset(seed={seed}) gave {first.tolist()} and then {again.tolist()}",
                  "the same seed must give the same observation: call super().reset(seed=seed) and draw from "
@@ -218,7 +210,7 @@ def check_context_probe(ProbeContext) -> None:
                  "draw x from [-1.0, 1.0] with self.np_random.choice")
         seen.append(first[0])
         for action in (0, 1):
-            obs = _observation(ex, env, _reset_seeded(ex, env, seed)[0], f"reset(seed={seed})")
+            obs = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
             _, reward, terminated = _step(ex, env, action, f"after observation {obs[0]:g}")
             want = 1.0 if (action == 1) == (obs[0] > 0) else -1.0
             if not terminated:
@@ -229,7 +221,7 @@ def check_context_probe(ProbeContext) -> None:
     if len(set(seen)) < 2 or min(seen.count(-1.0), seen.count(1.0)) < 8:
         fail(ex, f"over 40 seeds reset gave -1 {seen.count(-1.0)} times and +1 {seen.count(1.0)} times",
              "draw -1 and +1 with equal chances: self.np_random.choice([-1.0, 1.0])")
-    later = [_observation(ex, env, _reset(ex, env, 0)[0], "reset()")[0] for _ in range(40)]
+    later = [_observation(ex, env, _reset(ex, env)[0], "reset()")[0] for _ in range(40)]
     if len(set(later)) < 2:
         fail(ex, "reset() without a seed gave the same observation 40 times",
              "draw a new x at every reset from self.np_random")
@@ -359,6 +351,7 @@ def check_run_probe(run_probe) -> None:
 # ------------------------------------------------------------------ 08.5: the diagnosis
 
 
+@guarded("08.5", "FIRST_FAILURE is a dict: every suspect's name -> the id of the first probe it failed, or None")
 def check_diagnosis(first_failure) -> None:
     """Check the student's ``{agent name: the simplest probe it fails, or None}`` for lesson 08's suspects."""
     from collections.abc import Mapping
@@ -401,6 +394,7 @@ def check_diagnosis(first_failure) -> None:
 # ------------------------------------------------------------------ 08.4: the course's agents pass
 
 
+@guarded("08.4", "pass the dict results[kind][env_id] = run_probe(...) that the cell above fills")
 def check_course_agents_pass(results) -> None:
     """Check ``{agent kind: {probe id: (value error, best probability)}}``: every correct agent passes every probe."""
     from collections.abc import Mapping
