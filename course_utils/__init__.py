@@ -29,6 +29,8 @@ _EXPORTS = {
     "DQNProbeAgent": "probes",  # lesson 08
     "ReinforceProbeAgent": "probes",  # lesson 08
     "ActorCriticProbeAgent": "probes",  # lesson 08
+    "course_loops": "probes",  # lesson 08
+    "TrainedLoop": "probes",  # lesson 08
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03
@@ -39,6 +41,7 @@ _EXPORTS = {
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 03
+    "plot_search_rounds": "plotting",  # lesson 01
     "plot_reference": "plotting",  # lessons 02-08
     "reference_band": "plotting",  # lessons 02-08
     "record_episode": "video",
@@ -47,6 +50,7 @@ _EXPORTS = {
     "side_by_side": "video",
     "mlp_forward": "acting",  # lesson 06
     "sample_from_logits": "acting",  # lesson 06
+    "softmax": "acting",  # lesson 08
     "acting_weights": "acting",  # lesson 05
     "fold_dueling_heads": "acting",  # lesson 05
     "progress_bar": "progress",

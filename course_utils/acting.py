@@ -91,6 +91,18 @@ def acting_weights(model, verify: bool = False) -> list:
     return weights
 
 
+def softmax(logits) -> np.ndarray:
+    """Return the probabilities ``softmax(logits)`` along the last axis, in float64 (lesson 08).
+
+    Example:
+        >>> softmax(np.array([0.0, np.log(3.0)])).round(2)
+        array([0.25, 0.75])
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 def sample_from_logits(logits, rng: np.random.Generator) -> np.ndarray:
     """Return one action per row of ``logits``, drawn from ``softmax(logits)`` with ``rng``.
 
@@ -101,7 +113,6 @@ def sample_from_logits(logits, rng: np.random.Generator) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     if z.ndim != 2:
         raise ValueError(f"sample_from_logits: logits must have shape (batch, n_actions), got {z.shape}")
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    cdf = np.cumsum(softmax(z), axis=1)
     u = rng.random((len(z), 1))
     return np.minimum((u > cdf).sum(axis=1), z.shape[1] - 1)

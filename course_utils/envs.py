@@ -12,6 +12,21 @@ from ._validate import optional_seed
 
 RENDER_MODES = (None, "rgb_array", "human", "ansi")
 
+# Lesson 08's five probes, simplest first: id -> (class in lesson 08, what it tests). They are
+# registered with Gymnasium when this module loads, so every course helper and every lesson's
+# loop that takes an environment id (cu.make_env, cu.evaluate, gymnasium.make_vec) takes a
+# probe's id too. The entry points are strings: the classes load on the first make.
+PROBES = {
+    "course/ProbeConstant-v0": ("ProbeConstant", "the value itself: one state, reward 1, value 1"),
+    "course/ProbeObservation-v0": ("ProbeObservation", "the observation reaches the value (backpropagation, input handling)"),
+    "course/ProbeDiscount-v0": ("ProbeDiscount", "discounting and bootstrapping over two steps"),
+    "course/ProbeAction-v0": ("ProbeAction", "the action: its value or probability, in the loss"),
+    "course/ProbeContext-v0": ("ProbeContext", "the action chosen from the observation: value and policy together"),
+}
+for _id, (_class, _) in PROBES.items():
+    if _id not in gym.registry:
+        gym.register(_id, entry_point=f"course_utils.lessons.lesson08:{_class}", max_episode_steps=10)
+
 
 def make_env(env_id: str, seed: int | None = None, render_mode: str | None = None, **kwargs) -> gym.Env:
     """Create a Gymnasium environment, seeded when ``seed`` is given.
@@ -48,10 +63,8 @@ def make_env(env_id: str, seed: int | None = None, render_mode: str | None = Non
         # The course plays no sound. pygame.init() (which rendering calls) also opens the audio
         # device, and on a machine without a sound card (Colab, servers) prints ALSA errors.
         os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    # the course's probe environments (lesson 08): Gymnasium imports the module that registers them
-    registered = f"course_utils.probes:{env_id}" if env_id.startswith("course/") else env_id
     try:
-        env = gym.make(registered, render_mode=render_mode, **kwargs)
+        env = gym.make(env_id, render_mode=render_mode, **kwargs)
     except gym.error.Error as err:
         raise ValueError(
             f"make_env: Gymnasium has no environment {env_id!r} ({err}). "

@@ -6,6 +6,7 @@ from typing import Callable, Sequence
 import gymnasium as gym
 import numpy as np
 
+from . import envs  # noqa: F401  (registers the course's probe ids, so a probe can be evaluated too)
 from ._validate import optional_seed, positive_int, real
 
 

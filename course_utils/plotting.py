@@ -36,8 +36,9 @@ def reference_band(name: str, curve: str = "training_by_step") -> dict:
     Args:
         name: a row of the bench, such as ``"DQN + hard target"`` or ``"REINFORCE"``.
         curve: ``"training_by_step"`` or ``"training_by_episode"`` (training returns, a
-            moving average over 20 episodes) or ``"greedy_by_step"`` (the greedy policy's
-            mean over 10 episodes, for DQN).
+            moving average over 20 episodes), ``"greedy_by_step"`` (the greedy policy's
+            mean over 10 episodes, for DQN) or ``"best_fresh_by_step"`` (random search's
+            best fresh mean so far, lesson 01).
 
     Returns:
         A dict with ``x`` and the ``low``, ``median`` and ``high`` (10th, 50th and 90th
@@ -115,6 +116,42 @@ def plot_learning_curve(
     ax.set_xlabel("episode" if steps is None else "environment steps")
     ax.set_ylabel("return")
     ax.legend(loc="best")
+    return ax
+
+
+def plot_search_rounds(rounds, threshold: float | None = None, ax=None, reference: str | None = None):
+    """Plot a random search round by round (lesson 01): each round's best search score, its fresh mean, and the
+    best fresh mean so far.
+
+    Args:
+        rounds: ``(search steps so far, best search score, fresh mean)`` for every round.
+        threshold: draw a dashed line at this return.
+        ax: a Matplotlib axes to draw on; a new figure when None.
+        reference: a bench row (``"random search"``) whose band of the best fresh mean so
+            far to shade behind the line.
+
+    Returns:
+        The Matplotlib axes.
+    """
+    import matplotlib.pyplot as plt
+
+    r = np.asarray(rounds, dtype=float)
+    if r.ndim != 2 or r.shape[1] != 3 or not len(r):
+        raise ValueError(f"plot_search_rounds: rounds must be (steps, search score, fresh mean) triples, one per "
+                         f"round, got shape {r.shape}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    if reference is not None:
+        plot_reference(reference, "best_fresh_by_step", ax=ax)
+    steps, scores, fresh = r.T
+    ax.plot(steps, scores, "^", alpha=0.6, label="round's best search score (2 episodes)")
+    ax.plot(steps, fresh, "o", alpha=0.6, label="its mean over 100 fresh episodes")
+    (line,) = ax.step(steps, np.maximum.accumulate(fresh), where="post", label="best fresh mean so far")
+    if threshold is not None:
+        ax.axhline(threshold, linestyle="--", color="gray", label=f"threshold {threshold:g}")
+    ax.set_xlabel("search steps (environment steps taken by the search)")
+    ax.set_ylabel("return")
+    ax.legend(loc="lower right", fontsize="small")
     return ax
 
 

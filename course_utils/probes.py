@@ -3,9 +3,10 @@
 A probe is a tiny environment whose right values are known in closed form, so an agent
 trained on it for a few seconds can be compared with the truth, one part of the agent at a
 time (Andy Jones, "Debugging RL, Without the Agonizing Pain", 2021). The five probes are
-lesson 08's exported classes; importing this module registers them with Gymnasium, so
-``cu.make_env("course/ProbeDiscount-v0")`` works, as does ``gymnasium.make`` once
-``course_utils.probes`` is imported.
+lesson 08's exported classes, registered with Gymnasium by ``course_utils.envs`` (which
+this module, ``cu.make_env`` and ``cu.evaluate`` import), so ``cu.make_env(
+"course/ProbeDiscount-v0")`` works, as do ``gymnasium.make`` and ``gymnasium.make_vec``, and
+so the lessons' own training loops run on a probe given its id.
 
 The agents are probe-sized versions of the course's DQN, REINFORCE and actor-critic:
 their losses, targets and returns are the lessons' own functions (lessons 03, 06, 07),
@@ -21,26 +22,9 @@ import collections
 import gymnasium as gym
 import numpy as np
 
+from .envs import PROBES  # noqa: F401  (the five probes' ids, registered with Gymnasium there)
+
 PROBE_GAMMA = 0.5   # a missing or doubled discount moves a value by 0.5, far more than training noise
-
-# the five probes, simplest first: id -> (class in lesson 08, what it tests)
-PROBES = {
-    "course/ProbeConstant-v0": ("ProbeConstant", "the value itself: one state, reward 1, value 1"),
-    "course/ProbeObservation-v0": ("ProbeObservation", "the observation reaches the value (backpropagation, input handling)"),
-    "course/ProbeDiscount-v0": ("ProbeDiscount", "discounting and bootstrapping over two steps"),
-    "course/ProbeAction-v0": ("ProbeAction", "the action: its value or probability, in the loss"),
-    "course/ProbeContext-v0": ("ProbeContext", "the action chosen from the observation: value and policy together"),
-}
-
-
-def register() -> None:
-    """Register the five probes with Gymnasium (once; calling again does nothing)."""
-    for env_id, (name, _) in PROBES.items():
-        if env_id not in gym.registry:
-            gym.register(env_id, entry_point=f"course_utils.lessons.lesson08:{name}", max_episode_steps=10)
-
-
-register()
 
 
 def closed_form(env_id: str, gamma: float = PROBE_GAMMA) -> list:
@@ -67,6 +51,16 @@ class _ProbeAgent:
         self.history = collections.defaultdict(list)   # per update: loss, grad_norm, entropy, predicted, obtained
         self._episode = []                             # (obs, action, reward) of the running episode
         self._finished = collections.deque(maxlen=64)  # (obs, action, discounted return obtained) of ended episodes
+        self._networks, self._weights = [], None       # the Keras models read; their weights since the last update
+
+    def _forward(self, network: int, obs) -> np.ndarray:
+        """The output of ``self._networks[network]`` at ``obs`` (one observation or many), from NumPy copies of
+        the weights, made again only after an update (a Keras call per step would cost far more)."""
+        from . import acting_weights, mlp_forward
+
+        if self._weights is None:
+            self._weights = [acting_weights(model) for model in self._networks]
+        return mlp_forward(self._weights[network], np.asarray(obs, dtype=np.float32).reshape(-1, 1))
 
     def _end_episode(self) -> None:
         from .lessons.lesson06 import discounted_returns   # lesson 06's returns to go
@@ -116,10 +110,11 @@ class DQNProbeAgent(_ProbeAgent):
         super().__init__(n_actions, gamma, seed, hidden_units)
         import tensorflow as tf
 
-        from . import ReplayBuffer, acting_weights
+        from . import ReplayBuffer
         from .lessons import lesson03
 
         self.q = lesson03.build_q_network(1, self.n_actions, self.hidden_units)
+        self._networks = [self.q]
         self.optimizer = _norm_recording_adam(learning_rate)
         self.buffer = ReplayBuffer(10_000, obs_shape=(1,))
         self.batch_size = batch_size
@@ -127,7 +122,6 @@ class DQNProbeAgent(_ProbeAgent):
         step = train_step or lesson03.dqn_train_step
         self.optimizer.build(self.q.trainable_variables)
         self._train = tf.function(lambda batch: step(self.q, self.optimizer, batch, self.gamma))
-        self._weights, self._acting_weights = None, acting_weights
 
     def act(self, obs) -> int:
         return int(self.rng.integers(self.n_actions))
@@ -141,11 +135,8 @@ class DQNProbeAgent(_ProbeAgent):
             self._record(loss, self.optimizer.grad_norm.numpy())
 
     def q_values(self, obs) -> np.ndarray:
-        from . import mlp_forward
-
-        if self._weights is None:
-            self._weights = self._acting_weights(self.q)
-        return mlp_forward(self._weights, np.asarray(obs, dtype=np.float32).reshape(-1, 1))
+        """Q(obs, a) for every action, one row per observation."""
+        return self._forward(0, obs)
 
     def value(self, obs) -> float:
         """max_a Q(obs, a): the value of acting greedily."""
@@ -181,9 +172,10 @@ class ReinforceProbeAgent(_ProbeAgent):
         from .lessons import lesson03, lesson06
 
         self.policy = lesson03.build_q_network(1, self.n_actions, self.hidden_units)
+        self._networks = [self.policy]
         self.optimizer = _norm_recording_adam(learning_rate)
         self.batch_episodes, self.store_next_obs = batch_episodes, store_next_obs
-        self._steps, self._episodes, self._weights = [], [], None   # the running episode, the batch's episodes
+        self._steps, self._episodes = [], []   # the running episode, the batch's episodes
         policy_loss = loss or lesson06.policy_gradient_loss
         self.optimizer.build(self.policy.trainable_variables)
 
@@ -201,7 +193,7 @@ class ReinforceProbeAgent(_ProbeAgent):
     def act(self, obs) -> int:
         from . import sample_from_logits
 
-        return int(sample_from_logits(self._logits(obs), self.rng)[0])
+        return int(sample_from_logits(self._forward(0, obs), self.rng)[0])
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated) -> None:
         from .lessons.lesson06 import discounted_returns, normalize_returns
@@ -222,20 +214,15 @@ class ReinforceProbeAgent(_ProbeAgent):
         self._episodes, self._weights = [], None
         self._record(loss, self.optimizer.grad_norm.numpy(), entropy)
 
-    def _logits(self, obs):
-        from . import acting_weights, mlp_forward
-
-        if self._weights is None:
-            self._weights = acting_weights(self.policy)
-        return mlp_forward(self._weights, np.asarray(obs, dtype=np.float32).reshape(-1, 1))
-
     def value(self, obs):
         """None: REINFORCE learns no value."""
         return None
 
     def action_probs(self, obs) -> np.ndarray:
         """The softmax of the policy's logits at ``obs``."""
-        return _softmax(self._logits(obs)[0])
+        from . import softmax
+
+        return softmax(self._forward(0, obs)[0])
 
 
 class ActorCriticProbeAgent(_ProbeAgent):
@@ -257,12 +244,13 @@ class ActorCriticProbeAgent(_ProbeAgent):
 
         self.actor = lesson03.build_q_network(1, self.n_actions, self.hidden_units)
         self.critic = lesson03.build_q_network(1, 1, self.hidden_units)
+        self._networks = [self.actor, self.critic]
         self.optimizer = _norm_recording_adam(actor_lr)          # its grad_norm: the actor's
         critic_optimizer = _norm_recording_adam(critic_lr)
         self.optimizer.build(self.actor.trainable_variables)
         critic_optimizer.build(self.critic.trainable_variables)
         self.rollout, self._td_advantages = rollout, td_advantages or lesson07.td_advantages
-        self._steps, self._weights = [], None
+        self._steps = []
 
         @tf.function
         def update(obs, actions, advantages, returns):
@@ -277,21 +265,17 @@ class ActorCriticProbeAgent(_ProbeAgent):
         self._update = update
 
     def act(self, obs) -> int:
-        from . import sample_from_logits, mlp_forward
+        from . import sample_from_logits
 
-        return int(sample_from_logits(mlp_forward(self._acting()[0], np.asarray(obs, np.float32).reshape(-1, 1)),
-                                      self.rng)[0])
+        return int(sample_from_logits(self._forward(0, obs), self.rng)[0])
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated) -> None:
-        from . import mlp_forward
-
         self._steps.append((obs, int(action), float(reward), next_obs, float(terminated)))
         self._remember(obs, action, reward, terminated, truncated)
         if len(self._steps) < self.rollout:
             return
         o, a, r, o2, term = (np.array(x, dtype=np.float32) for x in zip(*self._steps))
-        critic_w = self._acting()[1]
-        values, next_values = mlp_forward(critic_w, o)[:, 0], mlp_forward(critic_w, o2)[:, 0]
+        values, next_values = self._forward(1, o)[:, 0], self._forward(1, o2)[:, 0]
         advantages = np.asarray(self._td_advantages(r, values, next_values, term, self.gamma), dtype=np.float32)
         returns = advantages + values            # the TD targets
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
@@ -299,29 +283,15 @@ class ActorCriticProbeAgent(_ProbeAgent):
         self._steps, self._weights = [], None
         self._record(loss, self.optimizer.grad_norm.numpy(), entropy)
 
-    def _acting(self):
-        from . import acting_weights
-
-        if self._weights is None:
-            self._weights = (acting_weights(self.actor), acting_weights(self.critic))
-        return self._weights
-
     def value(self, obs) -> float:
         """V(obs), the critic's estimate."""
-        from . import mlp_forward
-
-        return float(mlp_forward(self._acting()[1], np.asarray(obs, np.float32).reshape(-1, 1))[0, 0])
+        return float(self._forward(1, obs)[0, 0])
 
     def action_probs(self, obs) -> np.ndarray:
         """The softmax of the actor's logits at ``obs``."""
-        from . import mlp_forward
+        from . import softmax
 
-        return _softmax(mlp_forward(self._acting()[0], np.asarray(obs, np.float32).reshape(-1, 1))[0])
-
-
-def _softmax(z) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
+        return softmax(self._forward(0, obs)[0])
 
 
 def _entropy(logits):
@@ -344,6 +314,86 @@ def _norm_recording_adam(learning_rate: float):
     optimizer = NormRecordingAdam(learning_rate)
     optimizer.grad_norm = tf.Variable(0.0, trainable=False)
     return optimizer
+
+
+# ------------------------------------------------------------ the lessons' own loops
+
+# How long each lesson's own training loop runs on a probe: enough for all five probes, on every bench seed
+LOOP_RUNS = {"DQN": {"learning_starts": 500, "max_steps": 2_000},   # lesson 03's DQNSettings fields
+             "REINFORCE": {"max_episodes": 300},                       # lesson 06's train
+             "actor-critic": {"max_env_steps": 32_768}}                # lesson 07's train: 256 updates
+
+
+class TrainedLoop:
+    """A network that a lesson's own training loop trained on a probe, read like the probe agents.
+
+    It answers ``value``, ``action_probs`` and ``gamma`` as the agents do, so lesson 08's
+    ``run_probe(loop, env_id, 0)`` compares it with the closed form; it learns no more
+    (``observe`` does nothing, ``act`` takes its most probable action).
+    """
+
+    def __init__(self, kind: str, gamma: float, *, q=None, policy=None, critic=None, env_steps: int = 0):
+        self.kind, self.gamma, self.env_steps = kind, float(gamma), int(env_steps)   # env_steps: of its training
+        self._q, self._policy, self._critic = q, policy, critic   # weights, for cu.mlp_forward
+
+    def _out(self, weights, obs) -> np.ndarray:
+        from . import mlp_forward
+
+        return mlp_forward(weights, np.asarray(obs, dtype=np.float32).reshape(1, -1))[0]
+
+    def q_values(self, obs):
+        """Q(obs, a) for every action (DQN only)."""
+        return None if self._q is None else self._out(self._q, obs)
+
+    def value(self, obs):
+        """max_a Q (DQN), the critic's V (actor-critic), or None (REINFORCE)."""
+        if self._q is not None:
+            return float(self.q_values(obs).max())
+        return None if self._critic is None else float(self._out(self._critic, obs)[0])
+
+    def action_probs(self, obs) -> np.ndarray:
+        """DQN's greedy policy, or the softmax of the policy's logits."""
+        from . import softmax
+
+        if self._q is not None:
+            return np.eye(len(self.q_values(obs)))[int(self.q_values(obs).argmax())]
+        return softmax(self._out(self._policy, obs))
+
+    def act(self, obs) -> int:
+        return int(self.action_probs(obs).argmax())
+
+    def observe(self, *transition) -> None:
+        """Nothing: the loop has finished training."""
+
+    def __repr__(self) -> str:
+        return f"TrainedLoop({self.kind!r}, gamma={self.gamma})"
+
+
+def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict:
+    """Train lesson 03's ``train_dqn``, lesson 06's and lesson 07's ``train`` on a probe; return
+    ``{kind: TrainedLoop}``. The loops are the ones that solve CartPole, unchanged but for the
+    environment id, the discount and the length of the run (``LOOP_RUNS``).
+
+    ``train_dqn`` keeps the network of its best greedy evaluation, and on a probe every
+    network may score alike, so the last one evaluated is kept here. REINFORCE runs without
+    its baseline: lesson 06 normalises the returns of each episode, and a one-step
+    episode has a single return, which normalises to zero.
+    """
+    from .lessons import lesson03, lesson06, lesson07
+
+    if env_id not in PROBES:
+        raise ValueError(f"course_loops: {env_id!r} is not a probe; the probes are {', '.join(PROBES)}")
+    evaluated = []   # train_dqn hands the weights of every evaluation to on_eval
+    settings = lesson03.DQNSettings(gamma=gamma, eval_every=LOOP_RUNS["DQN"]["max_steps"], **LOOP_RUNS["DQN"])
+    dqn = lesson03.train_dqn(seed, settings, env_id=env_id, on_eval=lambda step, weights: evaluated.append(weights),
+                             desc="lesson 03's train_dqn")
+    reinforce = lesson06.train(use_baseline=False, seed=seed, stop_when_solved=False, env_id=env_id, gamma=gamma,
+                               **LOOP_RUNS["REINFORCE"])
+    a2c = lesson07.train(seed=seed, env_id=env_id, gamma=gamma, **LOOP_RUNS["actor-critic"])
+    return {"DQN": TrainedLoop("DQN", gamma, q=evaluated[-1], env_steps=dqn.env_steps),
+            "REINFORCE": TrainedLoop("REINFORCE", gamma, policy=reinforce.weights, env_steps=reinforce.steps[-1]),
+            "actor-critic": TrainedLoop("actor-critic", gamma, policy=a2c.weights, critic=a2c.critic_weights,
+                                        env_steps=a2c.steps[-1])}
 
 
 # ------------------------------------------------------------------ lesson 08's suspects

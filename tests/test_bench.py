@@ -109,3 +109,25 @@ def test_the_squared_error_row_trains_lesson_03s_step_with_the_squared_error():
     np.testing.assert_allclose(float(loss), np.mean((batch.rewards - q_taken) ** 2), rtol=1e-5)
     huber = lesson03.dqn_train_step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
     assert float(huber) < float(loss) / 5  # errors of 10-30: Huber grows linearly, the square does not
+
+
+def test_a_best_so_far_band_keeps_each_stopped_search_at_what_it_found():
+    """Lesson 01's band: a search that stopped keeps its policy, so it counts at its last value after its end."""
+    results = []
+    for k in range(10):   # seed k scores 100 in its first round, at step 50, and 500 at step 100 * (k + 1)
+        r = _result("s", k, True, 100 * (k + 1), 1.0)
+        r.curves = {"best_fresh_by_step": ([50, 100 * (k + 1)], [100.0, 500.0])}
+        results.append(r)
+    band = bench.reference_bands(results, ["s"])["s"]["best_fresh_by_step"]
+    assert band["window"] == 1 and band["x"][0] == 50
+    assert band["x"][-1] == 900                    # nine seeds in ten ran this far; the others count as found
+    assert band["median"][0] == band["high"][0] == 100
+    assert band["median"][-1] == 500 and band["low"][-1] == pytest.approx(460)   # 9 seeds at 500, one at 100
+    middle = band["x"].index(min(band["x"], key=lambda x: abs(x - 550)))
+    assert band["median"][middle] == pytest.approx(300)                          # 5 found, 5 still at 100
+
+
+def test_the_random_search_row_records_the_best_fresh_mean_so_far():
+    result, = bench._random_search(0, quick=False)
+    steps, best = result.curves["best_fresh_by_step"]
+    assert steps == sorted(steps) and best == sorted(best) and best[-1] >= 475 and steps[-1] == result.steps

@@ -293,7 +293,10 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08"]  # lesson 03 has its own text
     assert changed_after("lessons/lesson06.py") == ["05", "07", "08"]
     assert changed_after("probes.py") == ["08"] and changed_after("variants.py") == ["08"]
-    assert changed_after("plotting.py") == ["02", "03", "04", "05", "06", "07", "08"]   # the reference bands
+    # the reference bands, and lesson 01's plot of its search rounds
+    assert changed_after("plotting.py") == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    # the bands a bench run records are drawn in those plots: new bands, new solutions
+    assert changed_after("data/reference_curves.json") == ["01", "02", "03", "04", "05", "06", "07", "08"]
     assert changed_after("instructor/grade.py") == [] and changed_after("instructor/build.py") == [] \
         and changed_after("instructor/bench.py") == []
     assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08"]

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils.plotting import moving_average, plot_learning_curve, plot_q_values  # noqa: E402
+from course_utils.plotting import moving_average, plot_learning_curve, plot_q_values, plot_search_rounds  # noqa: E402
 
 
 def test_moving_average_values():
@@ -52,4 +52,18 @@ def test_q_value_trace():
         plot_q_values(np.zeros(5))
     with pytest.raises(ValueError, match="1 action names for 2 actions"):
         plot_q_values(q, action_names=["left"])
+    plt.close("all")
+
+
+def test_search_rounds_draw_scores_fresh_means_and_the_best_so_far_over_the_band():
+    rounds = [(1_000, 500.0, 210.0), (1_900, 480.0, 150.0), (2_600, 500.0, 490.0)]
+    ax = plot_search_rounds(rounds, threshold=475, reference="random search")
+    assert len(ax.collections) == 1                          # the band of healthy searches
+    band, scores, fresh, best, threshold = ax.lines
+    np.testing.assert_allclose(scores.get_ydata(), [500, 480, 500])
+    np.testing.assert_allclose(fresh.get_ydata(), [210, 150, 490])
+    np.testing.assert_allclose(best.get_ydata(), [210, 210, 490])
+    assert threshold.get_ydata()[0] == 475
+    with pytest.raises(ValueError, match=r"triples, one per round, got shape \(3, 2\)"):
+        plot_search_rounds([(1, 2), (3, 4), (5, 6)])
     plt.close("all")

@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 import course_utils as cu  # noqa: E402
 from course_utils import probes, variants  # noqa: E402
-from course_utils.lessons import lesson08  # noqa: E402
+from course_utils.lessons import lesson06, lesson08  # noqa: E402
 
 
 @pytest.mark.parametrize("env_id", list(cu.PROBES))
@@ -34,6 +34,13 @@ def test_gymnasium_make_finds_the_probes_in_a_fresh_interpreter():
     code = "import course_utils as cu; print(cu.make_env('course/ProbeContext-v0').action_space)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "Discrete(2)"
+    # a lesson's loop makes vectorised copies with gymnasium.make_vec; cu.evaluate does too
+    code = ("import gymnasium as gym, numpy as np, course_utils as cu\n"
+            "cu.seed_everything(0)\n"
+            "envs = gym.make_vec('course/ProbeContext-v0', num_envs=3); print(envs.reset(seed=0)[0].shape)\n"
+            "print(cu.evaluate(lambda o: (o[:, 0] > 0).astype(int), 'course/ProbeContext-v0', 4).tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["(3,", "1)", "[1.0,", "1.0,", "1.0,", "1.0]"]
 
 
 def test_the_dynamics_are_exactly_the_tables():
@@ -106,6 +113,11 @@ def test_reference_bands_are_shipped_and_unknown_names_are_refused():
     band = cu.reference_band("DQN + hard target", "greedy_by_step")
     assert band["seeds"] >= 10 and len(band["x"]) == len(band["low"]) == len(band["median"]) == len(band["high"])
     assert all(lo <= med <= hi for lo, med, hi in zip(band["low"], band["median"], band["high"]))
+    search = cu.reference_band("random search", "best_fresh_by_step")
+    # every seed's best-so-far only rises, but seeds join the band as their first round ends: the median rises
+    # from below the threshold to above it, not necessarily at every point
+    assert search["seeds"] >= 10 and search["median"][0] < 475 <= search["median"][-1]
+    assert all(lo <= med <= hi for lo, med, hi in zip(search["low"], search["median"], search["high"]))
     for name in ("tabular Q (475)", "DQN + hard target", "DQN, no target network", "DQN + soft target",
                  "double DQN", "dueling DQN", "REINFORCE", "actor-critic"):
         cu.reference_band(name, "training_by_episode")
@@ -113,3 +125,26 @@ def test_reference_bands_are_shipped_and_unknown_names_are_refused():
         cu.reference_band("PPO")
     with pytest.raises(ValueError, match="'REINFORCE' has no 'greedy_by_step' curve"):
         cu.reference_band("REINFORCE", "greedy_by_step")
+
+
+def test_the_lessons_own_training_loops_learn_every_probe():
+    """Lessons 03, 06 and 07's CartPole loops, given a probe's id, learn its closed form (what lesson 08 shows)."""
+    for env_id in cu.PROBES:
+        loops = cu.course_loops(env_id, seed=0)
+        assert set(loops) == {"DQN", "REINFORCE", "actor-critic"}
+        for kind, loop in loops.items():
+            error, prob = lesson08.run_probe(loop, env_id, 0, seed=0)
+            assert lesson08.passes(error, prob), (kind, env_id, error, prob)
+        for obs, q in cu.closed_form(env_id):
+            np.testing.assert_allclose(loops["DQN"].q_values(obs), q, atol=0.05)
+    with pytest.raises(ValueError, match="'CartPole-v1' is not a probe"):
+        cu.course_loops("CartPole-v1")
+
+
+def test_a_loop_s_bug_shows_on_a_probe_too():
+    """The same loops with lesson 06's per-episode baseline learn nothing from one-step episodes: the probe says so."""
+    log = lesson06.train(seed=0, max_episodes=300, stop_when_solved=False, env_id="course/ProbeContext-v0",
+                         gamma=cu.PROBE_GAMMA)
+    loop = cu.TrainedLoop("REINFORCE", cu.PROBE_GAMMA, policy=log.weights)
+    error, prob = lesson08.run_probe(loop, "course/ProbeContext-v0", 0)
+    assert prob < 0.6 and not lesson08.passes(error, prob)

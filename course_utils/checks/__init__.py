@@ -245,18 +245,19 @@ def matches_when_compiled(exercise: str, loss_function, args, reference, hint: s
         fail(exercise, "inside tf.function it gives other values than when run eagerly", hint)
 
 
-def call(exercise: str, function, *args, hint: str):
-    """Call the student's function; an exception becomes a failure that names it, with ``hint``.
+def call(exercise: str, function, *args, hint: str, label: str | None = None, **kwargs):
+    """Call the student's ``function(*args, **kwargs)``; an exception becomes a failure that names it, with ``hint``.
 
-    The same rules as ``guarded``, with the function's name in the message: an untouched
-    stub's ``NotImplementedError`` and a check's own failure pass through.
+    The same rules as ``guarded``, with the function's name (or ``label``, such as
+    ``"reset(seed=0)"``) in the message: an untouched stub's ``NotImplementedError`` and
+    a check's own failure pass through.
     """
     try:
-        return function(*args)
+        return function(*args, **kwargs)
     except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
         if _passes_through(err):
             raise
-        what = f"{getattr(function, '__name__', 'your function')} {describe(err)}"
+        what = f"{label or getattr(function, '__name__', 'your function')} {describe(err)}"
     fail(exercise, what, hint)  # outside the handler: no library traceback chained before it
 
 

@@ -60,16 +60,9 @@ def _new_env(exercise: str, cls, name: str, n_actions: int):
 
 def _reset(exercise: str, env, seed=None):
     """Return ``env.reset(seed=seed)`` (``env.reset()`` when seed is None), checked to be a pair."""
-    try:
-        got = env.reset() if seed is None else env.reset(seed=seed)
-    except TypeError as err:
-        fail(exercise, f"reset(seed={seed}) raised TypeError: {err}",
-             "give reset the signature reset(self, *, seed=None, options=None) and call super().reset(seed=seed)")
-    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
-        if _passes_through(err):
-            raise
-        fail(exercise, f"reset(seed={seed}) {describe(err)}", "reset calls super().reset(seed=seed), then returns "
-             "(observation(x), {})")
+    got = call(exercise, env.reset, **({} if seed is None else {"seed": seed}), label=f"reset(seed={seed})",
+               hint="give reset the signature reset(self, *, seed=None, options=None), call "
+                    "super().reset(seed=seed), then return (observation(x), {})")
     if not (isinstance(got, tuple) and len(got) == 2):
         fail(exercise, f"reset returned {type(got).__name__} {got!r:.60}, expected a pair (observation, info)",
              "return observation(x), {} as Gymnasium's API asks")
@@ -90,13 +83,8 @@ def _observation(exercise: str, env, obs, where: str) -> np.ndarray:
 
 
 def _step(exercise: str, env, action: int, where: str):
-    try:
-        got = env.step(action)
-    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a hint
-        if _passes_through(err):
-            raise
-        fail(exercise, f"step({action}) {where} {describe(err)}", "step(self, action) returns "
-             "(observation, reward, terminated, truncated, info)")
+    got = call(exercise, env.step, action, label=f"step({action}) {where}",
+               hint="step(self, action) returns (observation, reward, terminated, truncated, info)")
     if not (isinstance(got, tuple) and len(got) == 5):
         fail(exercise, f"step({action}) {where} returned {type(got).__name__} of length "
              f"{len(got) if hasattr(got, '__len__') else '?'}, expected 5 values",

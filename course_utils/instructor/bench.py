@@ -91,10 +91,13 @@ def _random_search(seed: int, quick: bool) -> list:
     from ..lessons import lesson01
 
     start = time.perf_counter()
-    _, returns, steps = _quiet(lesson01.search, seed=seed)
+    _, returns, steps, rounds = _quiet(lesson01.search, seed=seed)
     seconds = time.perf_counter() - start
     mean = float(np.mean(returns))
-    return [SeedResult("random search", seed, mean >= lesson01.THRESHOLD, int(steps), seconds, int(steps), seconds, mean)]
+    at, _, fresh = zip(*rounds)
+    curves = {"best_fresh_by_step": ([int(s) for s in at], np.maximum.accumulate(fresh).tolist())}
+    return [SeedResult("random search", seed, mean >= lesson01.THRESHOLD, int(steps), seconds, int(steps), seconds, mean,
+                       curves=curves)]
 
 
 def _tabular(seed: int, quick: bool) -> list:
@@ -155,6 +158,22 @@ def _probes(seed: int, quick: bool) -> list:
         steps += len(tried) * lesson08.PROBE_STEPS
     seconds = time.perf_counter() - start
     return [SeedResult("probes (lesson 08)", seed, bool(ok), steps, seconds, steps, seconds)]
+
+
+def _loops_on_probes(seed: int, quick: bool) -> list:
+    """Lessons 03, 06 and 07's own training loops (the ones that solve CartPole) on all five probes, as lesson 08
+    runs them on two. Solved when every loop passes every probe (``lesson08.run_probe`` with no more training).
+    ``--quick`` runs the context probe only."""
+    from .. import probes
+    from ..lessons import lesson08
+
+    start, ok, steps = time.perf_counter(), True, 0
+    for env_id in ["course/ProbeContext-v0"] if quick else probes.PROBES:
+        for loop in _quiet(probes.course_loops, env_id, seed).values():
+            ok &= lesson08.passes(*lesson08.run_probe(loop, env_id, 0, seed=seed))
+            steps += loop.env_steps
+    seconds = time.perf_counter() - start
+    return [SeedResult("lessons' loops on probes", seed, bool(ok), steps, seconds, steps, seconds)]
 
 
 # ---------------------------------------------------------------- DQN variants
@@ -224,6 +243,8 @@ def algorithms() -> list[Algorithm]:
         Algorithm("probes (lesson 08)", _probes,
                   {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
                                          "fails the expected probe first"}),
+        Algorithm("lessons' loops on probes", _loops_on_probes,
+                  {"lessons' loops on probes": "every seed: lessons 03, 06 and 07's own loops pass all five probes"}),
     ]
 
 
@@ -376,6 +397,10 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
     value until its next point. A band goes as far as at least half of the seeds ran:
     beyond that the runs still going are the slow ones, and their percentiles would say
     little about a typical run.
+
+    A best-so-far curve (its kind starts with ``best``, lesson 01's search) is different:
+    a run that stopped keeps what it found, so each seed holds its last value after its
+    end, and the band goes as far as nine seeds in ten ran.
     """
     from ..plotting import moving_average
 
@@ -387,17 +412,17 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
             runs = [r.curves[kind] for r in mine if kind in r.curves and len(r.curves[kind][0])]
             if len(runs) < 2:
                 continue
-            smooth = kind.startswith("training")
+            smooth, held = kind.startswith("training"), kind.startswith("best")
             series = [(np.asarray(x, float), moving_average(y, REFERENCE_WINDOW) if smooth else np.asarray(y, float))
                       for x, y in runs]
             ends = sorted(x[-1] for x, _ in series)
-            reach = ends[(len(ends) - 1) // 2]     # half of the seeds ran at least this far
+            reach = ends[int(0.9 * (len(ends) - 1))] if held else ends[(len(ends) - 1) // 2]
             start = min(x[0] for x, _ in series)
             grid = np.unique(np.linspace(start, reach, REFERENCE_POINTS).round())
             columns = []
             for x, y in series:
                 idx = np.searchsorted(x, grid, side="right") - 1
-                column = np.where((idx >= 0) & (grid <= x[-1]), y[np.clip(idx, 0, None)], np.nan)
+                column = np.where((idx >= 0) & (held | (grid <= x[-1])), y[np.clip(idx, 0, None)], np.nan)
                 columns.append(column)
             values = np.array(columns)
             enough = np.sum(~np.isnan(values), axis=0) >= max(2, (len(series) + 1) // 2)
@@ -470,14 +495,16 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
     reference = {"about": "What healthy runs of the lessons' code look like: for each bench row and curve, the "
                           "10th, 50th and 90th percentiles over seeds (the bands behind the lessons' learning "
                           "curves). Written by course bench.",
-                 "command": command, "machine": facts, "bands": bands}
+                 "command": command, "made_by": {name: command for name in bands}, "machine": facts, "bands": bands}
     _write_json(out / REFERENCE_FILE, reference)
     written = [out / "bench.md", "bench.json", "bench.png", REFERENCE_FILE]
     if update_reference:
         package = Path(__file__).resolve().parents[1] / "data" / REFERENCE_FILE
         old = json.loads(package.read_text()) if package.exists() else {"bands": {}}
         old_bands = {k: v for k, v in old.get("bands", {}).items() if k not in bands}   # rows not run this time stay
-        _write_json(package, {**reference, "bands": {**old_bands, **bands}})
+        old_made_by = {k: old.get("made_by", {}).get(k, old.get("command")) for k in old_bands}
+        _write_json(package, {**reference, "made_by": {**old_made_by, **reference["made_by"]},
+                              "bands": {**old_bands, **bands}})
         written.append(package)
     print(page)
     print("wrote " + ", ".join(map(str, written)))

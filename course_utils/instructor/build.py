@@ -543,6 +543,10 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
 
 
+# package data a module reads, which shapes the outputs of every lesson that imports it
+MODULE_DATA = {"course_utils.plotting": ["data/reference_curves.json"]}   # the bands behind the lessons' plots
+
+
 def build_inputs(path: Path, src, layout: Layout, generated: dict[str, str] | None = None) -> dict[str, str]:
     """Return ``{name: sha256}`` of everything a lesson's solution is built from.
 
@@ -563,6 +567,8 @@ def build_inputs(path: Path, src, layout: Layout, generated: dict[str, str] | No
         rel = module_file(name).relative_to(PACKAGE_DIR.parent).as_posix()
         text = generated.get(rel)
         inputs[rel] = digest(module_file(name)) if text is None else hashlib.sha256(text.encode()).hexdigest()
+        for data in MODULE_DATA.get(name, []):
+            inputs[f"{PACKAGE_DIR.name}/{data}"] = digest(PACKAGE_DIR / data)
     lock = layout.root / LOCK_FILE
     if lock.is_file():
         inputs[LOCK_FILE] = digest(lock)

@@ -53,17 +53,23 @@ MAX_ROUNDS = 50
 
 
 def search(seed=0, max_rounds=MAX_ROUNDS):
-    """Search round after round until a candidate passes the fresh test; return (weights, fresh returns, search steps)."""
+    """Search round after round until a candidate passes the fresh test.
+
+    Returns (weights, fresh returns, search steps, rounds), where rounds holds, for every
+    round, (search steps so far, its best search score, that candidate's fresh mean).
+    """
     rng = np.random.default_rng(seed)
     search_env = cu.CountSteps(cu.make_env("CartPole-v1", seed=seed))  # counts the steps the search takes
+    rounds = []
     for round_ in range(1, max_rounds + 1):
         weights, score = random_search(search_env, N_CANDIDATES, rng, EPISODES_PER_CANDIDATE)
         greedy_returns = cu.evaluate(linear_policy(weights), "CartPole-v1", EVAL_EPISODES,
                                      seed=10_000 * (seed + 1) + round_, batched=False)
+        rounds.append((search_env.steps, score, greedy_returns.mean()))
         print(f"round {round_}: best search score {score:.0f}; "
               f"{EVAL_EPISODES} fresh episodes: mean {greedy_returns.mean():.1f}")
         if greedy_returns.mean() >= THRESHOLD:
             break
     print(f"accepted weights {np.round(weights, 3)} after {search_env.steps} search steps "
           f"({round_ * N_CANDIDATES} candidates)")
-    return weights, greedy_returns, search_env.steps
+    return weights, greedy_returns, search_env.steps, rounds

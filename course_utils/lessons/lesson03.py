@@ -91,15 +91,16 @@ from course_utils.lessons.lesson02 import epsilon_greedy  # lesson 02's rule, as
 
 def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_train_step,
               target_update="hard", hard=None, soft=None, stop_when_solved=True, on_eval=None,
-              wrappers=(), log_dir=None, desc="DQN"):
-    """Train DQN on CartPole-v1 with the seed and settings given; return a DQNLog.
+              wrappers=(), log_dir=None, desc="DQN", env_id="CartPole-v1"):
+    """Train DQN on env_id (CartPole-v1 unless told) with the seed and settings given; return a DQNLog.
 
     target_update: "hard" copies the online network into the frozen one every
     settings.target_copy_every calls (with hard(target, online) if given), "soft" calls
     soft(target, online, tau) after every gradient step (lesson 04), "none" bootstraps
     from the online network itself. network and train_step: lesson 05 passes its dueling
     network and its double-DQN step. on_eval(step, weights) runs after each evaluation;
-    wrappers wrap the training environment only; log_dir gets TensorBoard logs.
+    wrappers wrap the training environment only; log_dir gets TensorBoard logs. env_id: any
+    environment with a Box observation and discrete actions, such as lesson 08's probes.
     """
     s = settings or DQNSettings()
     if target_update not in ("none", "hard", "soft"):
@@ -107,7 +108,7 @@ def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_
     if target_update == "soft" and soft is None:
         raise ValueError("train_dqn: target_update='soft' needs soft=, a function soft(target, online, tau)")
     rng = cu.seed_everything(seed, keras=True)
-    env = cu.make_env("CartPole-v1")
+    env = cu.make_env(env_id)
     for wrap in wrappers:
         env = wrap(env)
     obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
@@ -159,7 +160,7 @@ def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_
                     tf.summary.scalar("charts/mean_max_q", max_q, step=step)
             if step >= s.learning_starts and step % s.eval_every == 0:
                 frozen = [w.copy() for w in weights]
-                quick = cu.evaluate(greedy(frozen), "CartPole-v1", 10, seed=100_000 + step).mean()
+                quick = cu.evaluate(greedy(frozen), env_id, 10, seed=100_000 + step).mean()
                 log.evals.append((step, quick))
                 tf.summary.scalar("charts/greedy_return_10", quick, step=step)
                 if on_eval is not None:
@@ -167,7 +168,7 @@ def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_
                 if quick > best and not log.solved:
                     best, log.weights = quick, frozen
                 if (not log.solved and quick >= s.threshold
-                        and cu.passes_with_margin(greedy(frozen), "CartPole-v1", s.threshold, seed=200_000 + step)):
+                        and cu.passes_with_margin(greedy(frozen), env_id, s.threshold, seed=200_000 + step)):
                     log.weights, log.solved, log.solved_at = frozen, True, step
                     log.solved_seconds = time.perf_counter() - start
                     if stop_when_solved:

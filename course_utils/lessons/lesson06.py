@@ -48,11 +48,12 @@ EVAL_EVERY, EVAL_EPISODES, THRESHOLD = 20, 100, 475
 build_policy_network = build_q_network  # the same shape: one output per action, here a logit
 
 
-def train(use_baseline=True, seed=0, max_episodes=MAX_EPISODES, stop_when_solved=True):
-    """Run REINFORCE; return a cu.TrainingLog of its episodes, with the weights it kept."""
+def train(use_baseline=True, seed=0, max_episodes=MAX_EPISODES, stop_when_solved=True,
+          env_id="CartPole-v1", gamma=GAMMA):
+    """Run REINFORCE on env_id; return a cu.TrainingLog of its episodes, with the weights it kept."""
     rng = cu.seed_everything(seed, keras=True)
-    env = cu.CountSteps(cu.make_env("CartPole-v1", seed=seed))
-    policy = build_policy_network(4, 2, HIDDEN_UNITS)
+    env = cu.CountSteps(cu.make_env(env_id, seed=seed))
+    policy = build_policy_network(env.observation_space.shape[0], int(env.action_space.n), HIDDEN_UNITS)
     optimizer = keras.optimizers.Adam(LEARNING_RATE)
 
     @tf.function(reduce_retracing=True)
@@ -74,7 +75,7 @@ def train(use_baseline=True, seed=0, max_episodes=MAX_EPISODES, stop_when_solved
             obs, reward, terminated, truncated, _ = env.step(action)
             rewards.append(reward)
             done = terminated or truncated
-        step_weights = discounted_returns(rewards, GAMMA)
+        step_weights = discounted_returns(rewards, gamma)
         if use_baseline:
             step_weights = normalize_returns(step_weights)
         train_step(np.array(observations, np.float32), np.array(actions), step_weights.astype(np.float32))
@@ -83,8 +84,8 @@ def train(use_baseline=True, seed=0, max_episodes=MAX_EPISODES, stop_when_solved
         if stop_when_solved and (episode + 1) % EVAL_EVERY == 0:
             frozen = [w.copy() for w in weights]
             greedy = lambda o: cu.mlp_forward(frozen, o).argmax(axis=1)  # noqa: E731
-            if (cu.evaluate(greedy, "CartPole-v1", 10, seed=400_000 + episode).mean() >= THRESHOLD
-                    and cu.passes_with_margin(greedy, "CartPole-v1", THRESHOLD, seed=500_000 + episode,
+            if (cu.evaluate(greedy, env_id, 10, seed=400_000 + episode).mean() >= THRESHOLD
+                    and cu.passes_with_margin(greedy, env_id, THRESHOLD, seed=500_000 + episode,
                                               episodes=EVAL_EPISODES)):
                 log.solved = True
                 break

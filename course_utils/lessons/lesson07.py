@@ -56,14 +56,16 @@ def build_update(actor, critic):
     return train_step
 
 
-def train(seed=0, max_env_steps=MAX_ENV_STEPS):
-    """Run advantage actor-critic; return a cu.TrainingLog of its episodes, with the actor weights it kept."""
+def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA):
+    """Run advantage actor-critic on env_id; return a cu.TrainingLog of its episodes, with the
+    actor weights it kept in weights and the critic's in critic_weights."""
     rng = cu.seed_everything(seed, keras=True)
-    actor = build_q_network(4, 2)    # one logit per action
-    critic = build_q_network(4, 1)   # one output: V(s)
-    train_step = build_update(actor, critic)
-    envs = gym.make_vec("CartPole-v1", num_envs=N_ENVS, vectorization_mode="sync",
+    envs = gym.make_vec(env_id, num_envs=N_ENVS, vectorization_mode="sync",
                         vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+    obs_dim, n_actions = envs.single_observation_space.shape[0], int(envs.single_action_space.n)
+    actor = build_q_network(obs_dim, n_actions)    # one logit per action
+    critic = build_q_network(obs_dim, 1)           # one output: V(s)
+    train_step = build_update(actor, critic)
     obs, _ = envs.reset(seed=seed)
     log = cu.TrainingLog()          # per finished episode: return, env steps, seconds
     running = np.zeros(N_ENVS)
@@ -89,7 +91,7 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS):
         b = {k: np.concatenate(v).astype(np.float32) for k, v in batch.items()}
         values = cu.mlp_forward(critic_w, b["obs"])[:, 0]
         next_values = cu.mlp_forward(critic_w, b["next_obs"])[:, 0]
-        advantages = td_advantages(b["rewards"], values, next_values, b["terminated"], GAMMA)
+        advantages = td_advantages(b["rewards"], values, next_values, b["terminated"], gamma)
         targets = advantages + values     # the TD target r + gamma * (1 - terminated) * V(s')
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         train_step(b["obs"], b["actions"].astype(np.int64), advantages, targets)
@@ -97,9 +99,9 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS):
         if (update + 1) % EVAL_EVERY == 0:
             frozen = [w.copy() for w in actor_w]
             greedy = lambda o: cu.mlp_forward(frozen, o).argmax(axis=1)  # noqa: E731
-            if (cu.evaluate(greedy, "CartPole-v1", 10, seed=600_000 + update).mean() >= THRESHOLD
-                    and cu.passes_with_margin(greedy, "CartPole-v1", THRESHOLD, seed=700_000 + update)):
+            if (cu.evaluate(greedy, env_id, 10, seed=600_000 + update).mean() >= THRESHOLD
+                    and cu.passes_with_margin(greedy, env_id, THRESHOLD, seed=700_000 + update)):
                 log.solved = True
                 break
-    log.weights = actor_w
+    log.weights, log.critic_weights = actor_w, critic_w
     return log
