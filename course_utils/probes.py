@@ -4,9 +4,10 @@ A probe is a tiny environment whose right values are known in closed form, so an
 trained on it for a few seconds can be compared with the truth, one part of the agent at a
 time (Andy Jones, "Debugging RL, Without the Agonizing Pain", 2021). The five probes are
 lesson 08's exported classes, registered with Gymnasium by ``course_utils.envs`` (which
-this module, ``cu.make_env`` and ``cu.evaluate`` import), so ``cu.make_env(
-"course/ProbeDiscount-v0")`` works, as do ``gymnasium.make`` and ``gymnasium.make_vec``, and
-so the lessons' own training loops run on a probe given its id.
+this module, ``cu.make_env``, ``cu.seed_everything`` and ``cu.evaluate`` import), so
+``cu.make_env("course/ProbeDiscount-v0")`` works, as do ``gymnasium.make`` and
+``gymnasium.make_vec`` once one of them has run, and so the lessons' own training loops
+run on a probe given its id.
 
 The agents are probe-sized versions of the course's DQN, REINFORCE and actor-critic:
 their losses, targets and returns are the lessons' own functions (lessons 03, 06, 07),
@@ -318,8 +319,10 @@ def _norm_recording_adam(learning_rate: float):
 
 # ------------------------------------------------------------ the lessons' own loops
 
-# How long each lesson's own training loop runs on a probe: enough for all five probes, on every bench seed
-LOOP_RUNS = {"DQN": {"learning_starts": 500, "max_steps": 2_000},   # lesson 03's DQNSettings fields
+# How each lesson's own training loop runs on a probe: long enough for all five probes, on every bench seed.
+# DQN bootstraps after every step (n_step 1): with 3-step returns, a probe's one- or two-step episodes
+# would end inside every window, and the target network would never be read.
+LOOP_RUNS = {"DQN": {"n_step": 1, "learning_starts": 500, "max_steps": 2_000},   # lesson 03's DQNSettings fields
              "REINFORCE": {"max_episodes": 300},                       # lesson 06's train
              "actor-critic": {"max_env_steps": 32_768}}                # lesson 07's train: 256 updates
 
@@ -327,37 +330,44 @@ LOOP_RUNS = {"DQN": {"learning_starts": 500, "max_steps": 2_000},   # lesson 03'
 class TrainedLoop:
     """A network that a lesson's own training loop trained on a probe, read like the probe agents.
 
-    It answers ``value``, ``action_probs`` and ``gamma`` as the agents do, so lesson 08's
-    ``run_probe(loop, env_id, 0)`` compares it with the closed form; it learns no more
-    (``observe`` does nothing, ``act`` takes its most probable action).
+    It answers ``q_values`` (DQN), ``value``, ``action_probs`` and ``gamma`` as the agents
+    do, so lesson 08's ``run_probe(loop, env_id, 0)`` compares it with the closed form; it
+    learns no more (``observe`` does nothing, ``act`` takes its most probable action).
+    The weights are lists of arrays for ``cu.mlp_forward``: ``q`` for DQN, ``policy``
+    (and ``critic``) for REINFORCE (and actor-critic).
     """
 
     def __init__(self, kind: str, gamma: float, *, q=None, policy=None, critic=None, env_steps: int = 0):
+        if (q is None) == (policy is None):
+            raise ValueError("TrainedLoop: give the weights of a Q-network (q=, DQN) or of a policy (policy=, "
+                             "REINFORCE and actor-critic, with critic= for the critic), not both or neither")
         self.kind, self.gamma, self.env_steps = kind, float(gamma), int(env_steps)   # env_steps: of its training
-        self._q, self._policy, self._critic = q, policy, critic   # weights, for cu.mlp_forward
+        self._q, self._policy, self._critic = q, policy, critic
 
     def _out(self, weights, obs) -> np.ndarray:
+        """The network's output at ``obs``: one row per observation, as the probe agents give it."""
         from . import mlp_forward
 
-        return mlp_forward(weights, np.asarray(obs, dtype=np.float32).reshape(1, -1))[0]
+        return mlp_forward(weights, np.asarray(obs, dtype=np.float32).reshape(-1, weights[0].shape[0]))
 
     def q_values(self, obs):
-        """Q(obs, a) for every action (DQN only)."""
+        """Q(obs, a) for every action, one row per observation (DQN only; None otherwise)."""
         return None if self._q is None else self._out(self._q, obs)
 
     def value(self, obs):
         """max_a Q (DQN), the critic's V (actor-critic), or None (REINFORCE)."""
         if self._q is not None:
-            return float(self.q_values(obs).max())
-        return None if self._critic is None else float(self._out(self._critic, obs)[0])
+            return float(self.q_values(obs)[0].max())
+        return None if self._critic is None else float(self._out(self._critic, obs)[0, 0])
 
     def action_probs(self, obs) -> np.ndarray:
         """DQN's greedy policy, or the softmax of the policy's logits."""
         from . import softmax
 
         if self._q is not None:
-            return np.eye(len(self.q_values(obs)))[int(self.q_values(obs).argmax())]
-        return softmax(self._out(self._policy, obs))
+            q = self.q_values(obs)[0]
+            return np.eye(len(q))[int(q.argmax())]
+        return softmax(self._out(self._policy, obs)[0])
 
     def act(self, obs) -> int:
         return int(self.action_probs(obs).argmax())
@@ -375,22 +385,23 @@ def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict
     environment id, the discount and the length of the run (``LOOP_RUNS``).
 
     ``train_dqn`` keeps the network of its best greedy evaluation, and on a probe every
-    network may score alike, so the last one evaluated is kept here. REINFORCE runs without
+    network may score alike, so it evaluates once, at the end of the run (``eval_every``
+    is the run's length), and keeps the trained network. REINFORCE runs without
     its baseline: lesson 06 normalises the returns of each episode, and a one-step
-    episode has a single return, which normalises to zero.
+    episode has a single return, which normalises to zero. On the three probes with one
+    action REINFORCE has nothing to learn and passes whatever it does; the action and
+    context probes are its test.
     """
     from .lessons import lesson03, lesson06, lesson07
 
     if env_id not in PROBES:
         raise ValueError(f"course_loops: {env_id!r} is not a probe; the probes are {', '.join(PROBES)}")
-    evaluated = []   # train_dqn hands the weights of every evaluation to on_eval
     settings = lesson03.DQNSettings(gamma=gamma, eval_every=LOOP_RUNS["DQN"]["max_steps"], **LOOP_RUNS["DQN"])
-    dqn = lesson03.train_dqn(seed, settings, env_id=env_id, on_eval=lambda step, weights: evaluated.append(weights),
-                             desc="lesson 03's train_dqn")
+    dqn = lesson03.train_dqn(seed, settings, env_id=env_id, desc="lesson 03's train_dqn")
     reinforce = lesson06.train(use_baseline=False, seed=seed, stop_when_solved=False, env_id=env_id, gamma=gamma,
                                **LOOP_RUNS["REINFORCE"])
     a2c = lesson07.train(seed=seed, env_id=env_id, gamma=gamma, **LOOP_RUNS["actor-critic"])
-    return {"DQN": TrainedLoop("DQN", gamma, q=evaluated[-1], env_steps=dqn.env_steps),
+    return {"DQN": TrainedLoop("DQN", gamma, q=dqn.weights, env_steps=dqn.env_steps),
             "REINFORCE": TrainedLoop("REINFORCE", gamma, policy=reinforce.weights, env_steps=reinforce.steps[-1]),
             "actor-critic": TrainedLoop("actor-critic", gamma, policy=a2c.weights, critic=a2c.critic_weights,
                                         env_steps=a2c.steps[-1])}

@@ -120,7 +120,7 @@ def test_a_best_so_far_band_keeps_each_stopped_search_at_what_it_found():
         results.append(r)
     band = bench.reference_bands(results, ["s"])["s"]["best_fresh_by_step"]
     assert band["window"] == 1 and band["x"][0] == 50
-    assert band["x"][-1] == 900                    # nine seeds in ten ran this far; the others count as found
+    assert band["x"][-1] == 900                    # nine seeds in ten have stopped here; they count as found
     assert band["median"][0] == band["high"][0] == 100
     assert band["median"][-1] == 500 and band["low"][-1] == pytest.approx(460)   # 9 seeds at 500, one at 100
     middle = band["x"].index(min(band["x"], key=lambda x: abs(x - 550)))

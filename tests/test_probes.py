@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 import course_utils as cu  # noqa: E402
 from course_utils import probes, variants  # noqa: E402
-from course_utils.lessons import lesson06, lesson08  # noqa: E402
+from course_utils.lessons import lesson03, lesson06, lesson08  # noqa: E402
 
 
 @pytest.mark.parametrize("env_id", list(cu.PROBES))
@@ -35,8 +35,7 @@ def test_gymnasium_make_finds_the_probes_in_a_fresh_interpreter():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
         == "Discrete(2)"
     # a lesson's loop makes vectorised copies with gymnasium.make_vec; cu.evaluate does too
-    code = ("import gymnasium as gym, numpy as np, course_utils as cu\n"
-            "cu.seed_everything(0)\n"
+    code = ("import gymnasium as gym, numpy as np, course_utils as cu, course_utils.envs\n"
             "envs = gym.make_vec('course/ProbeContext-v0', num_envs=3); print(envs.reset(seed=0)[0].shape)\n"
             "print(cu.evaluate(lambda o: (o[:, 0] > 0).astype(int), 'course/ProbeContext-v0', 4).tolist())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -136,15 +135,33 @@ def test_the_lessons_own_training_loops_learn_every_probe():
             error, prob = lesson08.run_probe(loop, env_id, 0, seed=0)
             assert lesson08.passes(error, prob), (kind, env_id, error, prob)
         for obs, q in cu.closed_form(env_id):
-            np.testing.assert_allclose(loops["DQN"].q_values(obs), q, atol=0.05)
+            np.testing.assert_allclose(loops["DQN"].q_values(obs)[0], q, atol=0.05)
     with pytest.raises(ValueError, match="'CartPole-v1' is not a probe"):
         cu.course_loops("CartPole-v1")
 
 
 def test_a_loop_s_bug_shows_on_a_probe_too():
-    """The same loops with lesson 06's per-episode baseline learn nothing from one-step episodes: the probe says so."""
+    """The same loops, broken: lesson 06's per-episode baseline learns nothing from one-step episodes, and
+    lesson 03's loop with a target network never copied into bootstraps the discount probe from its first weights."""
     log = lesson06.train(seed=0, max_episodes=300, stop_when_solved=False, env_id="course/ProbeContext-v0",
                          gamma=cu.PROBE_GAMMA)
     loop = cu.TrainedLoop("REINFORCE", cu.PROBE_GAMMA, policy=log.weights)
     error, prob = lesson08.run_probe(loop, "course/ProbeContext-v0", 0)
     assert prob < 0.6 and not lesson08.passes(error, prob)
+
+    settings = lesson03.DQNSettings(gamma=cu.PROBE_GAMMA, eval_every=2_000, **probes.LOOP_RUNS["DQN"])
+    log = lesson03.train_dqn(0, settings, env_id="course/ProbeDiscount-v0", hard=lambda target, online: None)
+    stale = cu.TrainedLoop("DQN", cu.PROBE_GAMMA, q=log.weights)
+    error, _ = lesson08.run_probe(stale, "course/ProbeDiscount-v0", 0)
+    assert error > 0.3 and stale.value([1.0]) == pytest.approx(1.0, abs=0.1)   # the second state is right
+
+
+def test_a_trained_loop_reads_like_the_probe_agents_and_refuses_missing_weights():
+    net = lesson03.build_q_network(1, 2, (4,))
+    loop = cu.TrainedLoop("DQN", 0.5, q=net.get_weights())
+    agent = cu.DQNProbeAgent(2, seed=0)
+    assert loop.q_values([1.0]).shape == agent.q_values([1.0]).shape == (1, 2)
+    assert loop.q_values([[1.0], [-1.0]]).shape == (2, 2)
+    assert loop.action_probs([1.0]).sum() == 1 and loop.act([1.0]) in (0, 1) and loop.observe() is None
+    with pytest.raises(ValueError, match=r"weights of a Q-network \(q=, DQN\) or of a policy"):
+        cu.TrainedLoop("REINFORCE", 0.5)

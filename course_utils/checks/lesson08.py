@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 
+from ..envs import PROBES
 from . import _passes_through, call, describe, fail, guarded, passed, say
 
-PROBE_IDS = ("course/ProbeConstant-v0", "course/ProbeObservation-v0", "course/ProbeDiscount-v0",
-             "course/ProbeAction-v0", "course/ProbeContext-v0")
+PROBE_IDS = tuple(PROBES)   # simplest first
 VALUE_TOLERANCE, BEST_PROBABILITY = 0.1, 0.9
 
 # the check's own oracle of the two probes the students write: observation -> Q-values

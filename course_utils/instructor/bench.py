@@ -400,7 +400,7 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
 
     A best-so-far curve (its kind starts with ``best``, lesson 01's search) is different:
     a run that stopped keeps what it found, so each seed holds its last value after its
-    end, and the band goes as far as nine seeds in ten ran.
+    end, and the band goes on until nine seeds in ten have stopped.
     """
     from ..plotting import moving_average
 
@@ -503,9 +503,13 @@ def run(root: Path, out: Path, seeds: int = 5, quick: bool = False, only: list[s
         old = json.loads(package.read_text()) if package.exists() else {"bands": {}}
         old_bands = {k: v for k, v in old.get("bands", {}).items() if k not in bands}   # rows not run this time stay
         old_made_by = {k: old.get("made_by", {}).get(k, old.get("command")) for k in old_bands}
-        _write_json(package, {**reference, "made_by": {**old_made_by, **reference["made_by"]},
-                              "bands": {**old_bands, **bands}})
-        written.append(package)
+        merged = {"bands": {**old_bands, **bands}, "made_by": {**old_made_by, **reference["made_by"]}}
+        if merged["bands"] == old.get("bands"):
+            # rewriting would stale every lesson that draws a band (the file is a build input) for nothing
+            print(f"the bands in {package} are unchanged; not rewritten")
+        else:
+            _write_json(package, {**reference, **merged})
+            written.append(package)
     print(page)
     print("wrote " + ", ".join(map(str, written)))
     return report
