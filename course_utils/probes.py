@@ -57,11 +57,11 @@ class _ProbeAgent:
     def _forward(self, network: int, obs) -> np.ndarray:
         """The output of ``self._networks[network]`` at ``obs`` (one observation or many), from NumPy copies of
         the weights, made again only after an update (a Keras call per step would cost far more)."""
-        from . import acting_weights, mlp_forward
+        from . import acting_weights
 
         if self._weights is None:
             self._weights = [acting_weights(model) for model in self._networks]
-        return mlp_forward(self._weights[network], np.asarray(obs, dtype=np.float32).reshape(-1, 1))
+        return _read(self._weights[network], obs)
 
     def _end_episode(self) -> None:
         from .lessons.lesson06 import discounted_returns   # lesson 06's returns to go
@@ -145,9 +145,7 @@ class DQNProbeAgent(_ProbeAgent):
 
     def action_probs(self, obs) -> np.ndarray:
         """The greedy policy: probability 1 on the action with the largest Q."""
-        probs = np.zeros(self.n_actions)
-        probs[int(self.q_values(obs)[0].argmax())] = 1.0
-        return probs
+        return _greedy(self.q_values(obs)[0])
 
     def _predict_taken(self, obs, actions):
         return self.q_values(obs)[np.arange(len(actions)), actions]
@@ -295,6 +293,20 @@ class ActorCriticProbeAgent(_ProbeAgent):
         return softmax(self._forward(0, obs)[0])
 
 
+def _read(weights, obs) -> np.ndarray:
+    """A network's output at ``obs`` (one observation or many), one row per observation, from its weights."""
+    from . import mlp_forward
+
+    return mlp_forward(weights, np.asarray(obs, dtype=np.float32).reshape(-1, weights[0].shape[0]))
+
+
+def _greedy(q) -> np.ndarray:
+    """The greedy policy at one state: probability 1 on the action with the largest Q."""
+    probs = np.zeros(len(q))
+    probs[int(np.argmax(q))] = 1.0
+    return probs
+
+
 def _entropy(logits):
     import tensorflow as tf
 
@@ -344,30 +356,23 @@ class TrainedLoop:
         self.kind, self.gamma, self.env_steps = kind, float(gamma), int(env_steps)   # env_steps: of its training
         self._q, self._policy, self._critic = q, policy, critic
 
-    def _out(self, weights, obs) -> np.ndarray:
-        """The network's output at ``obs``: one row per observation, as the probe agents give it."""
-        from . import mlp_forward
-
-        return mlp_forward(weights, np.asarray(obs, dtype=np.float32).reshape(-1, weights[0].shape[0]))
-
     def q_values(self, obs):
         """Q(obs, a) for every action, one row per observation (DQN only; None otherwise)."""
-        return None if self._q is None else self._out(self._q, obs)
+        return None if self._q is None else _read(self._q, obs)
 
     def value(self, obs):
         """max_a Q (DQN), the critic's V (actor-critic), or None (REINFORCE)."""
         if self._q is not None:
             return float(self.q_values(obs)[0].max())
-        return None if self._critic is None else float(self._out(self._critic, obs)[0, 0])
+        return None if self._critic is None else float(_read(self._critic, obs)[0, 0])
 
     def action_probs(self, obs) -> np.ndarray:
         """DQN's greedy policy, or the softmax of the policy's logits."""
         from . import softmax
 
         if self._q is not None:
-            q = self.q_values(obs)[0]
-            return np.eye(len(q))[int(q.argmax())]
-        return softmax(self._out(self._policy, obs)[0])
+            return _greedy(self.q_values(obs)[0])
+        return softmax(_read(self._policy, obs)[0])
 
     def act(self, obs) -> int:
         return int(self.action_probs(obs).argmax())

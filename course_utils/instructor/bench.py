@@ -35,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..plotting import REFERENCE_FILE   # the bands file the lessons' plots read
 from ..session import HEADLESS_ENV, environment
 
 
@@ -386,7 +387,6 @@ def _record(result: SeedResult) -> dict:
 
 REFERENCE_WINDOW = 20       # episodes in the moving average of a training curve, as the lessons plot them
 REFERENCE_POINTS = 120      # points per band
-REFERENCE_FILE = "reference_curves.json"
 
 
 def reference_bands(results: list[SeedResult], names: list[str]) -> dict:

@@ -33,6 +33,7 @@ import nbformat
 
 from . import markers
 from .markers import CHECK_TAG, EXERCISE_TAG, NBVAL_CHECK_TAG, MarkerError, cell_marker
+from ..plotting import REFERENCE_FILE
 from ..session import HEADLESS_ENV, environment
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # course_utils/
@@ -544,7 +545,7 @@ def digest(path: Path) -> str:
 
 
 # package data a module reads, which shapes the outputs of every lesson that imports it
-MODULE_DATA = {"course_utils.plotting": ["data/reference_curves.json"]}   # the bands behind the lessons' plots
+MODULE_DATA = {"course_utils.plotting": [f"data/{REFERENCE_FILE}"]}   # the bands behind the lessons' plots
 
 
 def build_inputs(path: Path, src, layout: Layout, generated: dict[str, str] | None = None) -> dict[str, str]:
