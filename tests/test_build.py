@@ -20,7 +20,7 @@ def course(tmp_path_factory):
     return root
 
 
-def test_exercise_has_stubs_tags_and_reference_check_outputs(course):
+def test_exercise_has_stubs_tags_and_no_outputs_even_in_check_cells(course):
     ex = read(course / "exercises" / "00_demo.ipynb")
     cell = ex.cells[cell_index(ex, "exercise", "00.1")]
     assert "# YOUR CODE HERE" in cell.source
@@ -30,8 +30,11 @@ def test_exercise_has_stubs_tags_and_reference_check_outputs(course):
     check = ex.cells[cell_index(ex, "check", "00.1")]
     assert check.metadata["tags"] == ["check", "nbval-check-output"]
     assert check.metadata["course"] == {"check": "00.1", "points": 2}
-    assert check.execution_count is not None
-    assert check.outputs[0]["text"] == "Exercise 00.1: passed (6 cases checked).\n"
+    assert check.outputs == [] and check.execution_count is None  # no verdict before the student works
+    record = json.loads((course / "grading" / "00_demo.json").read_text())
+    graded = next(c["cell"] for c in record["checks"] if c["exercise"] == "00.1")
+    assert graded["source"] == check.source and graded["execution_count"] is not None
+    assert graded["outputs"][0]["text"] == "Exercise 00.1: passed (6 cases checked).\n"
     plain = [c for c in ex.cells if c.cell_type == "code" and "tags" not in c.metadata]
     assert all(c.outputs == [] and c.execution_count is None for c in plain)
 
@@ -257,6 +260,14 @@ def test_outputs_in_a_source_are_refused(tmp_path):
 def test_the_project_itself_is_up_to_date():
     """What CI checks: the committed exercises/ and solutions/ are what notebooks/ generates."""
     assert build(ROOT, check=True) == []
+
+
+def test_handed_out_notebooks_show_no_output_or_verdict():
+    """A student opening exercises/ sees no check's verdict (or the answers it prints) before working."""
+    for path in sorted((ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")):
+        shown = [(i, c.source.splitlines()[0]) for i, c in enumerate(read(path).cells)
+                 if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+        assert shown == [], f"{path.name}: cells with stored outputs {shown}"
 
 
 def lesson_hashes(root):

@@ -10,9 +10,10 @@ The build is a short, ordered list of notebook transforms:
 2. ``solution_notebook``   markers removed, Colab header added;
 3. ``execute``             run the solution (twice: a check whose output changes
                            between runs cannot be graded);
-4. ``exercise_notebook``   regions replaced by stubs, outputs cleared, check cells
-                           given the reference outputs of the executed solution;
-5. ``reference_record``    the check cells and where they go, for ``course grade``.
+4. ``exercise_notebook``   regions replaced by stubs, every output cleared (check cells
+                           too: no verdict is shown before the student works);
+5. ``reference_record``    the check cells with the executed solution's outputs, and
+                           where they go, for ``course grade``.
 
 A solution is re-executed only when what it ran changed: its source, a file beside
 it, a ``course_utils`` module its code imports (directly or through the package) or
@@ -372,10 +373,14 @@ def check_outputs_stable(first, second, path: Path) -> None:
 
 # 4. exercises ---------------------------------------------------------------------------
 
-def exercise_notebook(src, executed, repo_url: str, rel_path: str):
-    """Return the exercise notebook: stubs, no outputs, check cells with reference outputs."""
+def exercise_notebook(src, repo_url: str, rel_path: str):
+    """Return the exercise notebook: stubs, and no outputs at all.
+
+    Not even the check cells keep theirs: a handed-out notebook shows no verdict (and no
+    answer a check prints) before the student runs it. The reference outputs live in the
+    grading record (``reference_record``).
+    """
     nb = with_header(src, repo_url, rel_path)
-    reference = {m.exercise: c for c in executed.cells if (m := cell_marker(c)) and m.kind == "check"}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -383,16 +388,18 @@ def exercise_notebook(src, executed, repo_url: str, rel_path: str):
         cell.outputs, cell.execution_count = [], None
         if marker is not None and marker.kind == "exercise":
             cell.source = markers.stub_source(cell.source, marker.exercise)
-        elif marker is not None:
-            cell.outputs = copy.deepcopy(reference[marker.exercise].outputs)
-            cell.execution_count = reference[marker.exercise].execution_count
     return nb
 
 
 # 5. reference for grading -------------------------------------------------------------
 
-def reference_record(exercise_nb, lesson_file: str, build_hash: str) -> dict:
-    """Return what ``course grade`` needs: each check cell and the cell it follows."""
+def reference_record(exercise_nb, executed, lesson_file: str, build_hash: str) -> dict:
+    """Return what ``course grade`` needs: each check cell, its reference outputs and the cell it follows.
+
+    The check cells are the exercise notebook's, with the outputs and execution count of
+    the same check in the executed solution.
+    """
+    reference = {m.exercise: c for c in executed.cells if (m := cell_marker(c)) and m.kind == "check"}
     checks, stubs = [], {}
     for i, cell in enumerate(exercise_nb.cells):
         marker = cell_marker(cell)
@@ -400,12 +407,15 @@ def reference_record(exercise_nb, lesson_file: str, build_hash: str) -> dict:
             stubs[marker.exercise] = cell.source
         if marker is None or marker.kind != "check":
             continue
+        graded = copy.deepcopy(cell)
+        graded.outputs = copy.deepcopy(reference[marker.exercise].outputs)
+        graded.execution_count = reference[marker.exercise].execution_count
         before = exercise_nb.cells[i - 1]
         before_marker = cell_marker(before)
         checks.append({
             "exercise": marker.exercise,
             "points": marker.points,
-            "cell": dict(cell),
+            "cell": dict(graded),
             "anchor": {
                 "exercise": before_marker.exercise if before_marker and before_marker.kind == "exercise" else None,
                 "id": before.get("id"),
@@ -653,9 +663,9 @@ def generate(path: Path, layout: Layout, repo_url: str, *, execute_if_stale: boo
             log(f"{path.name}: the same cells and outputs as stored but for timings; keeping the stored ones")
             executed = stored
         executed.metadata["course"] = {"lesson": path.name[:2], "build_hash": build_hash, "inputs": inputs}
-    exercise = exercise_notebook(src, executed, repo_url, f"exercises/{path.name}")
+    exercise = exercise_notebook(src, repo_url, f"exercises/{path.name}")
     exercise.metadata["course"] = {"lesson": path.name[:2]}
-    record = reference_record(exercise, path.name, build_hash)
+    record = reference_record(exercise, executed, path.name, build_hash)
     return {
         sol_path: dumps(executed),
         layout.exercises / path.name: dumps(exercise),
