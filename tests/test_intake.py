@@ -24,6 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 L01, L03 = "01_gymnasium_random_search.ipynb", "03_deep_q_network.ipynb"
 
 
+def marker(cell):
+    """Return the marker of a raw JSON cell, whose source may be a list of lines as Colab writes it."""
+    source = cell.get("source", "")
+    return found_marker({**cell, "source": "".join(source) if isinstance(source, list) else source})
+
+
 def colab_shaped(folder: str, name: str, magics: bool = False) -> str:
     """Return the course's notebook as Colab writes it: no cell ids, nbformat_minor 0, Colab's metadata.
 
@@ -44,7 +50,7 @@ def colab_shaped(folder: str, name: str, magics: bool = False) -> str:
     if magics:
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         code[0]["source"] = "%%capture\n!pip install -q gymnasium\n" + "".join(code[0]["source"])
-        exercise = next(c for c in code if (m := found_marker(c)) and m.kind == "exercise")
+        exercise = next(c for c in code if (m := marker(c)) and m.kind == "exercise")
         exercise["source"] = "%%time\n" + "".join(exercise["source"])
         code[2]["source"] = "!echo started\n" + "".join(code[2]["source"])
     return json.dumps(nb)
@@ -53,7 +59,7 @@ def colab_shaped(folder: str, name: str, magics: bool = False) -> str:
 def wrong_lesson_01() -> str:
     """Return lesson 01's solution whose first exercise computes nothing (a wrong answer, not a stub)."""
     nb = json.loads((ROOT / "solutions" / L01).read_text())
-    cell = next(c for c in nb["cells"] if (m := found_marker(c)) and m.exercise == "01.1")
+    cell = next(c for c in nb["cells"] if (m := marker(c)) and m.exercise == "01.1")
     cell["source"] = "# EXERCISE 01.1\ndef run_episode(env, policy, seed=None):\n    return 0.0\n"
     return json.dumps(nb)
 
@@ -300,7 +306,7 @@ def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, cour
         "ben/01_gymnasium_random_search (1).ipynb": (ROOT / "solutions" / L01).read_text(),
         "ben/" + L01: wrong_lesson_01(),  # the first download, older: passed over
         "cai/" + L01: colab_shaped("solutions", L01, magics=True),
-        "dee/Untitled0.ipynb": colab_shaped("solutions", L01),         # the lesson from the content
+        "dee/Untitled0.ipynb": colab_shaped("exercises", L01),         # the lesson from the content
         "eve/notes.ipynb": json.dumps({"name": "eve", "scores": [1, 2]}),
         "fay/" + L01: "this is not json",
         "gus/03_deep_q_network.ipynb": (ROOT / "exercises" / L01).read_text(),
@@ -315,7 +321,7 @@ def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, cour
     assert got["ana"] == (9, 9, ["passed"] * 5)
     assert got["ben"] == (7, 7, ["passed"] * 4)
     assert got["cai"] == (7, 7, ["passed"] * 4)
-    assert got["dee"] == (7, 7, ["passed"] * 4)
+    assert got["dee"] == (0, 7, ["not attempted"] * 3 + ["error"])  # lesson 01, read from its markers
     reasons = {r["student"]: (r["status"], r["reason"]) for r in rows}
     assert reasons["eve"][0] == "unreadable notebook" and "the file is JSON, but has no 'nbformat'" in reasons["eve"][1]
     assert reasons["fay"][0] == "unreadable notebook" and "the file is not JSON" in reasons["fay"][1]
