@@ -6,7 +6,6 @@ with everything but word characters removed; a resubmitted file ``name-1.ipynb``
 Moodle's ``mod/assign/locallib.php`` (``<Full Name>_<participant id>_assignsubmission_file_/``).
 The notebooks are the course's own lesson 01 (and, once, lesson 03) in Colab's shape.
 """
-import copy
 import csv
 import datetime
 import json
