@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=int, default=900, help="seconds per cell when executing (default 900)")
 
     g = sub.add_parser("grade", help="grade submitted notebooks against the reference checks")
-    g.add_argument("submissions", nargs="*", help="notebooks, or folders of <student>/NN_*.ipynb")
+    g.add_argument("submissions", nargs="*",
+                   help="notebooks, folders of <student>/NN_*.ipynb, or a Canvas or Moodle bulk download (its .zip "
+                        "or the unpacked folder)")
     g.add_argument("--report", type=Path, help="write the report here as CSV (and JSON beside it)")
     g.add_argument("--resume", action="store_true", help="keep submissions already in the report, grade the rest")
     g.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
@@ -35,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade again only this student's submissions, replacing their rows in --report (repeatable)")
     g.add_argument("--failed", action="store_true",
                    help="grade again only the submissions of --report with an exercise that did not pass")
+    g.add_argument("--assignment", action="append", metavar="NN=TITLE", default=[],
+                   help="the Canvas gradebook column of lesson NN, as Canvas exports it, e.g. "
+                        "'03=Deep Q-network (12345)' (default 'Lesson NN'; repeatable)")
     _grading_options(g)
 
     c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
@@ -95,13 +100,14 @@ def cmd_build(args) -> int:
 
 def cmd_grade(args, parser) -> int:
     from .grade import Report, collect_submissions, grade_all, merge, regrade_keys, shard, summary_table
+    from .intake import layout_summary
 
     if args.merge:
         if not args.report or args.submissions:
             parser.error("--merge takes shard JSON reports and needs --report, and no submissions")
         report = merge(args.merge, Report(args.report))
         print(summary_table(report.rows()))
-        _hand_back(report, args.report)
+        _hand_back(report, args.report, _titles(args, parser))
         return 0
     if (args.only or args.failed) and not args.report:
         parser.error("--only and --failed grade again into an existing report: give it with --report")
@@ -109,7 +115,13 @@ def cmd_grade(args, parser) -> int:
         parser.error("give at least one notebook or folder to grade")
     if args.resume and not args.report:
         parser.error("--resume needs --report (the report to continue)")
-    subs = collect_submissions(args.submissions)
+    titles = _titles(args, parser)
+    try:
+        subs = collect_submissions(args.submissions)
+    except (ValueError, OSError) as err:  # a damaged or hostile zip
+        parser.error(str(err))
+    for line in layout_summary(subs):
+        print(line)
     if args.shard:
         try:
             index, count = (int(x) for x in args.shard.split("/"))
@@ -133,18 +145,29 @@ def cmd_grade(args, parser) -> int:
     print(f"{len(report.submissions)} notebook(s) in the report; this run took {time.monotonic() - start:.1f} s"
           + (f"; written to {args.report} and {report.json_path}" if args.report else ""))
     if args.report:
-        _hand_back(report, args.report)
+        _hand_back(report, args.report, titles)
     return 0
 
 
-def _hand_back(report, csv_path: Path) -> None:
+def _titles(args, parser) -> dict[str, str]:
+    """Return ``{lesson: Canvas column}`` from ``--assignment NN=TITLE``."""
+    titles = {}
+    for item in args.assignment:
+        lesson, sep, title = item.partition("=")
+        if not sep or not lesson.isdigit() or len(lesson) != 2 or not title.strip():
+            parser.error(f"--assignment NN=TITLE, e.g. --assignment '03=Deep Q-network (12345)': got {item!r}")
+        titles[lesson] = title.strip()
+    return titles
+
+
+def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None) -> None:
     from .handback import class_summary, hand_back
 
     rows = report.rows()
-    paths = hand_back(rows, Path(csv_path))
+    paths = hand_back(rows, Path(csv_path), titles)
     print("\n" + class_summary(rows))
     print(f"feedback per student in {paths['feedback']}/, class summary in {paths['summary']}, "
-          f"gradebook in {paths['gradebook']}")
+          f"gradebook in {', '.join(map(str, paths['gradebooks'])) or '(none: no lesson was identified)'}")
 
 
 def cmd_bench(args, command: str) -> int:

@@ -26,16 +26,19 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 
+from . import intake
+from .intake import Submission
 from .markers import found_marker, is_stub
 from .options import Options
 from ..session import HEADLESS_ENV
 
-CSV_FIELDS = ["student", "lesson", "exercise", "points", "max_points", "status", "reason", "notebook"]
+CSV_FIELDS = ["student", "name", "layout", "lesson", "exercise", "points", "max_points", "status", "reason", "notebook",
+              "passed_over"]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError|CheckTampered)\b")
 
@@ -52,18 +55,16 @@ class Row:
     status: str
     reason: str
     notebook: str
+    name: str = ""          # the student's name as the LMS wrote it (Canvas, Moodle), else ""
+    layout: str = "file"    # where the identity came from: "canvas", "moodle", "folder" or "file"
+    passed_over: str = ""   # older copies of the same lesson by the same student, not graded ("; "-separated)
 
 
-@dataclass
-class Submission:
-    """One notebook to grade and whose it is."""
-
-    student: str
-    path: Path
-    key: str = field(init=False)
-
-    def __post_init__(self):
-        self.key = str(self.path)
+def make_row(submission: Submission, lesson: str, exercise: str, points: int, max_points: int, status: str,
+             reason: str) -> Row:
+    """Return a report row of ``submission``, carrying its identity and the copies it was chosen over."""
+    return Row(submission.student, lesson, exercise, points, max_points, status, reason, submission.key,
+               submission.name, submission.layout, "; ".join(submission.passed_over))
 
 
 @dataclass
@@ -81,17 +82,8 @@ class CellResult:
 # finding submissions and references -----------------------------------------------------
 
 def collect_submissions(paths: list[str | Path]) -> list[Submission]:
-    """Return the notebooks under ``paths`` (files or folders), sorted; the student is the folder name."""
-    found = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files = [f for f in p.rglob("*.ipynb")
-                     if ".ipynb_checkpoints" not in f.parts and not f.name.startswith(".course-grade-")]
-        else:
-            files = [p]
-        found += [Submission(f.resolve().parent.name, f) for f in files]
-    unique = {s.key: s for s in found}
-    return sorted(unique.values(), key=lambda s: (s.student, s.path.name, s.key))
+    """Return the latest notebook per student and lesson under ``paths``, sorted (see ``intake``)."""
+    return intake.collect(paths)
 
 
 def shard(submissions: list[Submission], index: int, count: int) -> list[Submission]:
@@ -102,9 +94,8 @@ def shard(submissions: list[Submission], index: int, count: int) -> list[Submiss
 
 
 def lesson_of(path: Path) -> str | None:
-    """Return the two-digit lesson number at the start of a notebook's file name."""
-    m = re.match(r"(\d{2})_", path.name)
-    return m[1] if m else None
+    """Return the two-digit lesson number at the start of a notebook's file name (after Colab's "Copy of ")."""
+    return intake.name_lesson(path.name)
 
 
 def load_reference(reference_dir: Path, lesson: str) -> dict | None:
@@ -116,18 +107,21 @@ def load_reference(reference_dir: Path, lesson: str) -> dict | None:
 # 1-2. reading and assembling -------------------------------------------------------------
 
 def read_submission(path: Path):
-    """Return the notebook at ``path``; raise ``ValueError`` with a short reason if unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read the file ({type(err).__name__}: {err})") from None
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises several types for broken JSON
-        raise ValueError(f"not a notebook ({type(err).__name__}: {str(err)[:200]})") from None
-    if not isinstance(nb.get("cells"), list):
-        raise ValueError("not a notebook (no list of cells)")
-    return nb
+    """Return the notebook at ``path``; raise ``ValueError`` saying why it cannot be read as one."""
+    return intake.read_notebook(path)
+
+
+INSTALL_LINE = re.compile(r"^(?P<indent>\s*)[!%]\s*(pip3?|conda|mamba|uv\s+pip|python3?\s+-m\s+pip)\b.*$", re.MULTILINE)
+
+
+def without_installs(source: str) -> str:
+    """Return ``source`` with each ``!pip``/``%pip`` (or conda) line made a ``pass``: the grader's environment is fixed.
+
+    A Colab notebook often starts with ``!pip install ...``; run by the grader it would
+    change the packages every later notebook is graded with. Other shell lines
+    (``!echo``, ``!ls``) run as they are.
+    """
+    return INSTALL_LINE.sub(lambda m: f"{m['indent']}pass  # course grade skipped: {m[0].strip()[:80]}", source)
 
 
 def _clean_copy(cell):
@@ -135,7 +129,7 @@ def _clean_copy(cell):
     source = cell.get("source", "")
     source = "".join(source) if isinstance(source, list) else str(source)
     if cell.get("cell_type") == "code":
-        return nbformat.v4.new_code_cell(source)
+        return nbformat.v4.new_code_cell(without_installs(source))
     if cell.get("cell_type") == "markdown":
         return nbformat.v4.new_markdown_cell(source)
     return nbformat.v4.new_raw_cell(source)
@@ -362,40 +356,45 @@ def score(submission: Submission, lesson: str, reference: dict, student_nb, resu
             elif is_stub("".join(source) if isinstance(source, list) else source, ex):
                 status, reason = "not attempted", "the exercise cell still raises NotImplementedError"
         points = check["points"] if status == "passed" else 0
-        rows.append(Row(submission.student, lesson, ex, points, check["points"], status, reason, submission.key))
+        rows.append(make_row(submission, lesson, ex, points, check["points"], status, reason))
     return rows
 
 
 def rows_for_all(submission, lesson, reference, status, reason) -> list[Row]:
     """Return a zero-point row per exercise, or one row when the lesson is unknown."""
     if reference is None:
-        return [Row(submission.student, lesson or "?", "-", 0, 0, status, reason, submission.key)]
-    return [Row(submission.student, lesson, c["exercise"], 0, c["points"], status, reason, submission.key)
-            for c in reference["checks"]]
+        return [make_row(submission, lesson or "?", "-", 0, 0, status, reason)]
+    return [make_row(submission, lesson, c["exercise"], 0, c["points"], status, reason) for c in reference["checks"]]
 
 
 def grade_submission(submission: Submission, options: Options) -> list[Row]:
     """Grade one notebook; every problem becomes rows with a reason, never an exception."""
     path = submission.path
-    lesson = lesson_of(path)
-    if lesson is None:
-        return rows_for_all(submission, None, None, "unreadable notebook",
-                            "cannot tell the lesson: the file name must start with its number, e.g. 03_dqn.ipynb")
-    reference = load_reference(options.reference, lesson)
-    if reference is None:
-        return rows_for_all(submission, lesson, None, "unknown lesson", f"no lesson {lesson} in {options.reference}")
+    original = _original_name(submission)
     try:
-        nb = read_submission(path)
+        nb, unreadable = read_submission(path), ""
     except ValueError as err:
-        return rows_for_all(submission, lesson, reference, "unreadable notebook", str(err))
-    lessons = {m.lesson for c in nb.cells if (m := found_marker(c))}
-    if lessons and lesson not in lessons:
-        return rows_for_all(submission, lesson, reference, "wrong lesson",
-                            f"the file is named for lesson {lesson} but holds lesson {', '.join(sorted(lessons))}'s exercises")
+        nb, unreadable = None, str(err)
+    found = intake.identify_lesson(original, nb)
+    reference = load_reference(options.reference, found.lesson) if found.lesson else None
+    if found.lesson and reference is None:
+        return rows_for_all(submission, found.lesson, None, "unknown lesson",
+                            f"no lesson {found.lesson} in {options.reference}")
+    if unreadable:
+        return rows_for_all(submission, found.lesson, reference, "unreadable notebook", unreadable)
+    if found.status:
+        return rows_for_all(submission, found.lesson, reference, found.status, found.reason)
     graded, check_cells = assemble(nb, reference)
     cells, ended, skipped = run_past_stops(graded, path.resolve().parent, options)
-    return score(submission, lesson, reference, nb,
+    return score(submission, found.lesson, reference, nb,
                  {"cells": cells, "check_cells": check_cells, "skipped": skipped}, ended, options)
+
+
+def _original_name(submission: Submission) -> str:
+    """Return the file name the student gave, without the LMS's prefix (see ``intake.identity_of``)."""
+    who = intake.moodle_identity(submission.path, None) or (
+        intake.canvas_identity(submission.path) if submission.layout == "canvas" else None)
+    return who.original if who else submission.path.name
 
 
 MAX_RESTARTS = 3
@@ -492,7 +491,8 @@ def summary_table(rows: list[dict]) -> str:
     exercises = sorted({r["exercise"] for r in rows})
     groups: dict[tuple, list] = {}
     for r in rows:
-        groups.setdefault((r["student"], r["lesson"], r["notebook"]), []).append(r)
+        who = f"{r['student']} ({r['name']})" if r.get("name") else r["student"]
+        groups.setdefault((who, r["lesson"], r["notebook"]), []).append(r)
     width = max([7] + [len(k[0]) for k in groups])
     col = max([6] + [len(r["status"]) for r in rows])
     head = f"{'student':<{width}}  lesson  score  " + "  ".join(f"{e:<{col}}" for e in exercises)
@@ -517,7 +517,8 @@ def grade_all(submissions: list[Submission], options: Options, report: Report, w
         try:
             rows = grade_submission(sub, options)
         except Exception as err:  # the grader's own bug must not lose the class's other results
-            rows = rows_for_all(sub, lesson_of(sub.path), load_reference(options.reference, lesson_of(sub.path) or ""),
+            lesson = intake.name_lesson(_original_name(sub))
+            rows = rows_for_all(sub, lesson, load_reference(options.reference, lesson or ""),
                                 "grader error", f"{type(err).__name__}: {err}")
         return sub, rows, time.monotonic() - start
 
