@@ -31,6 +31,9 @@ _EXPORTS = {
     "ActorCriticProbeAgent": "probes",  # lesson 08
     "course_loops": "probes",  # lesson 08
     "TrainedLoop": "probes",  # lesson 08
+    "DQNAgent": "dqn",  # lesson 03
+    "GreedyEvaluator": "dqn",  # lesson 03
+    "RecordEpisodes": "dqn",  # lesson 03
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03

@@ -300,6 +300,8 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     # lesson 08's probe agents are built from lessons 03, 06 and 07
     assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08"]
     assert changed_after("training_log.py") == ["05", "06", "07", "08"]  # 05's diagnostics use lesson06's returns
+    # what lesson 03's loop keeps around the student's step; 04-08 run that loop or import its module
+    assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08"]
     assert changed_after("checks/lesson03.py") == ["03"]
     assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08"]  # lesson 03 has its own text
     assert changed_after("lessons/lesson06.py") == ["05", "07", "08"]

@@ -337,9 +337,9 @@ def test_swapped_alpha_is_named():
     ([500.0] * 10, r"got 10 returns, expected 100"),
     (["a"] * 100, r"got a list that is not an array of numbers"),
 ])
-@pytest.mark.parametrize("check", [lesson01.check_solved, lesson03.check_solved], ids=["01.4", "03.5"])
+@pytest.mark.parametrize("check", [lesson01.check_solved, lesson03.check_solved], ids=["01.4", "03.6"])
 def test_solved_checks_name_what_they_were_given(check, returns, message):
-    exercise = "01.4" if check is lesson01.check_solved else "03.5"
+    exercise = "01.4" if check is lesson01.check_solved else "03.6"
     with pytest.raises(AssertionError, match=rf"^Exercise {re.escape(exercise)}: {message}"):
         check(returns)
 

@@ -317,7 +317,7 @@ def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, cour
     # ben's "(1)" copy was written first, so only its copy number says it is the later download
     result, rows = grade(course_cmd, subs, tmp_path / "grades.csv")
     got = scores(rows)
-    assert got["ana"] == (9, 9, ["passed"] * 5)
+    assert got["ana"] == (12, 12, ["passed"] * 6)  # lesson 03: five exercises and its learning check
     assert got["ben"] == (7, 7, ["passed"] * 4)
     assert got["cai"] == (7, 7, ["passed"] * 4)
     assert got["dee"] == (0, 7, ["not attempted"] * 3 + ["error"])  # lesson 01, read from its markers

@@ -1,9 +1,9 @@
-"""Checks of lesson 03: the Q-network, TD targets, the DQN loss and training step."""
+"""Checks of lesson 03: the Q-network, TD targets, the DQN loss and training step, one step of the loop."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import describe, fail, guarded, mean_return_reaches, must_be_tensor, passed
+from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed
 
 
 def _dense_layers(model):
@@ -290,9 +290,250 @@ def _wrong_loss(exercise, got, want, stepped_right, batch, dqn_loss, target_netw
          "targets) inside it")
 
 
-@guarded("03.5", "pass the array of returns that cu.evaluate gave, one per episode")
+@guarded("03.6", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained network's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
-    mean_return_reaches("03.5", greedy_returns, threshold, episodes,
+    mean_return_reaches("03.6", greedy_returns, threshold, episodes,
                         f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
-                        "train longer; check the terminal mask and that no gradient reaches the targets")
+                        "with the lesson's settings every seed tried passed within its budget, so a piece is "
+                        "probably wrong in a way its check could not see: look at the learning curve and at "
+                        "train_dqn's printed line, and rerun the checks above")
+
+
+# 03.5: one step of the loop -----------------------------------------------------------------
+# The student's step is driven on a small scripted environment whose observations name the
+# episode and the time step, so every stored transition, every reset and every call of
+# agent.train() can be compared with what the step should have done.
+
+# (length, how it ends) of each episode; both kinds of end fall into the exploring phase and
+# into the greedy one
+LOOP_EPISODES = [(6, "terminated"), (9, "truncated"), (4, "terminated"), (11, "truncated"), (7, "terminated"),
+                 (8, "truncated"), (5, "terminated"), (10, "truncated"), (6, "terminated"), (12, "truncated"),
+                 (40, "terminated")]
+LOOP_STEPS, EXPLORING, LEARNING_STARTS, TRAIN_EVERY, N_ACTIONS = 80, 40, 10, 4, 3
+
+
+class _LoopEnv:
+    """A scripted environment: observation ``[episode, t, 1]``; episode lengths and ends from ``LOOP_EPISODES``."""
+
+    def __init__(self):
+        import gymnasium as gym
+
+        self.action_space = gym.spaces.Discrete(N_ACTIONS, seed=0)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
+        self.episode, self.t, self.now, self.ended = -1, 0, 0, None
+        self.steps_this_call, self.log, self.first_obs = 0, [], {}
+
+    def _obs(self):
+        return np.array([self.episode, self.t, 1.0], np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        self.episode, self.t, self.ended = self.episode + 1, 0, None
+        self.first_obs[self.episode] = self._obs()
+        return self._obs(), {}
+
+    def step(self, action):
+        self.steps_this_call += 1
+        if self.steps_this_call > 1:
+            fail("03.5", f"at step {self.now} env.step was called twice", "one environment step per call of your function")
+        if self.ended is not None:
+            step, how = self.ended
+            fail("03.5", f"at step {self.now} env.step was called on an episode that ended at step {step} "
+                 f"({how}), without env.reset() in between",
+                 "when terminated or truncated is True, start a new episode with env.reset() and return its first "
+                 "observation")
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) or not 0 <= action < N_ACTIONS:
+            fail("03.5", f"at step {self.now} env.step got the action {action!r} ({type(action).__name__})",
+                 f"pass one action, an int from 0 to {N_ACTIONS - 1} (epsilon_greedy returns one)")
+        obs = self._obs()
+        length, how = LOOP_EPISODES[self.episode]
+        self.t += 1
+        reward = 1.0 + self.t / 10
+        terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
+        if terminated or truncated:
+            self.ended = (self.now, how)
+        self.log.append((obs, int(action), reward, self._obs(), terminated, truncated))
+        return self._obs(), reward, terminated, truncated, {}
+
+
+class _LoopAgent:
+    """What the step is given as ``agent``, recording what the step does with it."""
+
+    def __init__(self):
+        from types import SimpleNamespace
+
+        self.settings = SimpleNamespace(learning_starts=LEARNING_STARTS, train_every=TRAIN_EVERY, batch_size=4,
+                                        gamma=0.99, n_step=3)
+        self.rng = np.random.default_rng(0)
+        self.now, self.stored, self.trained_at, self.asked_epsilon, self.asked_q = 0, [], [], [], []
+
+    @staticmethod
+    def q_of(obs) -> np.ndarray:
+        episode, t, _ = np.asarray(obs, dtype=float)
+        return np.array([np.sin(3 * episode + t), np.cos(2 * t + episode), np.sin(episode * t + 1)])
+
+    def q_values(self, obs):
+        self.asked_q.append((self.now, np.array(obs, dtype=np.float32, copy=True)))
+        return self.q_of(obs)
+
+    def epsilon(self, step):
+        self.asked_epsilon.append((self.now, step))
+        return 1.0 if step <= EXPLORING else 0.0
+
+    def store(self, obs, action, reward, next_obs, terminated, truncated):
+        self.stored.append((self.now, np.array(obs, dtype=np.float32, copy=True), action, reward,
+                            np.array(next_obs, dtype=np.float32, copy=True), terminated, truncated))
+
+    def train(self):
+        self.trained_at.append(self.now)
+        return 0.0
+
+
+LOOP_HINT = ("action = epsilon_greedy(agent.q_values(obs), agent.epsilon(step), agent.rng); env.step(action); "
+             "agent.store(...) with terminated and truncated as env.step gave them; agent.train() when due; "
+             "env.reset() when the episode is over; return the observation to act on next")
+
+
+def _same(a, b) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+@guarded("03.5", LOOP_HINT)
+def check_dqn_env_step(dqn_env_step) -> None:
+    """Check ``dqn_env_step(agent, env, obs, step) -> next obs`` on a scripted environment, step by step."""
+    env, agent = _LoopEnv(), _LoopAgent()
+    obs, _ = env.reset(seed=0)
+    for step in range(1, LOOP_STEPS + 1):
+        env.now = agent.now = step
+        env.steps_this_call = 0
+        returned = call("03.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
+        if env.steps_this_call == 0:
+            fail("03.5", f"at step {step} env.step was not called", "take one environment step per call")
+        _returned_right(returned, env, step)
+        obs = returned
+    _stored_right(agent.stored, env)
+    _trained_when_due(agent.trained_at)
+    _acted_epsilon_greedily(agent, env)
+    passed("03.5", LOOP_STEPS)
+
+
+def _returned_right(returned, env, step) -> None:
+    """The step returns the observation to act on next: after an episode's end, the new episode's first one."""
+    current = env._obs()
+    if isinstance(returned, tuple) and len(returned) == 2:
+        fail("03.5", f"at step {step} your function returned a tuple of two: {returned!r}"[:300],
+             "env.reset() returns (obs, info): return the observation only")
+    if _same(returned, current):
+        return
+    last = env.log[-1]
+    if env.ended is None and (last[4] or last[5]):  # an episode ended here and was reset
+        if _same(returned, last[3]):
+            fail("03.5", f"at step {step} the episode ended and you returned its last observation {last[3]}; the "
+                 f"environment was reset and now shows {current}",
+                 "return the first observation of the new episode, the one env.reset() gave")
+    if _same(returned, last[0]):
+        fail("03.5", f"at step {step} you returned the observation you acted on ({last[0]}), expected the next one "
+             f"({current})", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
+    fail("03.5", f"at step {step} you returned {returned!r}, expected the environment's current observation {current}",
+         "return the observation env.step gave (or env.reset() gave, after an episode's end)")
+
+
+def _stored_right(stored, env) -> None:
+    """One transition stored per step, each as env.step gave it."""
+    if not stored:
+        fail("03.5", f"agent.store was never called in {LOOP_STEPS} steps", "store every transition: agent.store(obs, "
+             "action, reward, next_obs, terminated, truncated)")
+    steps = [s[0] for s in stored]
+    if steps != list(range(1, LOOP_STEPS + 1)):
+        twice = sorted({s for s in steps if steps.count(s) > 1})
+        missing = [s for s in range(1, LOOP_STEPS + 1) if s not in steps]
+        what = f"stored twice at step {twice[0]}" if twice else f"nothing stored at step {missing[0]}"
+        fail("03.5", f"{len(stored)} transitions stored in {LOOP_STEPS} steps ({what})",
+             "store exactly one transition per environment step")
+    for (step, obs, action, reward, next_obs, terminated, truncated), true in zip(stored, env.log):
+        t_obs, t_action, t_reward, t_next, t_term, t_trunc = true
+        if not _same(obs, t_obs):
+            said = " (the next observation)" if _same(obs, t_next) else ""
+            fail("03.5", f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
+                 "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
+        if action != t_action:
+            fail("03.5", f"at step {step} you stored action={action!r}, but env.step was given {t_action}",
+                 "store the action you passed to env.step")
+        if not np.isclose(float(reward), t_reward):
+            fail("03.5", f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
+                 "store the reward env.step returned")
+        if not _same(next_obs, t_next):
+            first = env.first_obs.get(int(t_next[0]) + 1)
+            if (t_term or t_trunc) and first is not None and _same(next_obs, first):
+                fail("03.5", f"at step {step} the episode ended and you stored next_obs={next_obs}, the first "
+                     f"observation of the next episode; env.step returned {t_next}",
+                     "store the transition before you reset: next_obs is what env.step returned")
+            fail("03.5", f"at step {step} you stored next_obs={next_obs}, env.step returned {t_next}",
+                 "next_obs is the observation env.step returned")
+        _flags_right(step, terminated, truncated, t_term, t_trunc)
+
+
+def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
+    """terminated and truncated stored apart, as env.step returned them."""
+    if bool(terminated) != t_term:
+        if t_trunc:
+            fail("03.5", f"at step {step} the episode was truncated by the time limit (terminated=False, "
+                 f"truncated=True) and you stored terminated={terminated!r}",
+                 "a truncated episode did not end in a terminal state: its target still bootstraps from next_obs; "
+                 "store terminated as env.step returned it")
+        fail("03.5", f"at step {step} env.step returned terminated={t_term} and you stored terminated={terminated!r}",
+             "store terminated as env.step returned it")
+    if bool(truncated) != t_trunc:
+        fail("03.5", f"at step {step} env.step returned truncated={t_trunc} and you stored truncated={truncated!r}",
+             "store truncated as env.step returned it: the buffer needs it to keep one episode's steps apart from "
+             "the next one's")
+
+
+def _trained_when_due(trained_at) -> None:
+    """agent.train() at every multiple of train_every from learning_starts on, and never before."""
+    due = [s for s in range(1, LOOP_STEPS + 1) if s >= LEARNING_STARTS and s % TRAIN_EVERY == 0]
+    if trained_at == due:
+        return
+    rule = f"with learning_starts={LEARNING_STARTS} and train_every={TRAIN_EVERY}, train at steps {due[:4]} ..."
+    if not trained_at:
+        fail("03.5", f"agent.train() was never called in {LOOP_STEPS} steps",
+             f"call agent.train() when step >= learning_starts and step % train_every == 0 ({rule})")
+    early = [s for s in trained_at if s < LEARNING_STARTS]
+    if early:
+        fail("03.5", f"agent.train() was called at step {early[0]}, before learning_starts={LEARNING_STARTS}",
+             f"wait until the buffer has learning_starts transitions of random play ({rule})")
+    fail("03.5", f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
+         f"train when step >= learning_starts and step % train_every == 0 ({rule})")
+
+
+def _acted_epsilon_greedily(agent, env) -> None:
+    """Greedy on the current observation's Q-values where epsilon is 0; every action tried where it is 1."""
+    if not agent.asked_epsilon:
+        fail("03.5", "agent.epsilon(step) was never called", "act epsilon-greedily with epsilon = agent.epsilon(step)")
+    wrong = [(now, asked) for now, asked in agent.asked_epsilon if asked != now]
+    if wrong:
+        fail("03.5", f"at step {wrong[0][0]} you asked agent.epsilon({wrong[0][1]!r})",
+             "ask for the exploration rate of the current step: agent.epsilon(step)")
+    actions = [true[1] for true in env.log]
+    for step, (obs, action, *_) in enumerate(env.log, start=1):
+        if step <= EXPLORING:
+            continue
+        q = _LoopAgent.q_of(obs)
+        if action != int(q.argmax()):
+            asked = [o for now, o in agent.asked_q if now == step]
+            if asked and not _same(asked[-1], obs):
+                fail("03.5", f"at step {step} you acted on the Q-values of {asked[-1]}, not of the current "
+                     f"observation {obs}", "act on agent.q_values(obs), the observation you were given")
+            if action == int(q.argmin()):
+                fail("03.5", f"at step {step} epsilon was 0 and you took the action with the lowest Q-value "
+                     f"(Q-values {np.round(q, 2)}, action {action})", "the greedy action is the argmax")
+            fail("03.5", f"at step {step} epsilon was 0, the Q-values were {np.round(q, 2)} and you took action "
+                 f"{action}; the greedy action is {int(q.argmax())}", "with probability 1 - epsilon take the greedy action")
+    exploring = actions[:EXPLORING]
+    greedy = [int(_LoopAgent.q_of(true[0]).argmax()) for true in env.log[:EXPLORING]]
+    if exploring == greedy:
+        fail("03.5", f"epsilon was 1 for the first {EXPLORING} steps and every action you took was the greedy one",
+             "with probability epsilon take a random action: epsilon_greedy(q_values, epsilon, agent.rng)")
+    if len(set(exploring)) < N_ACTIONS:
+        fail("03.5", f"epsilon was 1 for the first {EXPLORING} steps and you took only actions {sorted(set(exploring))} "
+             f"of the {N_ACTIONS}", "a random action is any of the n_actions actions, each as likely")

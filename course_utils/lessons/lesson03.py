@@ -5,7 +5,6 @@ from notebooks/03_deep_q_network.ipynb (its cells tagged "export", solutions in)
 Do not edit: edit the notebook, then run `course build`.
 """
 import keras
-import numpy as np
 import tensorflow as tf
 
 import course_utils as cu
@@ -84,94 +83,56 @@ class DQNLog:
     solved_seconds: float = None
 
 
-import time
-
+# exercise 03.5
 from course_utils.lessons.lesson02 import epsilon_greedy  # lesson 02's rule, as its solution wrote it
 
 
-def train_dqn(seed=0, settings=None, *, network=build_q_network, train_step=dqn_train_step,
+def dqn_env_step(agent, env, obs, step):
+    """Act, step env, store the transition, train when due, reset at an episode's end; return the next obs."""
+    action = epsilon_greedy(agent.q_values(obs), agent.epsilon(step), agent.rng)
+    next_obs, reward, terminated, truncated, _ = env.step(action)
+    agent.store(obs, action, reward, next_obs, terminated, truncated)
+    if step >= agent.settings.learning_starts and step % agent.settings.train_every == 0:
+        agent.train()
+    if terminated or truncated:
+        next_obs, _ = env.reset()
+    return next_obs
+
+
+import time
+
+
+def train_dqn(seed=0, settings=None, *, env_step=dqn_env_step, network=build_q_network, train_step=dqn_train_step,
               target_update="hard", hard=None, soft=None, stop_when_solved=True, on_eval=None,
               wrappers=(), log_dir=None, desc="DQN", env_id="CartPole-v1"):
-    """Train DQN on env_id (CartPole-v1 unless told) with the seed and settings given; return a DQNLog.
+    """Train DQN on env_id (CartPole-v1 unless told), calling env_step at every step; return a DQNLog.
 
-    target_update: "hard" copies the online network into the frozen one every
-    settings.target_copy_every calls (with hard(target, online) if given), "soft" calls
-    soft(target, online, tau) after every gradient step (lesson 04), "none" bootstraps
-    from the online network itself. network and train_step: lesson 05 passes its dueling
-    network and its double-DQN step. on_eval(step, weights) runs after each evaluation;
-    wrappers wrap the training environment only; log_dir gets TensorBoard logs. env_id: any
-    environment with a Box observation and discrete actions, such as lesson 08's probes.
+    env_step is exercise 03.5; network and train_step are exercises 03.1 and 03.4 (lesson 05
+    passes its dueling network and double-DQN step). target_update: "hard" copies the online
+    network into the frozen one every settings.target_copy_every calls of agent.train (with
+    hard(target, online) if given), "soft" calls soft(target, online, tau) after every gradient
+    step (lesson 04), "none" bootstraps from the online network itself. on_eval(step, weights)
+    runs after each evaluation; wrappers wrap the training environment only; log_dir gets
+    TensorBoard logs; env_id: any environment with a Box observation and discrete actions.
     """
-    s = settings or DQNSettings()
-    if target_update not in ("none", "hard", "soft"):
-        raise ValueError(f"train_dqn: target_update must be 'none', 'hard' or 'soft', got {target_update!r}")
-    if target_update == "soft" and soft is None:
-        raise ValueError("train_dqn: target_update='soft' needs soft=, a function soft(target, online, tau)")
+    s, log = settings or DQNSettings(), DQNLog()
     rng = cu.seed_everything(seed, keras=True)
     env = cu.make_env(env_id)
     for wrap in wrappers:
         env = wrap(env)
-    obs_dim, n_actions = env.observation_space.shape[0], int(env.action_space.n)
-    online, target = network(obs_dim, n_actions, s.hidden_units), network(obs_dim, n_actions, s.hidden_units)
-    target.set_weights(online.get_weights())
-    bootstrap = None if target_update == "none" else target
-    optimizer = keras.optimizers.Adam(s.learning_rate, clipnorm=10.0)
-    buffer = cu.ReplayBuffer(s.buffer_size, obs_shape=(obs_dim,))
-    n_step = cu.NStepAdder(buffer, s.n_step, s.gamma)
-    epsilon = cu.LinearSchedule(1.0, 0.05, duration=s.epsilon_steps)
-    greedy = lambda w: (lambda o: cu.mlp_forward(w, o).argmax(axis=1))  # noqa: E731
-
-    @tf.function(jit_compile=True)
-    def train_many(obs, actions, rewards, next_obs, terminated):
-        """Run train_every gradient steps, one per stacked batch; return the mean loss and mean max Q."""
-        total = tf.constant(0.0)
-        for i in tf.range(s.train_every):
-            batch = cu.Batch(obs[i], actions[i], rewards[i], next_obs[i], terminated[i])
-            total += train_step(online, optimizer, batch, s.gamma ** s.n_step, bootstrap)  # n steps on: gamma^n
-            if target_update == "soft":
-                soft(target, online, s.tau)
-        return total / s.train_every, tf.reduce_mean(tf.reduce_max(online(obs[0]), axis=1))
-
+    env = cu.RecordEpisodes(env, log, summary=True)  # logs every finished episode
+    agent = cu.DQNAgent(env.observation_space.shape[0], int(env.action_space.n), s, rng, network=network,
+                        train_step=train_step, target_update=target_update, hard=hard, soft=soft)
+    evaluator = cu.GreedyEvaluator(env_id, s.threshold, log, on_eval)  # greedy episodes and the stop test
     writer = tf.summary.create_file_writer(log_dir) if log_dir else tf.summary.create_noop_writer()
-    log, weights, best, calls, running = DQNLog(), cu.acting_weights(online), -np.inf, 0, 0.0
-    obs, _ = env.reset(seed=seed)
     start = time.perf_counter()
     with writer.as_default():
+        obs, _ = env.reset(seed=seed)
         for step in cu.progress_bar(range(1, s.max_steps + 1), desc=desc):
-            action = epsilon_greedy(cu.mlp_forward(weights, obs[None])[0], epsilon(step), rng)
-            next_obs, reward, terminated, truncated, _ = env.step(action)
-            n_step.add(obs, action, reward, next_obs, terminated, truncated)  # terminated only: truncation bootstraps
-            obs, running = next_obs, running + reward
-            if terminated or truncated:
-                log.returns.append(running); log.steps.append(step)
-                tf.summary.scalar("charts/episode_return", running, step=step)
-                obs, running = env.reset()[0], 0.0
-            if step >= s.learning_starts and step % s.train_every == 0:
-                batches = [buffer.sample(s.batch_size, rng) for _ in range(s.train_every)]
-                loss, max_q = train_many(*(np.stack(field) for field in zip(*batches)))
-                weights, calls = cu.acting_weights(online), calls + 1
-                if target_update == "hard" and calls % s.target_copy_every == 0:
-                    if hard is None:
-                        target.set_weights(online.get_weights())
-                    else:
-                        hard(target, online)
-                if calls % 10 == 0:
-                    tf.summary.scalar("losses/td_loss", loss, step=step)
-                    tf.summary.scalar("charts/mean_max_q", max_q, step=step)
-            if step >= s.learning_starts and step % s.eval_every == 0:
-                frozen = [w.copy() for w in weights]
-                quick = cu.evaluate(greedy(frozen), env_id, 10, seed=100_000 + step).mean()
-                log.evals.append((step, quick))
-                tf.summary.scalar("charts/greedy_return_10", quick, step=step)
-                if on_eval is not None:
-                    on_eval(step, frozen)
-                if quick > best and not log.solved:
-                    best, log.weights = quick, frozen
-                if (not log.solved and quick >= s.threshold
-                        and cu.passes_with_margin(greedy(frozen), env_id, s.threshold, seed=200_000 + step)):
-                    log.weights, log.solved, log.solved_at = frozen, True, step
-                    log.solved_seconds = time.perf_counter() - start
-                    if stop_when_solved:
-                        break
+            obs = env_step(agent, env, obs, step)
+            agent.summarize(step)  # TensorBoard: TD loss, mean max-Q, epsilon
+            if (step >= s.learning_starts and step % s.eval_every == 0
+                    and evaluator.evaluate(step, agent.weights) and stop_when_solved):
+                break
     log.seconds, log.env_steps = time.perf_counter() - start, step
     return log
