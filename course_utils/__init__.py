@@ -33,7 +33,7 @@ _EXPORTS = {
     "TrainedLoop": "probes",  # lesson 08
     "DQNAgent": "dqn",  # lesson 03
     "GreedyEvaluator": "dqn",  # lesson 03
-    "RecordEpisodes": "dqn",  # lesson 03
+    "RecordEpisodes": "training_log",  # lesson 03
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03
@@ -41,6 +41,8 @@ _EXPORTS = {
     "ExponentialSchedule": "schedules",  # lesson 02
     "evaluate": "evaluation",
     "passes_with_margin": "evaluation",  # lesson 03
+    "greedy_stop_test": "evaluation",  # lesson 06
+    "ReinforceAgent": "reinforce",  # lesson 06
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 03

@@ -6,14 +6,13 @@ that step talks to, and holds what is not the point of that exercise: acting wit
 NumPy forward pass of the network's current weights, the n-step replay buffer, and
 the compiled update (``train_every`` gradient steps in one XLA call) with the target
 network's updates. ``GreedyEvaluator`` is the periodic greedy evaluation and stop
-test; ``RecordEpisodes`` logs every finished episode, whatever the step does.
+test (``cu.RecordEpisodes`` logs every finished episode, whatever the step does).
 """
 from __future__ import annotations
 
 import time
 from typing import Callable
 
-import gymnasium as gym
 import numpy as np
 
 from .acting import acting_weights, mlp_forward
@@ -119,37 +118,6 @@ class DQNAgent:
             return total / s.train_every, tf.reduce_mean(tf.reduce_max(online(obs[0]), axis=1))
 
         return train_many
-
-
-class RecordEpisodes(gym.Wrapper):
-    """Append each finished episode's return and end step to ``log.returns`` and ``log.steps``.
-
-    Counts every step taken through it (``steps``), so the log is right whatever the
-    loop step does; with ``summary=True`` also writes ``charts/episode_return`` to the
-    default TensorBoard writer.
-    """
-
-    def __init__(self, env: gym.Env, log, summary: bool = False):
-        super().__init__(env)
-        self.log, self.summary, self.steps, self._running = log, summary, 0, 0.0
-
-    def reset(self, **kwargs):
-        self._running = 0.0
-        return self.env.reset(**kwargs)
-
-    def step(self, action):
-        result = self.env.step(action)
-        self.steps += 1
-        self._running += float(result[1])
-        if result[2] or result[3]:
-            self.log.returns.append(self._running)
-            self.log.steps.append(self.steps)
-            if self.summary:
-                import tensorflow as tf
-
-                tf.summary.scalar("charts/episode_return", self._running, step=self.steps)
-            self._running = 0.0
-        return result
 
 
 class GreedyEvaluator:

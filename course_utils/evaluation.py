@@ -157,3 +157,18 @@ def passes_with_margin(
     pooled = np.concatenate(returns)
     standard_error = pooled.std(ddof=1) / np.sqrt(episodes) if pooled.size > 1 else 0.0
     return bool(pooled.mean() - z * standard_error >= threshold)
+
+
+def greedy_stop_test(weights, env_id: str, threshold: float, seed: int, *, quick_episodes: int = 10) -> bool:
+    """The stop test of lessons 06 and 07: does the greedy policy of a network's ``weights`` pass?
+
+    The greedy policy (the most probable action, or the largest Q-value) plays
+    ``quick_episodes`` episodes reset from ``seed``; only when they average ``threshold`` or
+    more does it face ``passes_with_margin`` on fresh episodes (from ``seed + 100_000``).
+    """
+    from .acting import mlp_forward
+
+    frozen = [np.array(w, copy=True) for w in weights]
+    greedy = lambda obs: mlp_forward(frozen, obs).argmax(axis=1)  # noqa: E731
+    return bool(evaluate(greedy, env_id, quick_episodes, seed=seed).mean() >= threshold
+                and passes_with_margin(greedy, env_id, threshold, seed=seed + 100_000))

@@ -152,10 +152,11 @@ class DQNProbeAgent(_ProbeAgent):
 
 
 class ReinforceProbeAgent(_ProbeAgent):
-    """Lesson 06's REINFORCE on a probe: its returns to go, baseline and policy-gradient loss.
+    """Lesson 06's REINFORCE on a probe: its returns to go and policy-gradient loss.
 
     It samples from its softmax policy and updates once every ``batch_episodes``
-    episodes, weighting every step by its return to go, normalised over the batch. It
+    episodes, weighting every step by its return to go, centred and scaled over the
+    whole batch (over 16 episodes, one episode's own actions barely move that mean). It
     has no value, so ``value`` returns None and only its policy is compared.
     ``loss`` replaces the lesson's loss; ``store_next_obs`` stores each step under the
     observation that followed it.
@@ -195,7 +196,7 @@ class ReinforceProbeAgent(_ProbeAgent):
         return int(sample_from_logits(self._forward(0, obs), self.rng)[0])
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated) -> None:
-        from .lessons.lesson06 import discounted_returns, normalize_returns
+        from .lessons.lesson06 import discounted_returns
 
         self._steps.append((next_obs if self.store_next_obs else obs, int(action), float(reward)))
         self._remember(obs, action, reward, terminated, truncated)
@@ -209,7 +210,7 @@ class ReinforceProbeAgent(_ProbeAgent):
         returns = np.concatenate([discounted_returns([r for _, _, r in e], self.gamma) for e in self._episodes])
         loss, entropy = self._update(np.stack([o for o, _, _ in steps]).astype(np.float32),
                                      np.array([a for _, a, _ in steps], dtype=np.int64),
-                                     np.asarray(normalize_returns(returns), dtype=np.float32))
+                                     _normalized(returns))
         self._episodes, self._weights = [], None
         self._record(loss, self.optimizer.grad_norm.numpy(), entropy)
 
@@ -307,6 +308,12 @@ def _greedy(q) -> np.ndarray:
     return probs
 
 
+def _normalized(returns) -> np.ndarray:
+    """Returns to go centred and scaled over a batch of episodes (float32): the probe agent's baseline."""
+    returns = np.asarray(returns, dtype=np.float64)
+    return ((returns - returns.mean()) / (returns.std() + 1e-8)).astype(np.float32)
+
+
 def _entropy(logits):
     import tensorflow as tf
 
@@ -392,8 +399,8 @@ def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict
     ``train_dqn`` keeps the network of its best greedy evaluation, and on a probe every
     network may score alike, so it evaluates once, at the end of the run (``eval_every``
     is the run's length), and keeps the trained network. REINFORCE runs without
-    its baseline: lesson 06 normalises the returns of each episode, and a one-step
-    episode has a single return, which normalises to zero. On the three probes with one
+    its learned baseline, weighting each step by its return to go: on a probe's one- and
+    two-step episodes a baseline has little variance to remove. On the three probes with one
     action REINFORCE has nothing to learn and passes whatever it does; the action and
     context probes are its test.
     """

@@ -141,13 +141,29 @@ def test_the_lessons_own_training_loops_learn_every_probe():
 
 
 def test_a_loop_s_bug_shows_on_a_probe_too():
-    """The same loops, broken: lesson 06's per-episode baseline learns nothing from one-step episodes, and
-    lesson 03's loop with a target network never copied into bootstraps the discount probe from its first weights."""
-    log = lesson06.train(seed=0, max_episodes=300, stop_when_solved=False, env_id="course/ProbeContext-v0",
-                         gamma=cu.PROBE_GAMMA)
-    loop = cu.TrainedLoop("REINFORCE", cu.PROBE_GAMMA, policy=log.weights)
-    error, prob = lesson08.run_probe(loop, "course/ProbeContext-v0", 0)
-    assert prob < 0.6 and not lesson08.passes(error, prob)
+    """The same loops, broken: REINFORCE normalising each episode's returns (instead of lesson 06's learned
+    baseline) learns nothing from one-step episodes, and lesson 03's loop with a target network never copied
+    into bootstraps the discount probe from its first weights."""
+    def normalising_episode(agent, env, gamma):
+        observations, actions, rewards, done = [], [], [], False
+        obs, _ = env.reset()
+        while not done:
+            action = agent.sample_action(obs)
+            observations.append(obs)
+            actions.append(action)
+            obs, reward, terminated, truncated, _ = env.step(action)
+            rewards.append(reward)
+            done = terminated or truncated
+        returns = lesson06.discounted_returns(rewards, gamma)
+        agent.update(np.array(observations), np.array(actions), (returns - returns.mean()) / (returns.std() + 1e-8),
+                     returns)
+
+    for episode, learns in ((normalising_episode, False), (lesson06.reinforce_episode, True)):
+        log = lesson06.train(seed=0, max_episodes=300, stop_when_solved=False, env_id="course/ProbeContext-v0",
+                             gamma=cu.PROBE_GAMMA, episode=episode)
+        loop = cu.TrainedLoop("REINFORCE", cu.PROBE_GAMMA, policy=log.weights)
+        error, prob = lesson08.run_probe(loop, "course/ProbeContext-v0", 0)
+        assert lesson08.passes(error, prob) == learns and (prob > 0.9 if learns else prob < 0.6), (episode, prob)
 
     settings = lesson03.DQNSettings(gamma=cu.PROBE_GAMMA, eval_every=2_000, **probes.LOOP_RUNS["DQN"])
     log = lesson03.train_dqn(0, settings, env_id="course/ProbeDiscount-v0", hard=lambda target, online: None)

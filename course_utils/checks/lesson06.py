@@ -1,9 +1,9 @@
-"""Checks of lesson 06: returns-to-go, the policy-gradient loss, the baseline."""
+"""Checks of lesson 06: returns to go, the policy-gradient loss, one episode and its update."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
+from . import call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
 def reference_returns(rewards, gamma) -> np.ndarray:
@@ -158,44 +158,194 @@ def check_policy_gradient_loss(policy_gradient_loss) -> None:
     passed("06.2", cases)
 
 
-@guarded("06.3", "with NumPy: (returns - returns.mean()) / (returns.std() + 1e-8), a new array")
-def check_normalize_returns(normalize_returns) -> None:
-    """Check ``normalize_returns(returns)``: zero mean, unit spread, safe for constant input.
-
-    The sample standard deviation (``ddof=1``) is a standard deviation too, and as good a scale.
-    """
-    rng = np.random.default_rng(8)
-    use = "return a NumPy array (the training loop calls .astype on it): work with np.mean and np.std"
-    for returns in [rng.normal(50, 20, size=40), np.arange(1.0, 11.0), rng.uniform(0, 500, size=300)]:
-        before = returns.copy()
-        got = _numpy_result("06.3", normalize_returns(returns), "normalize_returns", use).astype(float)
-        if not np.array_equal(returns, before):
-            fail("06.3", "the input array was changed", "return a new array; do not modify returns in place")
-        if got.shape != returns.shape:
-            fail("06.3", f"returned shape {got.shape}, expected {returns.shape}", "one weight per step")
-        if np.corrcoef(got, returns)[0, 1] < -0.999:
-            fail("06.3", "the result is the negative of the normalised returns", "(G - mean) / std, not (mean - G) / std")
-        if np.allclose(got, (returns - returns.min()) / (returns.max() - returns.min())):
-            fail("06.3", "the returns were scaled to [0, 1] (min-max)",
-                 "centre them on the mean and divide by the standard deviation: (G - mean) / (std + 1e-8)")
-        if abs(got.mean()) > 1e-6:
-            fail("06.3", f"the result has mean {got.mean():.4f}", "subtract the mean of the returns (the baseline)")
-        spreads = (1.0, np.sqrt((len(returns) - 1) / len(returns)))   # std, or the sample std (ddof=1)
-        if min(abs(got.std() - spread) for spread in spreads) > 1e-3:
-            fail("06.3", f"the result has standard deviation {got.std():.4f}", "divide by the standard deviation")
-        if np.corrcoef(got, returns)[0, 1] < 0.999:
-            fail("06.3", "the order of the returns changed", "transform every return the same way: (G - mean) / std")
-    with np.errstate(all="ignore"):
-        const = _numpy_result("06.3", normalize_returns(np.full(5, 3.0)), "normalize_returns", use).astype(float)
-    if not np.all(np.isfinite(const)) or np.abs(const).max() > 1e-6:
-        fail("06.3", f"constant returns gave {const.tolist()}",
-             "add a small epsilon to the standard deviation, inside the division: (G - mean) / (std + 1e-8)")
-    passed("06.3", 4)
-
-
 @guarded("06.4", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained policy's mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("06.4", greedy_returns, threshold, episodes,
                         f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
-                        "train for more episodes; check the sign of the loss and the returns to go")
+                        "over 30 seeds the lesson's code always passed its stop test within this budget, so look for "
+                        "what the checks above could not see: is your learning curve inside the gray band, "
+                        "and did the training cell stop early?")
+
+
+# 06.3: one episode and its update ------------------------------------------------------------
+# The student's code plays episodes of a small scripted environment (observations name the
+# episode and the time step) with a recording agent, so every action, the arrays handed to
+# agent.update and the weights in them can be compared with what REINFORCE should do.
+
+EPISODES = [(5, "terminated"), (7, "truncated"), (1, "terminated"), (4, "truncated")]   # (length, end)
+CHECK_GAMMA, N_ACTIONS = 0.9, 3
+
+
+class _EpisodeEnv:
+    """Scripted episodes: observation ``[episode, t, 1]``, reward ``1 + t/10``, ends from ``EPISODES``."""
+
+    def __init__(self, agent):
+        import gymnasium as gym
+
+        self.action_space = gym.spaces.Discrete(N_ACTIONS, seed=0)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
+        self.episode, self.t, self.ended, self.played = -1, 0, True, []   # played: per episode, its steps
+        self.agent, self.samples_seen = agent, 0
+
+    def _obs(self):
+        return np.array([self.episode, self.t, 1.0], np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        if not self.ended:
+            fail("06.3", f"env.reset() was called in the middle of episode {self.episode + 1}, at its step {self.t}",
+                 "reset once, before the episode; then step until terminated or truncated")
+        self.episode, self.t, self.ended = self.episode + 1, 0, False
+        self.played.append([])
+        return self._obs(), {}
+
+    def step(self, action):
+        if self.episode < 0 or self.ended:
+            said = "before env.reset()" if self.episode < 0 else f"after episode {self.episode + 1} had ended"
+            fail("06.3", f"env.step was called {said}",
+                 "start each episode with obs, _ = env.reset(), and stop stepping once terminated or truncated")
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            fail("06.3", f"env.step got the action {action!r} ({type(action).__name__})",
+                 "pass the int that agent.sample_action(obs) returned")
+        obs = self._obs()
+        self._sampled_for(obs, int(action))
+        length, how = EPISODES[self.episode]
+        self.t += 1
+        reward = 1.0 + self.t / 10
+        terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
+        self.ended = terminated or truncated
+        self.played[-1].append((obs, int(action), reward))
+        return self._obs(), reward, terminated, truncated, {}
+
+
+    def _sampled_for(self, obs, action) -> None:
+        """The action stepped with is the one agent.sample_action just gave for this very observation."""
+        where = f"in episode {self.episode + 1} at step {self.t}"
+        if len(self.agent.sampled) == self.samples_seen:
+            fail("06.3", f"{where} env.step got action {action} without a new agent.sample_action(obs) for it",
+                 "sample every action from the policy, one per step: REINFORCE learns from what its policy chose")
+        self.samples_seen = len(self.agent.sampled)
+        asked, given = self.agent.sampled[-1]
+        if not _close(asked, obs):
+            fail("06.3", f"{where} the action was sampled for {asked}, not for the current observation {obs}",
+                 "act on the observation the environment last returned")
+        if action != given:
+            fail("06.3", f"{where} agent.sample_action gave {given} and env.step got {action}",
+                 "step with the sampled action: REINFORCE learns from the actions its policy chose")
+
+
+class _EpisodeAgent:
+    """What the student's code is given as ``agent``, recording what it does with it."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+        self.sampled, self.updates = [], []
+
+    @staticmethod
+    def value_of(observations) -> np.ndarray:
+        observations = np.asarray(observations, dtype=float).reshape(-1, 3)
+        return (2.0 + 0.3 * observations[:, 1] - 0.5 * observations[:, 0]).astype(np.float32)
+
+    def sample_action(self, obs):
+        action = int(self.rng.integers(N_ACTIONS))
+        self.sampled.append((np.array(obs, dtype=np.float32, copy=True), action))
+        return action
+
+    def values(self, observations):
+        return self.value_of(observations)
+
+    def update(self, observations, actions, weights, returns):
+        self.updates.append(tuple(np.array(x, dtype=float, copy=True) for x in (observations, actions, weights, returns)))
+        return 0.0
+
+
+EPISODE_HINT = ("obs, _ = env.reset(); step with agent.sample_action(obs) until terminated or truncated, keeping "
+                "each step's obs, action and reward; returns = discounted_returns(rewards, gamma); "
+                "agent.update(observations, actions, returns - agent.values(observations), returns)")
+
+
+def _close(a, b) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-5)
+
+
+@guarded("06.3", EPISODE_HINT)
+def check_reinforce_episode(reinforce_episode) -> None:
+    """Check ``reinforce_episode(agent, env, gamma)``: one episode played and one REINFORCE update."""
+    agent = _EpisodeAgent()
+    env = _EpisodeEnv(agent)
+    for k, (length, how) in enumerate(EPISODES):
+        before = len(agent.updates)
+        call("06.3", reinforce_episode, agent, env, CHECK_GAMMA, hint=EPISODE_HINT)
+        played = env.played[k] if k < len(env.played) else []
+        if len(played) != length:
+            fail("06.3", f"episode {k + 1} lasts {length} steps ({how} at the end) and your function played "
+                 f"{len(played)} of them", "play the whole episode: step until terminated or truncated")
+        done = len(agent.updates) - before
+        if done != 1:
+            fail("06.3", f"agent.update was called {done} times for episode {k + 1}",
+                 "one update per episode, after it is over, with all its steps")
+        _update_right(k, played, agent.updates[-1])
+    passed("06.3", len(EPISODES))
+
+
+def _update_right(k, played, update) -> None:
+    """The arrays handed to agent.update: observations acted on, actions taken, G_t - V(s_t), G_t."""
+    observations, actions, weights, returns = update
+    obs = np.array([p[0] for p in played], dtype=float)
+    taken = np.array([p[1] for p in played], dtype=float)
+    rewards = [p[2] for p in played]
+    want_returns = reference_returns(rewards, CHECK_GAMMA)
+    values = _EpisodeAgent.value_of(obs)
+    T = len(played)
+    if observations.shape != (T, 3):
+        fail("06.3", f"episode {k + 1} ({T} steps): agent.update got observations of shape {observations.shape}, "
+             f"expected ({T}, 3)", "pass the observations acted on, one row per step: np.array(observations)")
+    if not _close(observations, obs):
+        nexts = np.array([[k, t + 1, 1.0] for t in range(T)])
+        if _close(observations, nexts):
+            fail("06.3", f"episode {k + 1}: the observations given to agent.update are the ones env.step returned, "
+                 "one step late", "keep the observation each action was chosen for (append obs before env.step)")
+        fail("06.3", f"episode {k + 1}: agent.update got observations {observations[:3].tolist()} ..., expected "
+             f"{obs[:3].tolist()} ...", "pass the observations the actions were chosen for")
+    if not _close(actions.reshape(-1), taken):
+        fail("06.3", f"episode {k + 1}: agent.update got actions {actions.reshape(-1).tolist()}, env.step got "
+             f"{taken.astype(int).tolist()}", "pass the actions taken, in order")
+    if not _close(returns.reshape(-1), want_returns):
+        _wrong_returns(k, rewards, returns.reshape(-1), want_returns)
+    _wrong_weights(k, weights.reshape(-1), want_returns, values, T)
+
+
+def _wrong_returns(k, rewards, got, want) -> None:
+    r = np.asarray(rewards)
+    shown = f"episode {k + 1} (rewards {np.round(r, 2).tolist()}, gamma {CHECK_GAMMA}): agent.update got returns " \
+            f"{np.round(got, 3).tolist()}, expected {np.round(want, 3).tolist()}"
+    if _close(got, reference_returns(rewards, 1.0)):
+        fail("06.3", f"{shown}: they are not discounted", "use discounted_returns(rewards, gamma) with the gamma given")
+    if _close(got, np.full(len(r), want[0])):
+        fail("06.3", f"{shown}: every step got the whole episode's return G_0",
+             "weight each step by its return to go G_t: an action cannot change the rewards before it")
+    fail("06.3", shown, "returns = discounted_returns(rewards, gamma), one per step of the episode")
+
+
+def _wrong_weights(k, weights, returns, values, T) -> None:
+    want = returns - values
+    if _close(weights, want):
+        return
+    shown = f"episode {k + 1}: agent.update got weights {np.round(weights, 3).tolist()[:5]}, expected G_t - V(s_t) = " \
+            f"{np.round(want, 3).tolist()[:5]}"
+    if weights.shape != (T,):
+        fail("06.3", f"episode {k + 1} ({T} steps): agent.update got weights of shape {weights.shape}, expected ({T},)",
+             "one weight per step: returns - agent.values(observations)")
+    if _close(weights, returns):
+        fail("06.3", f"{shown}: the weights are the returns, with no baseline subtracted",
+             "subtract the baseline: returns - agent.values(observations)")
+    if _close(weights, -want):
+        fail("06.3", f"{shown}: the sign is flipped", "the weight is G_t - V(s_t): above the baseline is good")
+    if T > 1 and _close(weights, (returns - returns.mean()) / (returns.std() + 1e-8)):
+        fail("06.3", f"{shown}: you normalised the returns within the episode",
+             "that mean and spread depend on the actions of this very episode, so it is not a baseline: subtract "
+             "agent.values(observations), which does not")
+    if _close(weights[:-1], returns[:-1] - values[1:]):
+        fail("06.3", f"{shown}: the baseline is V of the next observations",
+             "subtract the baseline of the state each action was taken in: agent.values(observations)")
+    fail("06.3", shown, "weights = returns - agent.values(observations)")

@@ -22,6 +22,7 @@ steps, their time is included in the seconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -133,6 +134,13 @@ def _reinforce(seed: int, quick: bool) -> list:
     return _training_log("REINFORCE", lesson06.train)(seed, quick)
 
 
+def _no_baseline(seed: int, quick: bool) -> list:
+    from ..lessons import lesson06
+
+    return _training_log("vanilla policy gradient (no baseline)",
+                         functools.partial(lesson06.train, use_baseline=False))(seed, quick)
+
+
 def _actor_critic(seed: int, quick: bool) -> list:
     from ..lessons import lesson07
 
@@ -240,6 +248,8 @@ def algorithms() -> list[Algorithm]:
         _dqn("double DQN", "double"),
         _dqn("dueling DQN", "dueling"),
         Algorithm("REINFORCE", _reinforce, {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
+        Algorithm("vanilla policy gradient (no baseline)", _no_baseline,   # lesson 06's code, its baseline at zero
+                  {"vanilla policy gradient (no baseline)": "report it"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
         Algorithm("probes (lesson 08)", _probes,
                   {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
