@@ -226,13 +226,6 @@ def test_td_targets_must_work_inside_tf_function():
         lesson03.check_td_targets(numpy_targets)
 
 
-def test_a_hard_update_the_wrong_way_round_is_named():
-    from course_utils.checks import lesson04
-
-    with pytest.raises(AssertionError, match=r"Exercise 04\.1: the online network received the target's weights"):
-        lesson04.check_hard_update(lambda target, online: online.set_weights(target.get_weights()))
-
-
 def test_the_course_message_is_not_chained_to_the_library_traceback():
     with pytest.raises(AssertionError) as caught:
         lesson01.check_run_episode(student(RUN_EPISODE_OLD_GYM, "run_episode"))
@@ -350,48 +343,6 @@ def test_solved_checks_accept_a_list_or_an_array(capsys):
     lesson01.check_solved([500.0] * 100)
     lesson03.check_solved(np.full(100, 480, dtype=np.int64))
     assert capsys.readouterr().out.count("CartPole-v1 is solved.") == 2
-
-
-@pytest.mark.parametrize("given, message", [
-    ([500.0] * 100, r"got list, expected a dict with one array of returns per run\nHint: pass a dict \{'hard': returns"),
-    (None, r"got NoneType, expected a dict"),
-    ({"hard": None, "soft": [500.0] * 100}, r"the 'hard' run: got NoneType, expected an array of 100 returns"),
-    ({"hard": [500.0] * 100, "soft": [[500.0]] * 100}, r"the 'soft' run: the returns have shape \(100, 1\)"),
-    ({"hard": [500.0] * 100}, r"no returns for the 'soft' run"),
-])
-def test_the_target_runs_check_names_what_it_was_given(given, message):
-    from course_utils.checks import lesson04
-
-    with pytest.raises(AssertionError, match=rf"^Exercise 04\.3: {message}"):
-        lesson04.check_targets_solve(given)
-
-
-@pytest.mark.parametrize("update, message", [
-    ("for t, o in zip(target.weights, online.weights):\n        t.assign(0.5 * o + 0.5 * t)",
-     r"the target moved only part of the way: it became a blend of 50% online and 50% target weights\n"
-     r"Hint: a hard update is a full copy, not a soft update"),
-    ("target.set_weights([0.99 * o + 0.01 * t for o, t in zip(online.get_weights(), target.get_weights())])",
-     r"the target moved only part of the way: it became a blend of 99% online and 1% target weights"),
-    ("pass", r"the target's weights did not change\nHint: assigning `target = online`"),
-    ("target.set_weights([2 * w for w in online.get_weights()])", r"the target's weights changed, but not to the online"),
-])
-def test_a_partial_hard_update_is_named(update, message):
-    from course_utils.checks import lesson04
-
-    hard_update = student(f"def hard_update(target, online):\n    {update}\n", "hard_update")
-    with pytest.raises(AssertionError, match=rf"^Exercise 04\.1: {message}"):
-        lesson04.check_hard_update(hard_update)
-
-
-def test_hard_update_by_assign_passes(capsys):
-    from course_utils.checks import lesson04
-
-    lesson04.check_hard_update(student("""
-    def hard_update(target, online):
-        for t, o in zip(target.weights, online.weights):
-            t.assign(o)
-    """, "hard_update"))
-    assert "Exercise 04.1: passed" in capsys.readouterr().out
 
 
 TRAIN_STEP = """

@@ -34,6 +34,8 @@ DOUBLE_MISTAKES = {
                     "not discounted"),
     "keeps the action axis": (lambda r, on, tg, d, g: r[:, None] + g * (1 - d[:, None]) * ops.take_along_axis(
         tg, ops.expand_dims(ops.argmax(on, axis=1), 1), axis=1), "shape (16, 1)"),
+    "mean of the target's values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.mean(tg, axis=1),
+                                    "got target"),
     "numpy inside": (lambda r, on, tg, d, g: r + g * (1 - d) * np.asarray(tg)[np.arange(len(r)), np.asarray(on).argmax(1)],
                      "fails inside a compiled tf.function"),
 }
@@ -50,6 +52,7 @@ DUELING_MISTAKES = {
     "max": (lambda v, a: v + a - ops.max(a, axis=1, keepdims=True), "subtracted the max"),
     "batch axis": (lambda v, a: v + a - ops.mean(a, axis=0, keepdims=True), "over the batch"),
     "whole array": (lambda v, a: v + a - ops.mean(a), "whole array"),
+    "advantages subtracted": (lambda v, a: v - a + ops.mean(a, axis=1, keepdims=True), "the Q-values are"),
     "no keepdims": (lambda v, a: v + a - ops.mean(a, axis=1), "Incompatible shapes: [8,2] vs. [8]"),
     "tensorflow op": (lambda v, a: v + a - __import__("tensorflow").reduce_mean(a, axis=1, keepdims=True),
                       "symbolic tensors of a Keras model"),
@@ -88,8 +91,27 @@ NETWORK_MISTAKES = {
                              "the shared trunk has Dense sizes"),
     "value head skips the trunk": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units,
                                                                                  value_from_input=True),
-                                   "cannot act through mlp_forward"),
+                                   "whose last output feeds both heads"),
+    "layers shared between calls": (lambda o, n, hidden_units=(64, 64): _shared_trunk(o, n, hidden_units),
+                                    "share weights"),
 }
+
+
+_SHARED_LAYERS = {}
+
+
+def _shared_trunk(obs_dim, n_actions, hidden_units):
+    """Builds its layers once per shape and reuses them: the online and the target network would share weights."""
+    key = (obs_dim, n_actions, tuple(hidden_units))
+    if key not in _SHARED_LAYERS:
+        _SHARED_LAYERS[key] = ([keras.layers.Dense(u, activation="relu") for u in hidden_units],
+                               keras.layers.Dense(1, name="value"), keras.layers.Dense(n_actions, name="advantages"))
+    trunk, value, advantages = _SHARED_LAYERS[key]
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for layer in trunk:
+        x = layer(x)
+    return keras.Model(inputs, taught05.dueling_q_values(value(x), advantages(x)))
 
 
 @pytest.mark.parametrize("name", NETWORK_MISTAKES)

@@ -17,7 +17,7 @@ def test_reference_pieces_pass(capsys):
     lesson08.check_discount_probe(reference.ProbeDiscount)
     lesson08.check_context_probe(reference.ProbeContext)
     lesson08.check_run_probe(reference.run_probe)
-    lesson08.check_diagnosis({name: probe for name, (probe, _) in lesson08.DIAGNOSIS.items()})
+    lesson08.check_diagnosis(reference.first_failure, {name: probe for name, (probe, _) in lesson08.DIAGNOSIS.items()})
     out = capsys.readouterr().out
     for exercise in ("08.1", "08.2", "08.3", "08.5"):
         assert f"Exercise {exercise}: passed" in out
@@ -268,7 +268,46 @@ DIAGNOSIS_MISTAKES = {
 @pytest.mark.parametrize("name", DIAGNOSIS_MISTAKES)
 def test_diagnosis_mistakes_are_named(name):
     wrong, message = DIAGNOSIS_MISTAKES[name]
-    assert_rejected(lesson08.check_diagnosis, wrong, "08.5", message)
+    assert_rejected(lambda found: lesson08.check_diagnosis(reference.first_failure, found), wrong, "08.5", message)
+
+
+def _first_failure(order=None, fresh=True, n_actions=None, seed=None, stop=True, report_each=True, value=None):
+    """A first_failure written with one mistake (or none), using the lesson's run_probe and passes."""
+    def first_failure(make, seed_=0, report=print, **kwargs):
+        seed_used = seed_ if seed is None else seed
+        ids = list(cu.PROBES) if order is None else order
+        agent, failed = None, None
+        for env_id in ids:
+            n = cu.make_env(env_id).action_space.n if n_actions is None else n_actions
+            if fresh or agent is None:
+                agent = make(n, seed=seed_used)
+            error, prob = reference.run_probe(agent, env_id, reference.PROBE_STEPS, seed=seed_used)
+            if report_each:
+                report(f"{env_id} {error:.2f} {prob:.2f}")
+            ok = reference.passes(error, prob)
+            if not ok and failed is None:
+                failed = env_id
+                if stop:
+                    return value if value is not None else env_id
+        return failed
+    return lambda make, seed=0, report=print: first_failure(make, seed, report)
+
+
+FIRST_FAILURE_MISTAKES = {
+    "one agent for every probe": (_first_failure(fresh=False), "made 1 agent(s) for"),
+    "hardest probe first": (_first_failure(order=list(cu.PROBES)[::-1]), "expected [1, 1, 1, 2, 2]"),
+    "two actions everywhere": (_first_failure(n_actions=2), "the agents were made with n_actions [2"),
+    "seed not passed on": (_first_failure(seed=0), "made agents with seed(s) ['0']"),
+    "goes on after the failure": (_first_failure(stop=False), "it went on after the first failure"),
+    "no report": (_first_failure(report_each=False), "report was called 0 time(s)"),
+    "returns the probe's name": (_first_failure(value="ProbeConstant"), "returned 'ProbeConstant'"),
+}
+
+
+@pytest.mark.parametrize("name", FIRST_FAILURE_MISTAKES)
+def test_first_failure_mistakes_are_named(name):
+    wrong, message = FIRST_FAILURE_MISTAKES[name]
+    assert_rejected(lambda f: lesson08.check_diagnosis(f, ANSWERS), wrong, "08.5", message)
 
 
 def test_a_failing_course_agent_is_named():

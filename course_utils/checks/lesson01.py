@@ -25,11 +25,17 @@ def check_run_episode(run_episode) -> None:
     """Check ``run_episode(env, policy, seed=None) -> float``."""
     cases = 0
     for rewards, end in [([1, 1, 1], "terminated"), ([0.5, 2.0, -1.0, 3.0], "truncated"),
-                         ([1.0] * 7, "truncated"), ([2.5], "terminated")]:
+                         ([1.0] * 7, "truncated"), ([2.5], "terminated"), ([1.0] * 300, "truncated"),
+                         ([1.0] * 600, "terminated")]:
         env = ScriptedEnv(rewards, end)
         got = _episode(run_episode, env, lambda obs: 0)
         if not isinstance(got, numbers.Real):
             fail("01.1", f"run_episode returned {type(got).__name__} {got!r}", "return the total reward as a float")
+        if len(env.actions) in (200, 500) and len(rewards) > len(env.actions):
+            fail("01.1", f"the episode stopped after {len(env.actions)} steps although it had not ended "
+                 f"(it ends after {len(rewards)} steps)", "do not cap the loop at a step count of your own "
+                 "(200 was the old CartPole-v0's limit): the environment says when the episode is over, "
+                 "with terminated or truncated")
         if env.actions and len(env.actions) < len(rewards):
             fail("01.1", f"the episode stopped after {len(env.actions)} of {len(rewards)} steps",
                  "keep stepping until terminated or truncated is True")

@@ -1,4 +1,4 @@
-"""Checks of lesson 04: hard and soft target-network updates."""
+"""Checks of lesson 04: the target-network updates (hard copies and soft Polyak averaging) and the runs that use them."""
 from __future__ import annotations
 
 import numpy as np
@@ -20,39 +20,43 @@ def _pair(seed_online, seed_target):
     return net(seed_online), net(seed_target)
 
 
-@guarded("04.1", "target.set_weights(online.get_weights()) copies every weight; the networks must stay two separate models")
-def check_hard_update(hard_update) -> None:
+def _first(arrays) -> float:
+    """The first number of a list of weight arrays, for a message's small case."""
+    return float(np.asarray(arrays[0]).ravel()[0])
+
+
+def _hard(hard_update, ex: str) -> int:
     """Check ``hard_update(target, online)``: every weight copied, the two networks stay separate."""
     online, target = _pair(0, 1)
     want, before = online.get_weights(), target.get_weights()
     hard_update(target, online)
     if not all(np.array_equal(a, b) for a, b in zip(online.get_weights(), want)):
         if all(np.allclose(a, b) for a, b in zip(online.get_weights(), before)):
-            fail("04.1", "the online network received the target's weights: the copy went the wrong way",
-                 "hard_update(target, online) copies online into target: target.set_weights(online.get_weights())")
-        fail("04.1", "the online network's weights changed", "only the target network may change")
+            fail(ex, "the online network received the target's weights: the copy went the wrong way",
+                 "hard_update(target, online) copies the online network into the target network, not back")
+        fail(ex, "the online network's weights changed", "only the target network may change")
     got = target.get_weights()
     same = [np.allclose(a, b) for a, b in zip(got, want)]
     if not any(same):
         if all(np.allclose(a, b) for a, b in zip(got, before)):
-            fail("04.1", "the target's weights did not change",
-                 "assigning `target = online` only renames a local variable; copy the weights: "
-                 "target.set_weights(online.get_weights())")
+            fail(ex, "the target's weights did not change",
+                 "assigning `target = online` only renames a local variable; copy the values of the online "
+                 "network's weights into the target's")
         share = _blend_share(got, before, want)
         if share is not None:
-            fail("04.1", f"the target moved only part of the way: it became a blend of {share:.0%} online and "
-                 f"{1 - share:.0%} target weights", "a hard update is a full copy, not a soft update: "
-                 "target.set_weights(online.get_weights()) (or every weight's assign with tau = 1)")
-        fail("04.1", "the target's weights changed, but not to the online network's",
-             "copy the online network's weights unchanged: target.set_weights(online.get_weights())")
+            fail(ex, f"the target moved only part of the way: it became a blend of {share:.0%} online and "
+                 f"{1 - share:.0%} target weights", "a hard update is a full copy, not a soft update (it is a soft update with tau = 1)")
+        fail(ex, f"the target's weights changed, but not to the online network's: its first kernel weight is "
+             f"{_first(got):.4f}, the online network's {_first(want):.4f} (it was {_first(before):.4f})",
+             "copy the online network's weights unchanged")
     if not all(same):
         names = [v.path for v, ok in zip(target.weights, same) if not ok]
-        fail("04.1", f"these weights were not copied: {names}", "copy every weight of every layer, kernels and biases")
+        fail(ex, f"these weights were not copied: {names}", "copy every weight of every layer, kernels and biases")
     online.layers[0].kernel.assign(online.layers[0].kernel + 1.0)
     if np.allclose(target.layers[0].kernel.numpy(), online.layers[0].kernel.numpy()):
-        fail("04.1", "after the copy, changing the online network changed the target too",
+        fail(ex, "after the copy, changing the online network changed the target too",
              "copy the values (set_weights / assign), do not make the target share the online network's variables")
-    passed("04.1", 3)
+    return 3
 
 
 def _blend_share(got, before, want):
@@ -65,8 +69,7 @@ def _blend_share(got, before, want):
     return None
 
 
-@guarded("04.2", "for each pair of weights: target_weight.assign(tau * online_weight + (1 - tau) * target_weight), with Keras/TensorFlow ops so it runs inside tf.function")
-def check_soft_update(soft_update) -> None:
+def _soft(soft_update, ex: str) -> int:
     """Check ``soft_update(target, online, tau)``: target <- tau * online + (1 - tau) * target, every weight."""
     import tensorflow as tf
 
@@ -78,14 +81,16 @@ def check_soft_update(soft_update) -> None:
         want = [tau * a + (1 - tau) * b for a, b in zip(o, t)]
         if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, want)):
             if any(not np.allclose(a, b) for a, b in zip(online.get_weights(), o)):
-                fail("04.2", "the online network changed", "only the target moves; the online network is read")
+                fail(ex, "the online network changed", "only the target moves; the online network is read")
             continue
         swapped = [(1 - tau) * a + tau * b for a, b in zip(o, t)]
         if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, swapped)):
-            fail("04.2", f"with tau={tau} the target moved by 1 - tau", "target <- tau * online + (1 - tau) * target")
+            fail(ex, f"with tau={tau} the target moved by 1 - tau", "target <- tau * online + (1 - tau) * target")
         wrong = [v.path for v, g, w in zip(target.weights, got, want) if not np.allclose(g, w, atol=1e-6)]
-        fail("04.2", f"with tau={tau} these weights are not tau * online + (1 - tau) * target: {wrong}",
-             "update every weight of every layer (kernels and biases): loop over zip(target.weights, online.weights)")
+        fail(ex, f"with tau={tau} these weights are not tau * online + (1 - tau) * target: {wrong}; the first "
+             f"kernel weight became {_first(got):.4f}, expected {tau} * {_first(o):.4f} + {1 - tau:g} * {_first(t):.4f} "
+             f"= {_first(want):.4f}", "update every weight of every layer, kernels and biases, each from its own "
+             "counterpart in the online network")
     online, target = _pair(4, 5)
     o, t = online.get_weights(), target.get_weights()
     try:
@@ -95,16 +100,29 @@ def check_soft_update(soft_update) -> None:
     else:
         what = None
     if what:
-        fail("04.2", what,
-             "use variable.assign(...) (get_weights/set_weights only work eagerly): it runs after every gradient step")
-    if not all(np.allclose(g, 0.25 * a + 0.75 * b, atol=1e-6) for g, a, b in zip(target.get_weights(), o, t)):
-        fail("04.2", "inside tf.function the update gave other values", "use variable.assign(...) on every weight")
-    passed("04.2", 5)
+        fail(ex, what,
+             "the training step is compiled, and get_weights/set_weights (which go through NumPy) only work "
+             "outside it: change the target's variables in place with TensorFlow operations")
+    got = target.get_weights()
+    if not all(np.allclose(g, 0.25 * a + 0.75 * b, atol=1e-6) for g, a, b in zip(got, o, t)):
+        fail(ex, f"inside tf.function, with tau=0.25, the first kernel weight became {_first(got):.4f}, expected "
+             f"{0.25 * _first(o) + 0.75 * _first(t):.4f}", "change the variables in place with TensorFlow "
+             "operations, so that the compiled step runs them")
+    return 5
 
 
-@guarded("04.3", "pass a dict {'hard': returns, 'soft': returns} of the arrays cu.evaluate gave")
+@guarded("04.1", "hard_update(target, online) copies every weight of online into target and returns nothing; "
+         "soft_update(target, online, tau) moves every target weight to tau * online + (1 - tau) * target, in place "
+         "and inside tf.function; for tau=0.5, a target weight 0.0 and an online weight 1.0 become 0.5")
+def check_target_updates(hard_update, soft_update) -> None:
+    """Check exercise 04.1: ``hard_update(target, online)`` and ``soft_update(target, online, tau)``."""
+    cases = _hard(hard_update, "04.1") + _soft(soft_update, "04.1")
+    passed("04.1", cases)
+
+
+@guarded("04.2", "pass a dict {'hard': returns, 'soft': returns} of the arrays cu.evaluate gave")
 def check_targets_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check that DQN with each kind of target update reaches ``threshold`` over ``episodes`` episodes."""
-    each_reaches("04.3", greedy_returns, ("hard", "soft"), threshold, episodes,
+    each_reaches("04.2", greedy_returns, ("hard", "soft"), threshold, episodes,
                  f"{{name}} target updates: greedy mean over {episodes} episodes >= {threshold:g}.",
                  "check your {name}_update; the runs use it for the target network")

@@ -56,8 +56,12 @@ def check_double_dqn_targets(double_dqn_targets) -> None:
                  "multiply the bootstrapped value by (1 - terminated)")
         if np.allclose(got, r + mask * value, atol=1e-4):
             fail("05.1", "the next value is not discounted", "multiply it by gamma")
-        fail("05.1", f"targets differ from r + gamma * (1 - terminated) * Q_target(s', argmax Q_online(s', .)) "
-             f"(gamma={gamma}, {n_actions} actions)", "compute it for the whole batch at once")
+        i = int(np.argmax(np.abs(got - want)))
+        fail("05.1", f"with gamma={gamma} and {n_actions} actions, transition {i} (reward {r[i]:.3f}, terminated "
+             f"{bool(term[i])}, next_q_online {np.round(online[i], 3).tolist()}, next_q_target "
+             f"{np.round(target[i], 3).tolist()}) got target {got[i]:.3f}, expected {want[i]:.3f}",
+             "r + gamma * (1 - terminated) * (next_q_target at the action where next_q_online is largest), "
+             "for the whole batch at once")
     r, online, target = np.ones(4, np.float32), np.eye(4, 2, dtype=np.float32), np.zeros((4, 2), np.float32)
     compiled = tf.function(double_dqn_targets, jit_compile=True)
     try:
@@ -106,7 +110,9 @@ def check_dueling_q_values(dueling_q_values) -> None:
             fail("05.2", "the mean was taken over the batch (axis 0)", "average over the actions: axis=1")
         if np.allclose(got, v + a - a.mean(), atol=1e-4):
             fail("05.2", "the mean was taken over the whole array", "average over the actions only: axis=1, keepdims=True")
-        fail("05.2", f"Q differs from V + A - mean_a A ({n_actions} actions)", "combine the two heads element-wise")
+        fail("05.2", f"for V = {v[0, 0]:.3f} and A = {np.round(a[0], 3).tolist()} the Q-values are "
+             f"{np.round(got[0], 3).tolist()}, expected {np.round(want[0], 3).tolist()}",
+             "Q(s, a) = V(s) + A(s, a) - mean over actions of A(s, .), element-wise for the whole batch")
     v_in, a_in = keras.Input((1,)), keras.Input((3,))
     try:
         model = keras.Model([v_in, a_in], dueling_q_values(v_in, a_in))
@@ -166,9 +172,11 @@ def check_build_dueling_q_network(build_dueling_q_network) -> None:
                  "the output must be dueling_q_values(values, advantages), whose advantages are centred")
         try:
             acting_weights(model, verify=True)
-        except ValueError as err:
-            fail("05.3", str(err), "both heads take the last trunk layer's output; the output is "
-                 "dueling_q_values(values, advantages) and nothing else")
+        except ValueError:
+            fail("05.3", f"for obs_dim={obs_dim}, n_actions={n_actions} the network is not a trunk of Dense ReLU "
+                 "layers whose last output feeds both heads, with the heads' dueling combination as its output",
+                 "both heads read the last trunk layer's output; the model's output is "
+                 "dueling_q_values(values, advantages) and nothing else (no layer after it, none skipped)")
     default = build_dueling_q_network(4, 2)
     sizes = [layer.units for layer in default.layers if isinstance(layer, keras.layers.Dense)]
     if sorted(sizes) != [1, 2, 64, 64]:

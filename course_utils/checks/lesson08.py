@@ -339,31 +339,145 @@ def check_run_probe(run_probe) -> None:
 # ------------------------------------------------------------------ 08.5: the diagnosis
 
 
-@guarded("08.5", "FIRST_FAILURE is a dict: every suspect's name -> the id of the first probe it failed, or None")
-def check_diagnosis(first_failure) -> None:
-    """Check the student's ``{agent name: the simplest probe it fails, or None}`` for lesson 08's suspects."""
+class _TabularAgent:
+    """A check's own probe agent: tabular Q-learning from uniformly random actions, with optional bugs.
+
+    It learns Q* of a probe exactly within a few hundred steps; each bug makes it fail one probe first:
+    "terminal" bootstraps past the end (ProbeConstant), "observation" ignores the observation
+    (ProbeObservation), "discount" leaves gamma out (ProbeDiscount), "action" updates every action
+    alike (ProbeAction).
+    """
+
+    gamma = 0.5
+
+    def __init__(self, n_actions: int, seed: int = 0, bugs=()):
+        self.n_actions, self.bugs = int(n_actions), set(bugs)
+        self.rng = np.random.default_rng(seed)
+        self.q: dict = {}
+
+    def _row(self, obs):
+        key = 0.0 if "observation" in self.bugs else round(float(np.asarray(obs).ravel()[0]), 3)
+        return self.q.setdefault(key, np.zeros(self.n_actions))
+
+    def act(self, obs):
+        return int(self.rng.integers(self.n_actions))
+
+    def observe(self, obs, action, reward, next_obs, terminated, truncated):
+        gamma = 1.0 if "discount" in self.bugs else self.gamma
+        done = terminated and "terminal" not in self.bugs
+        target = reward + (0.0 if done else gamma * self._row(next_obs).max())
+        row = self._row(obs)
+        if "action" in self.bugs:
+            row += 0.5 * (target - row)
+        else:
+            row[action] += 0.5 * (target - row[action])
+
+    def value(self, obs):
+        return float(self._row(obs).max())
+
+    def action_probs(self, obs):
+        probs = np.zeros(self.n_actions)
+        probs[int(np.argmax(self._row(obs)))] = 1.0
+        return probs
+
+
+# (bugs of the check's own agent, the first probe it must fail): a small case for first_failure
+_FAKE_SUSPECTS = [((), None), (("terminal",), "course/ProbeConstant-v0"), (("observation",), "course/ProbeObservation-v0"),
+                  (("discount", "action"), "course/ProbeDiscount-v0"), (("action",), "course/ProbeAction-v0")]
+_N_ACTIONS = [1, 1, 1, 2, 2]   # of the five probes, simplest first
+
+
+def _agents_made_right(ex: str, who: str, made: list, reports: list, runs: int | None = None) -> None:
+    """Fail when first_failure reused an agent, passed another seed or the wrong numbers of actions."""
+    tried = len(reports) or runs or len(made)
+    if made and len(made) < tried:
+        fail(ex, f"for {who} first_failure made {len(made)} agent(s) for {tried} probes",
+             "make a fresh agent for every probe: an agent trained on one probe carries what it learned "
+             "(and its number of actions) into the next")
+    seeds = {seed for _, seed in made}
+    if made and seeds != {7}:
+        fail(ex, f"called with seed=7, first_failure made agents with seed(s) {sorted(map(str, seeds))}",
+             "pass the seed on to make(n_actions, seed=seed) and to run_probe")
+    actions = [n for n, _ in made]
+    if actions != _N_ACTIONS[:len(actions)]:
+        fail(ex, f"the agents were made with n_actions {actions}, expected {_N_ACTIONS[:len(actions)]} "
+             "for the probes simplest first", "read each probe's number of actions from its environment: "
+             "cu.make_env(env_id).action_space.n")
+
+
+def _check_first_failure(first_failure, ex: str) -> int:
+    """Run the student's ``first_failure`` on the check's own tabular agents, with and without bugs."""
+    for bugs, want in _FAKE_SUSPECTS:
+        made, reports = [], []
+
+        def make(n_actions, seed=0, bugs=bugs):
+            made.append((int(n_actions), seed))
+            return _TabularAgent(n_actions, seed, bugs)
+
+        who = f"an agent with {' and '.join(bugs)} bug(s)" if bugs else "a correct agent"
+        hint = ("first_failure(make, seed, report) makes an agent with make(n_actions, seed=seed) for each "
+                "probe and runs your run_probe on it")
+        try:
+            got = first_failure(make, seed=7, report=reports.append)
+        except Exception as err:  # noqa: BLE001 - named below, after what the agents were made with is known
+            if _passes_through(err):
+                raise
+            _agents_made_right(ex, who, made, reports)
+            got = call(ex, lambda: (_ for _ in ()).throw(err), label="first_failure", hint=hint)
+        if got is not None and got not in PROBE_IDS:
+            fail(ex, f"for {who} first_failure returned {got!r}, expected {want!r}",
+                 "return the id of the first probe that failed (a key of cu.PROBES), or None")
+        runs = PROBE_IDS.index(want) + 1 if want else len(PROBE_IDS)
+        if not made:
+            fail(ex, f"for {who} first_failure never called make", "build the agent with make(n_actions, seed=seed)")
+        _agents_made_right(ex, who, made, reports, runs)
+        if got != want:
+            if want and got is None:
+                what = f"for {who} first_failure returned None, expected {want!r}"
+            else:
+                what = f"for {who} first_failure returned {got!r}, expected {want!r}"
+            fail(ex, what, "go through cu.PROBES in order, simplest first, and return the first probe whose "
+                 "result passes() rejects (values off by more than 0.1, or the best action's probability under 0.9)")
+        if len(made) > runs:
+            fail(ex, f"for {who} first_failure ran {len(made)} probes, expected {runs}: it went on after the first "
+                 "failure", "stop at the first probe that fails: the later ones add nothing")
+        if len(reports) != len(made):
+            fail(ex, f"for {who} report was called {len(reports)} time(s) for {len(made)} probes",
+                 "call report(line) once per probe run, with its result")
+    return len(_FAKE_SUSPECTS)
+
+
+@guarded("08.5", "first_failure(make, seed=0, report=print) runs the probes simplest first, a fresh agent "
+         "make(n_actions, seed=seed) for each, reports each result and returns the first failed probe id, or None; "
+         "FIRST_FAILURE maps every suspect's name to first_failure(its make, seed=SEED)")
+def check_diagnosis(first_failure, found) -> None:
+    """Check ``first_failure`` on the check's own agents, then ``found``: {suspect: the simplest probe it fails, or None}."""
     from collections.abc import Mapping
 
     ex = "08.5"
+    if not callable(first_failure):
+        fail(ex, f"got {type(first_failure).__name__} for first_failure, expected the function",
+             "call checks.check_diagnosis(first_failure, FIRST_FAILURE)")
+    cases = _check_first_failure(first_failure, ex)
     names = list(DIAGNOSIS)
-    if not isinstance(first_failure, Mapping):
-        fail(ex, f"got {type(first_failure).__name__}, expected a dict {{agent name: probe id or None}}",
-             "fill FIRST_FAILURE = {'dqn-1': 'course/Probe...-v0', ...} with one entry per agent")
-    missing = [n for n in names if n not in first_failure]
+    if not isinstance(found, Mapping):
+        fail(ex, f"got {type(found).__name__}, expected a dict {{agent name: probe id or None}}",
+             "build FIRST_FAILURE = {name: first_failure(make, seed=SEED) for name, make in suspects.items()}")
+    missing = [n for n in names if n not in found]
     if missing:
         fail(ex, f"no answer for {', '.join(missing)}", "give every agent an entry: a probe id, or None when the "
              "agent passes all five probes")
-    extra = [n for n in first_failure if n not in DIAGNOSIS]
+    extra = [n for n in found if n not in DIAGNOSIS]
     if extra:
         fail(ex, f"unknown agent(s) {', '.join(map(str, extra))}", f"the agents are {', '.join(names)}")
     for name in names:
-        answer = first_failure[name]
+        answer = found[name]
         if answer is not None and answer not in PROBE_IDS:
             fail(ex, f"{name}: {answer!r} is not a probe id", f"use one of {', '.join(PROBE_IDS)}, or None")
-    wrong = [n for n in names if first_failure[n] != DIAGNOSIS[n][0]]
+    wrong = [n for n in names if found[n] != DIAGNOSIS[n][0]]
     if wrong:
         name = wrong[0]
-        answer, truth = first_failure[name], DIAGNOSIS[name][0]
+        answer, truth = found[name], DIAGNOSIS[name][0]
         if truth is None:
             hint = f"run all five probes on {name}: does it really fail {answer}? An agent may be correct"
         elif answer is None:
@@ -374,7 +488,7 @@ def check_diagnosis(first_failure) -> None:
         else:
             hint = f"{name} passes {answer}: run the probes in order and name the first whose check fails"
         fail(ex, f"{len(wrong)} of {len(names)} answers are wrong; the first: {name} -> {answer!r}", hint)
-    say(f"Exercise {ex}: passed ({len(names)} agents diagnosed). What each agent did:")
+    say(f"Exercise {ex}: passed ({cases} cases checked, {len(names)} agents diagnosed). What each agent did:")
     for name, (probe, bug) in DIAGNOSIS.items():
         say(f"  {name:15} {bug}" + (f" (exposed by {probe})" if probe else ""))
 

@@ -12,7 +12,6 @@ def hard_update(target, online):
     target.set_weights(online.get_weights())
 
 
-# exercise 04.2
 def soft_update(target, online, tau):
     """Move every target weight a fraction tau towards the online weight."""
     for target_weight, online_weight in zip(target.weights, online.weights):

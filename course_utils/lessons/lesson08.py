@@ -146,6 +146,7 @@ def run_probe(agent, env_id, steps, seed=0):
     return value_error, best_prob
 
 
+# exercise 08.5
 def first_failure(make, seed=0, report=print):
     """Run the probes simplest first, a fresh agent each, reporting each result; return the first failed id, or None."""
     for env_id in cu.PROBES:

@@ -1,0 +1,190 @@
+"""What a lesson's prose says about a run must be what the run printed, or what the bench measured.
+
+Each row of ``CLAIMS`` ties one figure (or one qualitative claim) in a lesson's markdown to
+where the truth is: a key path in ``benchmarks/results/bench.json`` (``Bench``) or a line
+printed by the executed solution (``Printed``). A row fails when the prose no longer says
+it (so an edit cannot silently drop the tie), when the truth cannot be found, or when the
+two disagree. To add a lesson's figures, add rows; nothing else changes.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "results" / "bench.json"
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A figure of bench.json: the summary row of ``algorithm``, then keys, e.g. ("steps", "median")."""
+    algorithm: str
+    keys: tuple
+
+    def value(self, lesson: str) -> float:
+        summary = {row["algorithm"]: row for row in json.loads(BENCH.read_text())["summary"]}
+        assert self.algorithm in summary, f"bench.json has no row {self.algorithm!r}"
+        value = summary[self.algorithm]
+        for key in self.keys:
+            value = value[key]
+        return float(value)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A number printed by the solution of the lesson: the first group of ``pattern`` in its text outputs."""
+    pattern: str
+
+    def value(self, lesson: str) -> float:
+        found = re.search(self.pattern, solution_output(lesson))
+        assert found, f"the solution of lesson {lesson} printed nothing matching {self.pattern!r}"
+        return _number(found.group(1))
+
+
+def same(rounding: float = 0.0) -> Callable[[float, float], bool]:
+    """The prose's figure equals the truth, up to the rounding the prose uses (``about 4,300`` for 4,279.5)."""
+    return lambda said, truth: abs(said - truth) <= rounding / 2 + 1e-9
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``prose`` is a regex on the lesson's markdown; its first group (if any) is the figure said.
+
+    ``truth`` gives the true value; ``holds(said, truth)`` decides (for a claim without a
+    figure, ``said`` is None and ``holds`` judges the truth alone).
+    """
+    lesson: str
+    prose: str
+    truth: object
+    holds: Callable = same()
+
+
+def _notebook(folder: str, lesson: str) -> dict:
+    paths = sorted((ROOT / folder).glob(f"{lesson}_*.ipynb"))
+    assert paths, f"no {folder}/{lesson}_*.ipynb"
+    return json.loads(paths[0].read_text())
+
+
+def markdown(lesson: str) -> str:
+    """All markdown of the lesson's source, joined, with line breaks as spaces (a figure may wrap)."""
+    cells = _notebook("notebooks", lesson)["cells"]
+    return " ".join(" ".join("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+
+
+def solution_output(lesson: str) -> str:
+    """Everything the executed solution printed (stream and text/plain outputs)."""
+    out = []
+    for cell in _notebook("solutions", lesson)["cells"]:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                out.append("".join(o["text"]))
+            elif "text/plain" in o.get("data", {}):
+                out.append("".join(o["data"]["text/plain"]))
+    return "\n".join(out)
+
+
+def judge(claim: Claim) -> str | None:
+    """Return why the claim fails, or None."""
+    found = re.search(claim.prose, markdown(claim.lesson))
+    if not found:
+        return f"lesson {claim.lesson}'s prose no longer says {claim.prose!r}: update or remove the row"
+    said = _number(found.group(1)) if found.groups() else None
+    truth = claim.truth.value(claim.lesson)
+    if not claim.holds(said, truth):
+        return f"lesson {claim.lesson} says {found.group(0)!r}, but the truth ({claim.truth}) is {truth:g}"
+    return None
+
+
+_DQN_GAP = r"dqn\s*: predicted minus obtained, averaged over the run and 2 seeds:\s*(-?[\d.]+)"
+_DOUBLE_GAP = r"double: predicted minus obtained, averaged over the run and 2 seeds:\s*(-?[\d.]+)"
+
+CLAIMS = [
+    # lesson 01
+    Claim("01", r"only a couple of dozen steps", Printed(r"random agent: mean return ([\d.]+)"),
+          lambda said, truth: 15 <= truth <= 35),
+    Claim("01", r"after a median of about ([\d,]+) search steps", Bench("random search", ("steps", "median")), same(100)),
+    Claim("01", r"Over those (\d+) seeds every search was accepted", Bench("random search", ("seeds",))),
+    Claim("01", r"Over those 30 seeds every search was accepted", Bench("random search", ("solved",)),
+          lambda said, truth: truth == 30),
+    # lesson 02
+    Claim("02", r"after a median of about ([\d,]+) environment steps", Bench("tabular Q (475)", ("steps", "median")),
+          same(1000)),
+    Claim("02", r"all (\d+) reached the stop at 475", Bench("tabular Q (475)", ("solved",))),
+    Claim("02", r"coarsest grid, 36 entries, learns from the fewest steps but never reaches 500",
+          Printed(r"bins \(1, 1, 3, 6\)\s+table\s+36 entries \| best greedy mean\s+([\d.]+)"),
+          lambda said, truth: truth < 500),
+    Claim("02", r"\(1,296 entries\) reaches 500, but later than the grid of 144 entries",
+          Printed(r"bins \(3, 3, 6, 12\)\s+table\s+1296 entries \| best greedy mean\s+500.0 \(after (\d+) episodes\)"),
+          lambda said, truth: truth > _number(re.search(
+              r"bins \(1, 1, 6, 12\)\s+table\s+144 entries \| best greedy mean\s+500.0 \(after (\d+) episodes\)",
+              solution_output("02")).group(1))),
+    # lesson 04
+    Claim("04", r"(\d) of 30 \| —", Bench("DQN, no target network", ("solved",))),
+    Claim("04", r"every 96 gradient steps \| (\d+) of 30", Bench("DQN + hard target", ("solved",))),
+    Claim("04", r"every 96 gradient steps \| 30 of 30 \| ([\d,]+)", Bench("DQN + hard target", ("steps", "median"))),
+    Claim("04", r"every 96 gradient steps \| 30 of 30 \| [\d,]+ \(([\d,]+)", Bench("DQN + hard target", ("steps", "min"))),
+    Claim("04", r"every 96 gradient steps \| 30 of 30 \| [\d,]+ \([\d,]+–([\d,]+)\)", Bench("DQN + hard target", ("steps", "max"))),
+    Claim("04", r"\\tau = 0.01\$ \| (\d+) of 30", Bench("DQN + soft target", ("solved",))),
+    Claim("04", r"\\tau = 0.01\$ \| 30 of 30 \| ([\d,]+)", Bench("DQN + soft target", ("steps", "median"))),
+    Claim("04", r"\\tau = 0.01\$ \| 30 of 30 \| [\d,]+ \(([\d,]+)", Bench("DQN + soft target", ("steps", "min"))),
+    Claim("04", r"\\tau = 0.01\$ \| 30 of 30 \| [\d,]+ \([\d,]+–([\d,]+)\)", Bench("DQN + soft target", ("steps", "max"))),
+    Claim("04", r"anywhere from ([\d,]+) to [\d,]+ steps", Bench("DQN + hard target", ("steps", "min"))),
+    Claim("04", r"anywhere from [\d,]+ to ([\d,]+) steps", Bench("DQN + hard target", ("steps", "max"))),
+    Claim("04", r"without a target network they run far past 100",
+          Printed(r"none: did not pass the stop test.*largest predicted Q\s+([\d.e+]+)"), lambda said, truth: truth > 1000),
+    Claim("04", r"with either kind of target they stay below or close to 100",
+          Printed(r"hard: passed the stop test.*largest predicted Q\s+([\d.e+]+)"), lambda said, truth: truth < 115),
+    Claim("04", r"with either kind of target they stay below or close to 100",
+          Printed(r"soft: passed the stop test.*largest predicted Q\s+([\d.e+]+)"), lambda said, truth: truth < 115),
+    Claim("05", r"its largest gap is larger too", Printed(r"dqn\s*:.*largest\s+([\d.]+)"),
+          lambda said, truth: truth > _number(re.search(r"double:.*largest\s+([\d.]+)", solution_output("05")).group(1))),
+    # lesson 05
+    Claim("05", r"The second line is about \$\+(1.5)\$", Printed(r"max of one set \(DQN's target\):\s+([\d.]+)"), same(0.1)),
+    Claim("05", r"DQN's predictions climb past 100",
+          Printed(r"dqn\s*:.*at the end predicted\s+([\d.]+)"), lambda said, truth: truth > 100),
+    Claim("05", r"its gap averaged over the run is many times double DQN's",
+          Printed(_DQN_GAP), lambda said, truth: truth > 3 * abs(_number(re.search(_DOUBLE_GAP, solution_output("05")).group(1)))),
+    Claim("05", r"end close to what its policies obtain",
+          Printed(r"double:.*at the end predicted\s+([\d.]+)"),
+          lambda said, truth: abs(truth - _number(re.search(r"double:.*obtained\s+([\d.]+)\s*$", solution_output("05"),
+                                                           re.M).group(1))) < 10),
+    Claim("05", r"double DQN after ([\d,]+) steps at the median", Bench("double DQN", ("steps", "median"))),
+    Claim("05", r"double DQN after [\d,]+ steps at the median \(at most ([\d,]+)\)", Bench("double DQN", ("steps", "max"))),
+    Claim("05", r"dueling DQN after ([\d,]+) \(", Bench("dueling DQN", ("steps", "median"))),
+    Claim("05", r"dueling DQN after [\d,]+ \(at most ([\d,]+)\)", Bench("dueling DQN", ("steps", "max"))),
+    Claim("05", r"over (\d+) seeds of this code, every seed passed", Bench("dueling DQN", ("solved",))),
+    # lesson 08
+    Claim("08", r"a missing discount makes it (1), a discount applied twice 0.25",
+          Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"), lambda said, truth: said == 2 * truth),
+    Claim("08", r"a discount applied twice (0.25)", Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"),
+          lambda said, truth: said == truth ** 2),
+    Claim("08", r"tolerance of (0.1) that a correct agent meets",
+          Printed(r"DQN\s+course/ProbeDiscount-v0\s+value error ([\d.]+)"), lambda said, truth: truth <= said),
+]
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[f"{c.lesson}:{c.prose[:40]}" for c in CLAIMS])
+def test_prose_agrees_with_what_the_lessons_printed_and_the_bench_measured(claim):
+    problem = judge(claim)
+    assert problem is None, problem
+
+
+def test_a_wrong_figure_fails(monkeypatch):
+    """The test can fail: lesson 05's old text ("17.5 above the outcomes") against its output (22.7)."""
+    wrong = Claim("05", r"sat ([\d.]+) above the outcomes", Printed(_DQN_GAP), same(0.05))
+    monkeypatch.setattr(sys.modules[__name__], "markdown",
+                        lambda lesson: "Averaged over the run, DQN's predictions sat 17.5 above the outcomes")
+    problem = judge(wrong)
+    assert problem is not None and "sat 17.5 above the outcomes" in problem
+    # and a row whose prose is gone fails too, rather than passing silently
+    assert "no longer says" in judge(Claim("05", r"a sentence no lesson has", Bench("double DQN", ("seeds",))))
