@@ -163,6 +163,21 @@ CLAIMS = [
     Claim("05", r"dueling DQN after ([\d,]+) \(", Bench("dueling DQN", ("steps", "median"))),
     Claim("05", r"dueling DQN after [\d,]+ \(at most ([\d,]+)\)", Bench("dueling DQN", ("steps", "max"))),
     Claim("05", r"over (\d+) seeds of this code, every seed passed", Bench("dueling DQN", ("solved",))),
+    # lesson 03
+    Claim("03", r"Over (\d+) seeds, this loop with the lesson's pieces passed", Bench("DQN + hard target", ("seeds",))),
+    Claim("03", r"Over 30 seeds, this loop with the lesson's pieces passed the stop test every time",
+          Bench("DQN + hard target", ("solved",)), lambda said, truth: truth == 30),
+    Claim("03", r"after a\s+median of ([\d,]+) environment steps", Bench("DQN + hard target", ("steps", "median"))),
+    Claim("03", r"median of [\d,]+ environment steps \(([\d,]+) to", Bench("DQN + hard target", ("steps", "min"))),
+    Claim("03", r"median of [\d,]+ environment steps \([\d,]+ to ([\d,]+)", Bench("DQN + hard target", ("steps", "max"))),
+    Claim("03", r"the line under the plot prints the\s+largest estimate",
+          Printed(r"largest Q-value ([\d.]+)"), lambda said, truth: truth > 0),
+    # lesson 06
+    Claim("06", r"Over 30 seeds, this code passed the stop test every time", Bench("REINFORCE", ("solved",)),
+          lambda said, truth: truth == 30),
+    Claim("06", r"after a median of about\s+([\d,]+) environment steps", Bench("REINFORCE", ("steps", "median")), same(100)),
+    Claim("06", r"environment steps \(([\d,]+) to [\d,]+\)", Bench("REINFORCE", ("steps", "min"))),
+    Claim("06", r"environment steps \([\d,]+ to ([\d,]+)\)", Bench("REINFORCE", ("steps", "max"))),
     # lesson 08
     Claim("08", r"a missing discount makes it (1), a discount applied twice 0.25",
           Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"), lambda said, truth: said == 2 * truth),
