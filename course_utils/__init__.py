@@ -31,6 +31,10 @@ _EXPORTS = {
     "ActorCriticProbeAgent": "probes",  # lesson 08
     "course_loops": "probes",  # lesson 08
     "TrainedLoop": "probes",  # lesson 08
+    "ActorCriticAgent": "actor_critic",  # lesson 07
+    "RecordVectorEpisodes": "actor_critic",  # lesson 07
+    "flatten_rollout": "actor_critic",  # lesson 07
+    "greedy_stop_test": "actor_critic",  # lesson 07
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03
