@@ -23,7 +23,7 @@ def _small_td_case(td_advantages, gamma=0.9) -> str:
         got = np.asarray(td_advantages(*(a.copy() for a in args.values()), gamma), dtype=float).round(4).tolist()
     except Exception as err:  # noqa: BLE001 - a message, whatever the code does
         got = f"an error ({type(err).__name__})"
-    return f" For {shown}, gamma={gamma}: expected {want.round(4).tolist()}, got {got}."
+    return f" For {shown}, gamma={gamma}: expected {want.astype(float).round(4).tolist()}, got {got}."
 
 
 @guarded("07.1", "elementwise on the batch: rewards + gamma * (1 - terminated) * next_values - values")
@@ -180,7 +180,7 @@ def _small_loss_case(actor_critic_losses) -> str:
     args = _small_arguments()
     want = [round(float(x), 4) for x in reference_losses(*args)]
     try:
-        got = [round(float(np.asarray(x)), 4) for x in actor_critic_losses(*args)]
+        got = tuple(round(float(np.asarray(x)), 4) for x in actor_critic_losses(*args))
     except Exception as err:  # noqa: BLE001 - a message, whatever the code does
         got = f"an error ({type(err).__name__})"
     return f" For {_shown_small_case()}: expected (actor_loss, critic_loss, entropy) = {tuple(want)}, got {got}."
@@ -199,10 +199,10 @@ def _small_gradient_case(actor_critic_losses) -> str:
                 got = actor_critic_losses(*args)[i]
             except Exception:  # noqa: BLE001 - a message, whatever the code does
                 got = None
-        rg = np.round(np.asarray(tape.gradient(want, var)), 4).tolist()
+        rg = np.asarray(tape.gradient(want, var), dtype=float).round(4).tolist()
         g = tape.gradient(got, var) if got is not None and tf.is_tensor(got) else None
         shown.append(f"d {name} / d {'logits' if i == 0 else 'values'}: expected {rg}, got "
-                     f"{None if g is None else np.round(np.asarray(g), 4).tolist()}")
+                     f"{None if g is None else np.asarray(g, dtype=float).round(4).tolist()}")
     return f" For {_shown_small_case()}: " + "; ".join(shown) + "."
 
 
@@ -373,7 +373,7 @@ def _recording_envs(agent, steps):
             if self.steps_this_call > steps:
                 fail("07.3", f"rollout call {self.call_number} took more than steps={steps} environment steps",
                      "take exactly `steps` steps (the argument), not ROLLOUT_STEPS or another number")
-            _actions_right(at, actions, agent.asked, self.current)
+            _actions_right(at, actions, agent.asked, self.current, self.log[-1] if self.log else None)
             next_obs, rewards, terminated, truncated, info = self.env.step(np.asarray(actions))
             ended = terminated | truncated
             real = next_obs.copy()
@@ -389,7 +389,7 @@ def _recording_envs(agent, steps):
     return Recording()
 
 
-def _actions_right(at, actions, asked, current) -> None:
+def _actions_right(at, actions, asked, current, previous) -> None:
     """Actions for every environment, integers, sampled from the actor at the current observations."""
     a = np.asarray(actions) if not isinstance(actions, (int, float)) else np.asarray([actions])
     if a.shape != (N_SCRIPTED,):
@@ -403,10 +403,19 @@ def _actions_right(at, actions, asked, current) -> None:
              f"{_rows(current)}", "sample the actions from the actor: cu.sample_from_logits(agent.policy_logits(obs), "
              "agent.rng)")
     seen = np.array(asked)
-    missing = [row for row in current if not (np.abs(seen - row).max(axis=1) == 0).any()]
+    missing = [i for i, row in enumerate(current) if not (np.abs(seen - row).max(axis=1) == 0).any()]
+    ended = [] if previous is None else [i for i in missing if previous["terminated"][i] or previous["truncated"][i]]
+    for i in ended:
+        if (np.abs(seen - previous["next_obs"][i]).max(axis=1) == 0).any():
+            fail("07.3", f"{at} you asked agent.policy_logits for {_rows(previous['next_obs'][i])}, the last "
+                 f"observation of the episode that just ended in environment {i}; that environment has started a new "
+                 f"episode and is at {_rows(current[i])}",
+                 "act on what envs.step returned; if you put info['final_obs'] into next_obs for the batch, do it on "
+                 "a copy (real_next = next_obs.copy()), so obs = next_obs stays the new episodes' observations")
     if missing:
+        stale = previous is not None and seen.shape == previous["obs"].shape and np.array_equal(seen, previous["obs"])
         fail("07.3", f"{at} the environments show {_rows(current)}, but you asked agent.policy_logits for "
-             f"{_rows(seen)}", "act on the observation you are at: after each step, obs = next_obs (the one "
+             f"{_rows(seen)}" + (", the observations of the step before: obs was not advanced" if stale else ""), "act on the observation you are at: after each step, obs = next_obs (the one "
              "envs.step returned, which is already the new episode's first observation where one ended)")
     probs = np.exp(scripted_logits(current) - SURE)
     probs /= probs.sum(axis=1, keepdims=True)
