@@ -34,6 +34,9 @@ _EXPORTS = {
     "DQNAgent": "dqn",  # lesson 03
     "GreedyEvaluator": "dqn",  # lesson 03
     "RecordEpisodes": "training_log",  # lesson 03
+    "ActorCriticAgent": "actor_critic",  # lesson 07
+    "RecordVectorEpisodes": "actor_critic",  # lesson 07
+    "flatten_rollout": "actor_critic",  # lesson 07
     "ReplayBuffer": "replay",  # lesson 03
     "Batch": "replay",  # lesson 03
     "NStepAdder": "replay",  # lesson 03

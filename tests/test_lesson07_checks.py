@@ -55,13 +55,13 @@ def test_td_advantages_variants_pass(name, capsys):
 
 def _losses(actor=None, critic=None, entropy=None, order=None):
     """The reference losses with one piece replaced: each replacement takes the pieces it needs."""
-    def losses(logits, values, actions, advantages, returns, entropy_coef):
+    def losses(logits, values, actions, advantages, targets, entropy_coef):
         log_probs = tf.nn.log_softmax(logits)
         taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
         h = (entropy or (lambda lp: -tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))))(log_probs)
         a = (actor or (lambda lp, t, adv, c, h: -tf.reduce_mean(t * tf.stop_gradient(adv)) - c * h))(
             log_probs, taken, advantages, entropy_coef, h)
-        c = (critic or (lambda v, g: tf.reduce_mean(tf.square(tf.stop_gradient(g) - v))))(values, returns)
+        c = (critic or (lambda v, g: tf.reduce_mean(tf.square(tf.stop_gradient(g) - v))))(values, targets)
         return (order or (lambda a, c, h: (a, c, h)))(a, c, h)
     return losses
 
@@ -84,8 +84,8 @@ LOSS_MISTAKES = {
     "actor sum": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_sum(t * sg(adv)) - c * h), "a sum over the batch"),
     "advantage not stopped": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * adv) - c * h),
                               "gradient flows into the advantages"),
-    "returns not stopped": (_losses(critic=lambda v, g: tf.reduce_mean(tf.square(g - v))),
-                            "gradient flows into the returns"),
+    "targets not stopped": (_losses(critic=lambda v, g: tf.reduce_mean(tf.square(g - v))),
+                            "gradient flows into the targets"),
     "half MSE": (_losses(critic=lambda v, g: 0.5 * tf.reduce_mean(tf.square(sg(g) - v))), "half the mean squared"),
     "absolute error": (_losses(critic=lambda v, g: tf.reduce_mean(tf.abs(sg(g) - v))), "mean absolute error"),
     "huber": (_losses(critic=lambda v, g: keras.losses.Huber()(sg(g), v)), "a Huber loss"),
@@ -107,11 +107,11 @@ def test_actor_critic_loss_mistakes_are_named(name):
     assert_rejected(lesson07.check_actor_critic_losses, wrong, "07.2", message)
 
 
-def _cross_entropy_losses(logits, values, actions, advantages, returns, entropy_coef):
+def _cross_entropy_losses(logits, values, actions, advantages, targets, entropy_coef):
     probs = tf.nn.softmax(logits)
     entropy = tf.reduce_mean(keras.losses.categorical_crossentropy(probs, logits, from_logits=True))
     pg = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits) * tf.stop_gradient(advantages)
-    critic = keras.ops.mean(keras.ops.square(values - keras.ops.stop_gradient(returns)))
+    critic = keras.ops.mean(keras.ops.square(values - keras.ops.stop_gradient(targets)))
     return tf.reduce_mean(pg) - entropy_coef * entropy, critic, entropy
 
 
@@ -129,3 +129,59 @@ LOSS_VARIANTS = {
 def test_actor_critic_loss_variants_pass(name, capsys):
     lesson07.check_actor_critic_losses(LOSS_VARIANTS[name])
     assert "Exercise 07.2: passed" in capsys.readouterr().out
+
+
+def _message(check, answer) -> str:
+    with pytest.raises(AssertionError) as err:
+        check(answer)
+    return str(err.value)
+
+
+def test_td_advantages_fallback_shows_a_small_case():
+    """A mistake the check does not recognise still gets expected and received values on a case done by hand."""
+    text = _message(lesson07.check_td_advantages, lambda r, v, nv, d, g: r + g * (1 - d) * nv - v + np.float32(0.5))
+    assert "the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)." in text
+    assert ("For rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0], "
+            "gamma=0.9: expected [1.7, -2.0, 1.3], got [2.2, -1.5, 1.8].") in text, text
+
+
+def test_a_named_td_mistake_shows_the_small_case_too():
+    text = _message(lesson07.check_td_advantages, TD_MISTAKES["no terminal mask"][0])
+    assert "expected [1.7, -2.0, 1.3], got [1.7, 1.6, 1.3]." in text, text
+
+
+def test_loss_fallback_shows_a_small_case():
+    text = _message(lesson07.check_actor_critic_losses, _losses(
+        actor=lambda lp, t, adv, c, h: -2.0 * tf.reduce_mean(t * sg(adv)) - c * h))
+    assert ("For logits=[[0.0, 1.0], [2.0, 0.0]], values=[1.0, 2.0], actions=[1, 0], advantages=[1.0, -1.0], "
+            "targets=[2.0, 0.0], entropy_coef=0.1: expected (actor_loss, critic_loss, entropy) = "
+            "(0.0458, 2.5, 0.4738), got (0.139, 2.5, 0.4738).") in text, text
+
+
+def test_critic_fallback_shows_a_small_case():
+    text = _message(lesson07.check_actor_critic_losses, _losses(
+        critic=lambda v, g: tf.reduce_mean(tf.square(sg(g) - v)) + 1.0))
+    assert "critic loss" in text and "(0.0458, 2.5, 0.4738), got (0.0458, 3.5, 0.4738)." in text, text
+
+
+def test_no_message_names_the_course_s_internals():
+    """The student reads the messages: no helper names they never met."""
+    from test_lesson07_rollout import MISTAKES, rollout_function
+
+    texts = [_message(lesson07.check_td_advantages, wrong) for wrong, _ in TD_MISTAKES.values()]
+    texts += [_message(lesson07.check_actor_critic_losses, wrong) for wrong, _ in LOSS_MISTAKES.values()]
+    texts += [_message(lesson07.check_collect_rollout, rollout_function(**edits)) for edits, _ in MISTAKES.values()]
+    for text in texts:
+        assert "mlp_forward" not in text and "acting_weights" not in text and "course_utils" not in text, text
+
+
+def test_the_solved_check_gives_no_train_longer_advice():
+    text = _message(lesson07.check_solved, np.full(100, 200.0))
+    assert "mean return 200.0 over 100 episodes is below 475" in text
+    assert "longer" not in text and "more updates" not in text, text
+
+
+def test_the_gradient_fallback_shows_the_gradients_of_a_small_case():
+    text = _message(lesson07.check_actor_critic_losses, LOSS_MISTAKES["numpy entropy"][0])
+    assert ("d actor_loss / d logits: expected [[0.1246, -0.1246], [0.0701, -0.0701]], got "
+            "[[0.1345, -0.1345], [0.0596, -0.0596]]; d critic_loss / d values: expected [-1.0, 2.0], got [-1.0, 2.0].") in text, text

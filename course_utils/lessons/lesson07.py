@@ -19,14 +19,32 @@ def td_advantages(rewards, values, next_values, terminated, gamma):
 
 
 # exercise 07.2
-def actor_critic_losses(logits, values, actions, advantages, returns, entropy_coef):
+def actor_critic_losses(logits, values, actions, advantages, targets, entropy_coef):
     """Return (actor loss with entropy bonus, critic MSE, mean entropy)."""
     log_probs = tf.nn.log_softmax(logits)
     taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
     entropy = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=1))
     actor_loss = -tf.reduce_mean(taken * tf.stop_gradient(advantages)) - entropy_coef * entropy
-    critic_loss = tf.reduce_mean(tf.square(tf.stop_gradient(returns) - values))
+    critic_loss = tf.reduce_mean(tf.square(tf.stop_gradient(targets) - values))
     return actor_loss, critic_loss, entropy
+
+
+# exercise 07.3
+def collect_rollout(agent, envs, obs, steps):
+    """Step envs `steps` times, sampling from the actor; return (batch of (steps, n, ...) arrays, obs to continue from)."""
+    batch = {key: [] for key in ("obs", "actions", "rewards", "next_obs", "terminated")}
+    for _ in range(steps):
+        actions = cu.sample_from_logits(agent.policy_logits(obs), agent.rng)
+        next_obs, rewards, terminated, truncated, info = envs.step(actions)
+        real_next = next_obs.copy()              # next_obs itself is where the next step starts
+        ended = terminated | truncated
+        if ended.any():
+            real_next[ended] = np.stack(info["final_obs"][ended])  # bootstrap from the real last state
+        for key, value in zip(batch, (obs, actions, rewards, real_next, terminated)):
+            batch[key].append(value)
+        obs = next_obs
+    dtypes = {"actions": np.int64}
+    return {key: np.array(value, dtype=dtypes.get(key, np.float32)) for key, value in batch.items()}, obs
 
 
 from course_utils.lessons.lesson03 import build_q_network  # lesson 03's Dense-ReLU builder
@@ -34,7 +52,7 @@ from course_utils.lessons.lesson03 import build_q_network  # lesson 03's Dense-R
 N_ENVS = 8                  # environments stepped together
 ROLLOUT_STEPS = 16          # steps per environment between updates
 GAMMA = 0.99
-ACTOR_LR, CRITIC_LR = 5e-4, 3e-3   # 1e-3 for the actor collapsed on one seed of five
+ACTOR_LR, CRITIC_LR = 5e-4, 3e-3   # the critic takes larger steps than the actor
 ENTROPY_COEF = 0.01
 MAX_ENV_STEPS = 400_000
 THRESHOLD, EVAL_EVERY = 475, 10   # a quick greedy test every 10 updates (1,280 env steps)
@@ -45,10 +63,10 @@ def build_update(actor, critic):
     actor_opt, critic_opt = keras.optimizers.Adam(ACTOR_LR), keras.optimizers.Adam(CRITIC_LR)
 
     @tf.function
-    def train_step(obs, actions, advantages, returns):
+    def train_step(obs, actions, advantages, targets):
         with tf.GradientTape(persistent=True) as tape:
             actor_loss, critic_loss, entropy = actor_critic_losses(
-                actor(obs), tf.squeeze(critic(obs), axis=1), actions, advantages, returns, ENTROPY_COEF)
+                actor(obs), tf.squeeze(critic(obs), axis=1), actions, advantages, targets, ENTROPY_COEF)
         actor_opt.apply_gradients(zip(tape.gradient(actor_loss, actor.trainable_variables), actor.trainable_variables))
         critic_opt.apply_gradients(zip(tape.gradient(critic_loss, critic.trainable_variables), critic.trainable_variables))
         return entropy
@@ -56,52 +74,29 @@ def build_update(actor, critic):
     return train_step
 
 
-def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA):
-    """Run advantage actor-critic on env_id; return a cu.TrainingLog of its episodes, with the
-    actor weights it kept in weights and the critic's in critic_weights."""
+def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA, *, rollout=collect_rollout):
+    """Run advantage actor-critic on env_id, collecting experience with rollout (exercise 07.3); return a
+    cu.TrainingLog of its episodes, with the actor weights it kept in weights and the critic's in critic_weights."""
     rng = cu.seed_everything(seed, keras=True)
-    envs = gym.make_vec(env_id, num_envs=N_ENVS, vectorization_mode="sync",
-                        vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP})
+    log = cu.TrainingLog()          # per finished episode: return, env steps, seconds
+    envs = cu.RecordVectorEpisodes(gym.make_vec(env_id, num_envs=N_ENVS, vectorization_mode="sync", vector_kwargs={
+        "autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}), log)
     obs_dim, n_actions = envs.single_observation_space.shape[0], int(envs.single_action_space.n)
     actor = build_q_network(obs_dim, n_actions)    # one logit per action
     critic = build_q_network(obs_dim, 1)           # one output: V(s)
-    train_step = build_update(actor, critic)
+    agent = cu.ActorCriticAgent(actor, critic, build_update(actor, critic), rng)
     obs, _ = envs.reset(seed=seed)
-    log = cu.TrainingLog()          # per finished episode: return, env steps, seconds
-    running = np.zeros(N_ENVS)
-    actor_w, critic_w = actor.get_weights(), critic.get_weights()
-    env_steps = 0
     for update in cu.progress_bar(range(max_env_steps // (N_ENVS * ROLLOUT_STEPS)), desc="actor-critic"):
-        batch = {k: [] for k in ("obs", "actions", "rewards", "next_obs", "terminated")}
-        for _ in range(ROLLOUT_STEPS):
-            actions = cu.sample_from_logits(cu.mlp_forward(actor_w, obs), rng)
-            next_obs, rewards, terminated, truncated, info = envs.step(actions)
-            ended = terminated | truncated
-            real_next = next_obs.copy()
-            if ended.any():
-                real_next[ended] = np.stack(info["final_obs"][ended])  # bootstrap from the real last state
-            for key, value in zip(batch, (obs, actions, rewards, real_next, terminated)):
-                batch[key].append(value)
-            env_steps += N_ENVS
-            running += rewards
-            for i in np.flatnonzero(ended):
-                log.add(running[i], env_steps)
-                running[i] = 0.0
-            obs = next_obs
-        b = {k: np.concatenate(v).astype(np.float32) for k, v in batch.items()}
-        values = cu.mlp_forward(critic_w, b["obs"])[:, 0]
-        next_values = cu.mlp_forward(critic_w, b["next_obs"])[:, 0]
+        batch, obs = rollout(agent, envs, obs, ROLLOUT_STEPS)
+        b = cu.flatten_rollout(batch, ROLLOUT_STEPS, N_ENVS)   # (ROLLOUT_STEPS * N_ENVS, ...)
+        values, next_values = agent.values(b["obs"]), agent.values(b["next_obs"])
         advantages = td_advantages(b["rewards"], values, next_values, b["terminated"], gamma)
-        targets = advantages + values     # the TD target r + gamma * (1 - terminated) * V(s')
+        targets = advantages + values     # the TD targets r + gamma * (1 - terminated) * V(s')
         advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
-        train_step(b["obs"], b["actions"].astype(np.int64), advantages, targets)
-        actor_w, critic_w = actor.get_weights(), critic.get_weights()
-        if (update + 1) % EVAL_EVERY == 0:
-            frozen = [w.copy() for w in actor_w]
-            greedy = lambda o: cu.mlp_forward(frozen, o).argmax(axis=1)  # noqa: E731
-            if (cu.evaluate(greedy, env_id, 10, seed=600_000 + update).mean() >= THRESHOLD
-                    and cu.passes_with_margin(greedy, env_id, THRESHOLD, seed=700_000 + update)):
-                log.solved = True
-                break
-    log.weights, log.critic_weights = actor_w, critic_w
+        agent.update(b["obs"], b["actions"], advantages, targets)
+        if (update + 1) % EVAL_EVERY == 0 and cu.greedy_stop_test(agent.actor_weights, env_id, THRESHOLD,
+                                                                  seed=600_000 + update):
+            log.solved = True
+            break
+    log.weights, log.critic_weights = agent.actor_weights, agent.critic_weights
     return log
