@@ -36,7 +36,7 @@ def test_the_actor_critic_figures_are_the_bench_s(bench):
     assert ac["solved"] == ac["seeds"] == 30
     assert f"Over 30 seeds this loop passed the stop test every time, after a median of {_steps(ac['steps']['median'])} " \
            f"environment steps ({_steps(ac['steps']['min'])} to {_steps(ac['steps']['max'])}, of a budget of 400,000)" in text
-    assert f"a median of {_steps(ac['steps']['median'])} environment steps and {ac['seconds']['median']:.1f} seconds" in text
+    assert f"it needed a median of {_steps(ac['steps']['median'])} environment steps to pass the stop test" in text
 
 
 def test_the_budget_quoted_is_the_loop_s():
@@ -48,7 +48,8 @@ def test_the_budget_quoted_is_the_loop_s():
 def test_the_comparison_with_reinforce_is_the_bench_s(bench):
     rows, seeds = bench
     rf, text = rows["REINFORCE"], prose()
-    assert f"REINFORCE {_steps(rf['steps']['median'])} steps and {rf['seconds']['median']:.1f} seconds" in text
+    # steps only: the two rows' seconds were measured in different runs, under different loads
+    assert f"REINFORCE with its learned baseline {_steps(rf['steps']['median'])} steps" in text
     ac, rf_seeds = seeds["actor-critic"], seeds["REINFORCE"]
     fewer = sum(ac[s]["steps"] < rf_seeds[s]["steps"] for s in ac)
     assert rows["actor-critic"]["steps"]["median"] > rf["steps"]["median"] and "actor-critic is the slower" in text
