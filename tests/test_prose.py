@@ -178,6 +178,12 @@ CLAIMS = [
     Claim("06", r"after a median of about\s+([\d,]+) environment steps", Bench("REINFORCE", ("steps", "median")), same(100)),
     Claim("06", r"environment steps \(([\d,]+) to [\d,]+\)", Bench("REINFORCE", ("steps", "min"))),
     Claim("06", r"environment steps \([\d,]+ to ([\d,]+)\)", Bench("REINFORCE", ("steps", "max"))),
+    Claim("06", r"passed the stop test\s+on (\d+) seeds of 10", Bench("vanilla policy gradient (no baseline)", ("solved",))),
+    Claim("06", r"on 10 seeds of (\d+), after a median", Bench("vanilla policy gradient (no baseline)", ("seeds",))),
+    Claim("06", r"of 10, after a median of ([\d,]+) environment steps", Bench("vanilla policy gradient (no baseline)", ("steps", "median")), same(1)),
+    Claim("06", r"and at most ([\d,]+); with\s+the baseline", Bench("vanilla policy gradient (no baseline)", ("steps", "max"))),
+    Claim("06", r"with\s+the baseline, after a median of about ([\d,]+)", Bench("REINFORCE", ("steps", "median")), same(100)),
+    Claim("06", r"and at most ([\d,]+), over 30 seeds", Bench("REINFORCE", ("steps", "max"))),
     # lesson 08
     Claim("08", r"a missing discount makes it (1), a discount applied twice 0.25",
           Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"), lambda said, truth: said == 2 * truth),
