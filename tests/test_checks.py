@@ -365,7 +365,8 @@ def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None):
     ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "obs", "loss", r"the targets were computed from batch\.obs"),
     ("batch.rewards", "next_obs", "loss", r"the targets are the rewards alone"),
     ("batch.rewards - gamma * (1 - batch.terminated) * next_max", "next_obs", "loss",
-     r"the gradient step differs from the reference step: the targets or the loss are not the lesson's\nHint: targets = "),
+     r"the weights moved differently from one correct step: the targets \(first three expected: "
+     r"-?\d+\.\d{3}, -?\d+\.\d{3}, -?\d+\.\d{3}\) or the loss differ\nHint: targets = "),
     ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "dqn_loss(q_network, batch, targets)",
      r"expected the loss .*; the gradient step itself is right\nHint: return the loss computed inside the GradientTape"),
     ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "grads",

@@ -92,8 +92,11 @@ def check_td_targets(td_targets) -> None:
             fail("03.2", "the target averages the next Q-values", "take the max over the next actions")
         if np.allclose(got, r + (1 - term) * nq.max(axis=1), atol=1e-5):
             fail("03.2", "the next value is not discounted", "multiply max Q(s', a') by gamma")
-        fail("03.2", f"targets differ from r + gamma * (1 - terminated) * max_a Q(s', a') (gamma={gamma})",
-             "compute it element-wise for the batch")
+        i = int(np.argmax(np.abs(got - want)))
+        fail("03.2", f"with gamma={gamma}, one transition of the batch: reward {r[i]:.3f}, next Q-values "
+             f"[{', '.join(f'{float(q):.3f}' for q in nq[i])}], terminated {term[i]:.0f}: your target {got[i]:.3f}, expected "
+             f"{want[i]:.3f} (= reward + gamma * (1 - terminated) * max of the next Q-values)",
+             "compute it element-wise for the batch, one target per transition")
     _inside_tf_function(td_targets, r, nq, term, gamma)
     passed("03.2", 5)
 
@@ -283,8 +286,10 @@ def _wrong_loss(exercise, got, want, stepped_right, batch, dqn_loss, target_netw
         loss = float(np.asarray(dqn_loss(_network(1), batch, targets.astype(np.float32))))
         if np.isclose(got, loss, atol=1e-4):
             fail(exercise, f"returned loss {got:.4f}, expected {want:.4f}: {what}", hint)
-    fail(exercise, f"returned loss {got:.4f}, expected {want:.4f}, and the gradient step differs from the reference "
-         "step: the targets or the loss are not the lesson's",
+    fail(exercise, f"on a batch of {len(batch.actions)} transitions (gamma {gamma}) you returned the loss {got:.4f}, "
+         f"expected {want:.4f}, and the weights moved differently from one correct step: the targets (first "
+         f"three expected: {', '.join(f'{float(y):.3f}' for y in r[:3] + gamma * mask[:3] * next_max[:3])}) or the "
+         "loss differ",
          "targets = td_targets(batch.rewards, network(batch.next_obs), batch.terminated, gamma) with the target "
          "network when given (q_network otherwise), computed before the tape; then dqn_loss(q_network, batch, "
          "targets) inside it")
