@@ -299,7 +299,11 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     # lesson 03's loop uses the buffer; 06 and 07 import lesson 03's module for its network builder;
     # lesson 08's probe agents are built from lessons 03, 06 and 07
     assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08"]
-    assert changed_after("training_log.py") == ["05", "06", "07", "08"]  # 05's diagnostics use lesson06's returns
+    # cu.RecordEpisodes logs lesson 03's loop (and 04-08 run or import it); 05's diagnostics use lesson06's returns
+    assert changed_after("training_log.py") == ["03", "04", "05", "06", "07", "08"]
+    # what lessons 06 and 07's loops keep around the student's code; 07 and 08 import lesson 06's module, 08 lesson 07's
+    assert changed_after("reinforce.py") == ["05", "06", "07", "08"]
+    assert changed_after("actor_critic.py") == ["07", "08"]
     # what lesson 03's loop keeps around the student's step; 04-08 run that loop or import its module
     assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08"]
     assert changed_after("checks/lesson03.py") == ["03"]
