@@ -27,11 +27,13 @@ CASES = list(exported_exercises())
 
 
 def test_lessons_export_their_pieces():
-    assert MODULES == ["lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08"]
+    assert MODULES == ["lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
+                       "lesson09"]
     # every exercise but the checks of a run's results (the learning checks, 08.4): they judge a run, not a piece
     assert [c[1] for c in CASES] == ["01.1", "01.2", "01.3", "02.1", "02.2", "02.3", "03.1", "03.2", "03.3", "03.4",
                                      "03.5", "04.1", "05.1", "05.2", "05.3", "06.1", "06.2", "06.3", "07.1", "07.2",
-                                     "07.3", "08.1", "08.2", "08.3", "08.5"]
+                                     "07.3", "08.1", "08.2", "08.3", "08.5", "09.1", "09.2",
+                                     "09.3", "09.5"]
 
 
 @pytest.mark.parametrize("module, exercise, check", CASES, ids=[c[1] for c in CASES])
@@ -76,3 +78,17 @@ def test_the_registered_probes_are_lesson_08s_classes_and_the_bench_runs_its_run
         assert type(gym.make(env_id).unwrapped) is getattr(lesson08, name)
     names = bench._probes.__code__.co_names
     assert "run_probe" in names and "first_failure" in names and "passes" in names
+
+
+def test_lesson_09_trains_with_lesson_07s_rollout_and_its_own_pieces():
+    """PPO's loop runs lesson 07's rollout (the student's code there) and the update loop the student writes here."""
+    import inspect
+
+    from course_utils.instructor import bench
+    from course_utils.lessons import lesson07, lesson09
+
+    assert inspect.signature(lesson09.train).parameters["update"].default is lesson09.ppo_update
+    assert lesson09.lesson07 is lesson07 and "collect_rollout" in lesson09.train.__code__.co_names
+    assert "gae_advantages" in lesson09.train.__code__.co_names
+    assert "ppo_losses(" in inspect.getsource(lesson09.build_train_step)
+    assert "lesson09" in bench._ppo.__code__.co_names

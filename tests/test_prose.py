@@ -51,6 +51,18 @@ class Printed:
         return _number(found.group(1))
 
 
+@dataclass(frozen=True)
+class PrintedList:
+    """Numbers printed by the solution: group 1 of ``pattern``, a list of numbers, reduced by ``reduce``."""
+    pattern: str
+    reduce: Callable
+
+    def value(self, lesson: str) -> float:
+        found = re.search(self.pattern, solution_output(lesson))
+        assert found, f"the solution of lesson {lesson} printed nothing matching {self.pattern!r}"
+        return float(self.reduce([_number(x) for x in re.findall(r"-?[\d.]+", found.group(1))]))
+
+
 def same(rounding: float = 0.0) -> Callable[[float, float], bool]:
     """The prose's figure equals the truth, up to the rounding the prose uses (``about 4,300`` for 4,279.5)."""
     return lambda said, truth: abs(said - truth) <= rounding / 2 + 1e-9
@@ -107,6 +119,11 @@ def judge(claim: Claim) -> str | None:
 
 _DQN_GAP = r"dqn\s*: predicted minus obtained, averaged over the run and 2 seeds:\s*(-?[\d.]+)"
 _DOUBLE_GAP = r"double: predicted minus obtained, averaged over the run and 2 seeds:\s*(-?[\d.]+)"
+
+_PPO_SCORES = r"PPO\s+: scores \[([\d ]+)\]"
+_AC_SCORES = r"actor-critic: scores \[([\d ]+)\]"
+_PPO_CI = r"PPO\s+: scores .*95% CI \[\s*([\d., ]+)\]"
+_AC_CI = r"actor-critic: scores .*95% CI \[\s*([\d., ]+)\]"
 
 CLAIMS = [
     # lesson 01
@@ -184,6 +201,17 @@ CLAIMS = [
     Claim("06", r"and at most ([\d,]+); with\s+the baseline", Bench("vanilla policy gradient (no baseline)", ("steps", "max"))),
     Claim("06", r"with\s+the baseline, after a median of about ([\d,]+)", Bench("REINFORCE", ("steps", "median")), same(100)),
     Claim("06", r"and at most ([\d,]+), over 30 seeds", Bench("REINFORCE", ("steps", "max"))),
+    # lesson 09: the five seeds of each agent and their intervals
+    Claim("09", r"its scores run from (\d+) to", PrintedList(_PPO_SCORES, min)),
+    Claim("09", r"its scores run from \d+ to (\d+)", PrintedList(_PPO_SCORES, max)),
+    Claim("09", r"greedy policies still score 9 or 10", PrintedList(_AC_SCORES, lambda xs: set(xs) <= {9, 10}),
+          lambda said, truth: truth == 1),
+    Claim("09", r"PPO's interval is more than (\d+) points wide", PrintedList(_PPO_CI, lambda lh: lh[1] - lh[0]),
+          lambda said, truth: truth > said),
+    Claim("09", r"the two intervals are far apart",
+          PrintedList(_PPO_CI, lambda lh: lh[0] - PrintedList(_AC_CI, max).value("09")),
+          lambda said, truth: truth > 100),
+    Claim("09", r"actor-critic needs a median of ([\d,]+) steps", Bench("actor-critic", ("steps", "median"))),
     # lesson 08
     Claim("08", r"a missing discount makes it (1), a discount applied twice 0.25",
           Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"), lambda said, truth: said == 2 * truth),

@@ -2,8 +2,8 @@
 
 Every algorithm is measured by **the training code its solution notebook runs**:
 
-- random search, tabular Q-learning, REINFORCE and actor-critic call the lesson's
-  training function of the seed (lesson 01's ``search``, lesson 02's, 06's and 07's
+- random search, tabular Q-learning, REINFORCE, actor-critic and PPO call the lesson's
+  training function of the seed (lesson 01's ``search``, lesson 02's, 06's, 07's and 09's
   ``train``), which ``course build`` exports from the lesson's cell tagged ``export``
   into ``course_utils.lessons.lessonNN``: that function and what it returns are the
   contract between a lesson and the bench;
@@ -13,7 +13,7 @@ Every algorithm is measured by **the training code its solution notebook runs**:
   squared error that check 03.3 accepts in place of the Huber loss).
 
 "Solved" is the lessons' own stop test, checked at the lesson's regular interval:
-``cu.passes_with_margin`` at 475 for DQN, REINFORCE and actor-critic; a mean of at
+``cu.passes_with_margin`` at 475 for DQN, REINFORCE, actor-critic and PPO; a mean of at
 least 475 over 100 fresh episodes for random search and tabular Q-learning (195 for
 the first tabular row).
 Steps and seconds are counted up to that test; evaluation episodes are not counted as
@@ -147,6 +147,12 @@ def _actor_critic(seed: int, quick: bool) -> list:
     return _training_log("actor-critic", lesson07.train)(seed, quick)
 
 
+def _ppo(seed: int, quick: bool) -> list:
+    from ..lessons import lesson09
+
+    return _training_log("PPO", lesson09.train)(seed, quick)
+
+
 def _probes(seed: int, quick: bool) -> list:
     """Lesson 08's probe runs, as its notebook does them: the course's three agents on all five probes, and
     the eight suspects, simplest probe first. Solved when every correct agent passes every probe and every
@@ -251,6 +257,7 @@ def algorithms() -> list[Algorithm]:
         Algorithm("vanilla policy gradient (no baseline)", _no_baseline,   # lesson 06's code, its baseline at zero
                   {"vanilla policy gradient (no baseline)": "report it"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
+        Algorithm("PPO", _ppo, {"PPO": "<= 50,000 steps, <= 10 s"}),
         Algorithm("probes (lesson 08)", _probes,
                   {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
                                          "fails the expected probe first"}),
