@@ -298,25 +298,28 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     assert changed_after("diagnostics.py") == ["05", "08"]
     # lesson 03's loop uses the buffer; 06 and 07 import lesson 03's module for its network builder;
     # lesson 08's probe agents are built from lessons 03, 06 and 07
-    assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08"]
+    assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08", "09"]
     # cu.RecordEpisodes logs lesson 03's loop (and 04-08 run or import it); 05's diagnostics use lesson06's returns
-    assert changed_after("training_log.py") == ["03", "04", "05", "06", "07", "08"]
+    assert changed_after("training_log.py") == ["03", "04", "05", "06", "07", "08", "09"]
     # what lessons 06 and 07's loops keep around the student's code; 07 and 08 import lesson 06's module, 08 lesson 07's
     assert changed_after("reinforce.py") == ["05", "06", "07", "08"]
-    assert changed_after("actor_critic.py") == ["07", "08"]
+    assert changed_after("actor_critic.py") == ["07", "08", "09"]  # lesson 09's cu.ppo builds on it
+    # what lesson 09's loop keeps around the student's code, and lesson 09's own checks
+    assert changed_after("ppo.py") == ["09"] and changed_after("checks/lesson09.py") == ["09"]
+    assert changed_after("lessons/lesson07.py") == ["08", "09"]  # 09 runs lesson 07's rollout and its actor-critic
     # what lesson 03's loop keeps around the student's step; 04-08 run that loop or import its module
-    assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08"]
+    assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08", "09"]
     assert changed_after("checks/lesson03.py") == ["03"]
-    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08"]  # lesson 03 has its own text
+    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08", "09"]  # lesson 03 has its own text
     assert changed_after("lessons/lesson06.py") == ["05", "07", "08"]
     assert changed_after("probes.py") == ["08"] and changed_after("variants.py") == ["08"]
     # the reference bands, and lesson 01's plot of its search rounds
-    assert changed_after("plotting.py") == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert changed_after("plotting.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
     # the bands a bench run records are drawn in those plots: new bands, new solutions
-    assert changed_after("data/reference_curves.json") == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert changed_after("data/reference_curves.json") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
     assert changed_after("instructor/grade.py") == [] and changed_after("instructor/build.py") == [] \
         and changed_after("instructor/bench.py") == []
-    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 
 def test_a_new_lock_makes_every_lesson_stale(tmp_path):
