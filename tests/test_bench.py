@@ -56,14 +56,33 @@ def test_summary_takes_median_min_max_over_solved_seeds_only():
     assert "| b | 0/1 (median best 120) | — | — |" in page and "| **all** | **9** | |" in page
 
 
-def test_each_lesson_row_calls_the_training_function_its_lesson_exports():
-    """The contract: a function of the seed in the lesson's exported module, not the notebook's text."""
-    import inspect
+def test_each_lesson_row_calls_the_training_function_its_lesson_exports(monkeypatch):
+    """The contract: a row calls a function of the seed in the lesson's exported module, not the notebook's text,
+    and reports what that call returned."""
+    from course_utils.lessons import lesson01, lesson02, lesson06, lesson07, lesson09
+    from course_utils.training_log import TrainingLog
 
-    from course_utils.lessons import lesson01, lesson02, lesson06, lesson07
+    calls = []
 
-    for train in (lesson01.search, lesson02.train, lesson06.train, lesson07.train):
-        assert "seed" in inspect.signature(train).parameters, train.__qualname__
+    def spy(name, result):
+        def train(*args, **kwargs):
+            calls.append((name, kwargs.get("seed"), kwargs.get("use_baseline", True)))
+            return result
+        return train
+
+    log = TrainingLog()
+    log.add(31.0, env_steps=31)
+    log.solved = True
+    monkeypatch.setattr(lesson01, "search", spy("lesson01.search", (None, [500.0], 77, [(77, 0, 500.0)])))
+    monkeypatch.setattr(lesson02, "train", spy("lesson02.train", (None, [1.0], [(1, 500.0)], 77)))
+    for module in (lesson06, lesson07, lesson09):
+        monkeypatch.setattr(module, "train", spy(f"{module.__name__.rsplit('.', 1)[1]}.train", log))
+    rows = [r for run in (bench._random_search, bench._tabular, bench._reinforce, bench._no_baseline,
+                          bench._actor_critic, bench._ppo) for r in run(7, True)]
+    assert calls == [("lesson01.search", 7, True), ("lesson02.train", 7, True), ("lesson02.train", 7, True),
+                     ("lesson06.train", 7, True), ("lesson06.train", 7, False), ("lesson07.train", 7, True),
+                     ("lesson09.train", 7, True)]
+    assert [(r.seed, r.solved, r.steps) for r in rows] == [(7, True, 77)] * 3 + [(7, True, 31)] * 4
 
 
 def test_reference_bands_hold_the_middle_of_the_seeds_as_far_as_half_of_them_ran():

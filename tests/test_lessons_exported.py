@@ -76,8 +76,27 @@ def test_the_registered_probes_are_lesson_08s_classes_and_the_bench_runs_its_run
 
     for env_id, (name, _) in probes.PROBES.items():
         assert type(gym.make(env_id).unwrapped) is getattr(lesson08, name)
-    names = bench._probes.__code__.co_names
-    assert "run_probe" in names and "first_failure" in names and "passes" in names
+    ran, judged, diagnosed = [], [], []
+
+    def run_probe(agent, env_id, steps, seed=0):
+        ran.append((type(agent).__name__, env_id, steps, seed))
+        return 0.0, 1.0
+
+    def passes(error, prob):
+        judged.append((error, prob))
+        return True
+
+    def first_failure(make, seed=0, report=print):
+        diagnosed.append(seed)
+        return None
+
+    with pytest.MonkeyPatch.context() as mp:   # the bench's probe row runs lesson 08's runner, not its own
+        for name, fake in (("run_probe", run_probe), ("passes", passes), ("first_failure", first_failure)):
+            mp.setattr(lesson08, name, fake)
+        bench._probes(3, True)
+    agents = ("DQNProbeAgent", "ReinforceProbeAgent", "ActorCriticProbeAgent")
+    assert ran == [(a, env_id, lesson08.PROBE_STEPS, 3) for a in agents for env_id in probes.PROBES]
+    assert judged == [(0.0, 1.0)] * len(ran) and diagnosed == [3] * len(probes.suspects())
 
 
 def test_lesson_09_trains_with_lesson_07s_rollout_and_its_own_pieces():

@@ -91,7 +91,8 @@ def test_agents_keep_their_diagnostics():
     h = agent.history
     assert len(h["loss"]) == len(h["grad_norm"]) == len(h["entropy"]) == 50
     assert len(h["predicted"]) == len(h["obtained"]) == 5
-    assert h["entropy"][0] == pytest.approx(np.log(2), abs=0.05) and all(g >= 0 for g in h["grad_norm"])
+    assert h["entropy"][0] == pytest.approx(np.log(2), abs=0.05)
+    assert min(h["grad_norm"]) > 0 and len(set(h["grad_norm"])) > 1   # a norm of each update's gradient, not a stand-in
     axes = cu.plot_diagnostics({"a2c": h})
     assert [ax.get_title() for ax in axes] == ["predicted vs obtained", "loss", "gradient norm", "entropy"]
     assert set(cu.HEALTHY) == {"predicted vs obtained", "loss", "grad_norm", "entropy"}
