@@ -88,7 +88,7 @@ def test_check_mode_catches_a_hand_edited_or_orphan_lesson_module(course, tmp_pa
 
 def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, monkeypatch):
     """The build's own code is no input a lesson imports, so what it makes is compared instead."""
-    import course_utils.instructor.build as b
+    import course_utils.instructor.transforms as b
 
     copy = tmp_path / "c"
     shutil.copytree(course, copy)
@@ -114,7 +114,7 @@ def test_a_changed_transform_makes_the_stored_solution_stale(course, tmp_path, m
     monkeypatch.setattr(b, "tag_cells", lambda nb: (original_tag(nb), changed_body(nb))[0])
     assert build(copy, check=True)[0] == (
         "solutions/00_demo.ipynb is out of date: the build now makes other cells than it stored "
-        "(course_utils/instructor/build.py or markers.py changed); run `course build`")
+        "(course_utils/instructor/transforms.py or markers.py changed); run `course build`")
 
 
 def test_rebuild_is_byte_identical_and_does_not_execute(course):
@@ -272,15 +272,14 @@ def test_handed_out_notebooks_show_no_output_or_verdict():
 
 def lesson_hashes(root):
     """Return {lesson file: build hash} of the project's lessons, with the course folder ``root``."""
-    import course_utils.instructor.build as b
+    import course_utils.instructor.staleness as b
 
-    layout = b.Layout(root)
-    return {p.name: b.inputs_hash(b.build_inputs(p, read(p), layout))
+    return {p.name: b.inputs_hash(b.build_inputs(p, read(p), root))
             for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
 
 
 def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypatch):
-    import course_utils.instructor.build as b
+    import course_utils.instructor.staleness as b
 
     base = lesson_hashes(ROOT)
     pkg = tmp_path / "course_utils"
@@ -317,8 +316,8 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     assert changed_after("plotting.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
     # the bands a bench run records are drawn in those plots: new bands, new solutions
     assert changed_after("data/reference_curves.json") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
-    assert changed_after("instructor/grade.py") == [] and changed_after("instructor/build.py") == [] \
-        and changed_after("instructor/bench.py") == []
+    assert [changed_after(f"instructor/{tool}.py") for tool in (  # the instructor's tools run no lesson
+        "grade", "build", "bench", "record", "staleness", "transforms", "export", "execution")] == [[]] * 8
     assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
 
 
@@ -335,7 +334,7 @@ def test_a_new_lock_makes_every_lesson_stale(tmp_path):
 
 
 def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_table():
-    from course_utils.instructor.build import imported_modules
+    from course_utils.instructor.staleness import imported_modules
 
     code = "import course_utils as cu\nfrom course_utils.checks import lesson06 as checks\nx = cu.evaluate\n%time y = 1"
     assert imported_modules(code) == {"course_utils", "course_utils.checks", "course_utils.checks.lesson06",
@@ -349,7 +348,7 @@ def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_tabl
 
 
 def test_ipython_syntax_is_read_as_ipython_runs_it_and_broken_code_is_named():
-    from course_utils.instructor.build import imported_modules
+    from course_utils.instructor.staleness import imported_modules
 
     code = "import course_utils as cu\nfiles = !ls\ncu.make_env?\n%matplotlib inline\nenv = cu.make_env('CartPole-v1')"
     assert imported_modules(code) == {"course_utils", "course_utils.envs"}
@@ -378,7 +377,7 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
     nb.cells[0].source += " Edited."
     nbformat.write(nb, src)
     problems = build(root, check=True)
-    assert len(problems) == 8, problems
+    assert len(problems) == 9, problems   # every lesson: the lock is an input of each
     assert problems[5] == ("solutions/06_reinforce.ipynb is out of date: notebooks/06_reinforce.ipynb, "
                            "requirements-lock.txt changed; run `course build`")
     assert problems[0] == ("solutions/01_gymnasium_random_search.ipynb is out of date: requirements-lock.txt "
@@ -406,7 +405,7 @@ def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
 def test_only_tensorflow_startup_noise_is_dropped_from_solutions():
     from nbformat.v4 import new_output
 
-    from course_utils.instructor.build import is_library_noise
+    from course_utils.instructor.execution import is_library_noise
 
     noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
              "I0000 00:00:1795303764.067312   15464 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n")
@@ -437,7 +436,7 @@ def run_setup_cell(monkeypatch, on_colab, installed, versions_after=None):
     import importlib.metadata as md
     import types
 
-    from course_utils.instructor.build import colab_cells
+    from course_utils.instructor.transforms import colab_cells
 
     source = colab_cells("https://github.com/o/r", "exercises/x.ipynb")[1].source
     calls = []

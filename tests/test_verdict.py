@@ -3,7 +3,8 @@ import nbformat
 import pytest
 
 from course_utils.instructor.grade import CellResult, assemble, judge, output_difference
-from course_utils.instructor.markers import CellMarker, found_marker
+from course_utils.instructor.markers import CellMarker, MarkerIndex, found_marker
+from course_utils.instructor.record import Anchor, Check, LessonRecord, Status
 
 TIMEOUT = 30
 
@@ -13,21 +14,25 @@ TIMEOUT = 30
     (CellResult("skipped", xfail=True), "timeout", "an earlier cell ran past the cell timeout"),
     (CellResult("passed"), "passed", "passed"),
     (CellResult("failed", kernel_died=True), "kernel died", "the kernel died while running this check"),
-    (CellResult("failed", message="Kernel dead on test start"), "kernel died", "the kernel died in an earlier cell"),
-    (CellResult("failed", message="Timeout of 30 seconds exceeded"), "timeout", "ran past the 30 s cell timeout"),
-    (CellResult("failed", message="...\nCheckTampered: Exercise 01.1: tampered: builtins.print was replaced"),
+    (CellResult("failed", dead_at_start=True), "kernel died", "the kernel died in an earlier cell"),
+    (CellResult("failed", timed_out=True, exception="KeyboardInterrupt"), "timeout", "ran past the 30 s cell timeout"),
+    (CellResult("failed", exception="CheckTampered",
+                message="...\nCheckTampered: Exercise 01.1: tampered: builtins.print was replaced"),
      "tampered", "Exercise 01.1: tampered: builtins.print was replaced"),
-    (CellResult("failed", message="Cell outputs differ", expected="Exercise 01.1: passed (6 cases checked).\n",
+    (CellResult("failed", outputs_differ=True, expected="Exercise 01.1: passed (6 cases checked).\n",
                 received="Exercise 01.1: passed (6 cases checked).\ntick\n"),
      "wrong output", "line 2: expected nothing, got 'tick' (1 more line(s) than the reference)"),
-    (CellResult("failed", message="Cell outputs differ"), "wrong output", "(the outputs were not recorded)"),
+    (CellResult("failed", outputs_differ=True), "wrong output", "(the outputs were not recorded)"),
+    # the words alone decide nothing: a student's own error that quotes nbval's or the sealed checks' is an error
+    (CellResult("failed", exception="ValueError", message="ValueError: Timeout of 3 s exceeded; CheckTampered"),
+     "error", "ValueError: Timeout of 3 s exceeded; CheckTampered"),
     (CellResult("failed", message="Traceback ...\nAssertionError: Exercise 01.1: wrong\nHint: do this"),
      "error", "AssertionError: Exercise 01.1: wrong Hint: do this"),
     (CellResult("failed", message="MemoryError: "), "error", "needed more memory than the grader's limit"),
 ])
 def test_judge_gives_each_outcome_its_status_and_reason(result, status, reason):
     got_status, got_reason = judge(result, "", TIMEOUT)
-    assert got_status == status and reason in got_reason
+    assert got_status == status and isinstance(got_status, Status) and reason in got_reason
 
 
 @pytest.mark.parametrize("expected, received, says", [
@@ -56,10 +61,9 @@ def test_found_marker_is_lenient_where_it_is_safe(source, marker):
 
 
 def reference(*exercises):
-    return {"checks": [{"exercise": ex, "points": 1, "cell": dict(nbformat.v4.new_code_cell(
-        f"# CHECK {ex} (1 point)\nchecks.check_{ex[-1]}()")),
-        "anchor": {"exercise": ex, "id": None, "source": ""}} for ex in exercises],
-        "stubs": {}, "check_module": "course_utils.checks.lesson01"}
+    checks = tuple(Check(ex, 1, dict(nbformat.v4.new_code_cell(f"# CHECK {ex} (1 point)\nchecks.check_{ex[-1]}()")),
+                         Anchor(ex, None, "")) for ex in exercises)
+    return LessonRecord("01", "01_x.ipynb", "", checks, {}, "course_utils.checks.lesson01")
 
 
 def sources(nb):
@@ -70,20 +74,39 @@ def test_a_check_goes_where_the_student_s_check_was_even_after_a_split_exercise(
     student = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
         "# EXERCISE 01.1\nimport math", "def f(): return math.pi", "# CHECK 01.1 (1 point)\nprint('forged')",
         "# EXERCISE 01.2\ndef g(): pass")])
-    graded, checks = assemble(student, reference("01.1", "01.2"))
-    assert sources(graded) == ["# EXERCISE 01.1", "def f(): return math.pi", "# CHECK 01.1 (1 point)",
-                               "# EXERCISE 01.2", "# CHECK 01.2 (1 point)"]
-    assert checks == {2: "01.1", 4: "01.2"}
-    assert "open_checks('course_utils.checks.lesson01', '01.1')" in graded.cells[2].source
-    assert "print('forged')" not in graded.cells[2].source and graded.cells[2].source.endswith("checks.close()")
+    graded = assemble(student, reference("01.1", "01.2"))
+    assert sources(graded.nb) == ["# EXERCISE 01.1", "def f(): return math.pi", "# CHECK 01.1 (1 point)",
+                                  "# EXERCISE 01.2", "# CHECK 01.2 (1 point)"]
+    assert graded.check_cells == {"01.1": 2, "01.2": 4} and graded.exercise_cells == {0: "01.1", 3: "01.2"}
+    cells = graded.nb.cells
+    assert "open_checks('course_utils.checks.lesson01', '01.1')" in cells[2].source
+    assert "print('forged')" not in cells[2].source and cells[2].source.endswith("checks.close()")
+
+
+def test_a_check_without_the_student_s_goes_after_the_last_copy_of_its_exercise():
+    student = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (
+        "# EXERCISE 01.1\ndef f(): pass", "x = 1", "#exercise 01.1\ndef f(): return 2", "print(f())")])
+    graded = assemble(student, reference("01.1"))
+    assert sources(graded.nb) == ["# EXERCISE 01.1", "x = 1", "#exercise 01.1", "# CHECK 01.1 (1 point)", "print(f())"]
+    assert graded.check_cells == {"01.1": 3}
+
+
+def test_the_marker_index_finds_each_exercise_s_and_check_s_last_cell():
+    cells = [nbformat.v4.new_code_cell(s) for s in (
+        "# EXERCISE 01.1\nx = 1", "# CHECK 01.1 (1 point)\nc()", "#Exercise 01.1\nx = 2", "print(x)",
+        "# check 01.1\nc()")] + [nbformat.v4.new_markdown_cell("# EXERCISE 01.2")]
+    index = MarkerIndex.of(cells)
+    assert index.exercise_cells() == {"01.1": 2} and index.check_cells() == {"01.1": 4}
+    assert index.marker(3) is None and index.marker(5) is None
 
 
 def test_the_cell_that_stopped_a_run_is_the_first_timeout_or_dead_kernel():
     from course_utils.instructor.grade import stopping_cell
 
     ok = CellResult("passed")
-    timed_out = CellResult("failed", message="Timeout of 10 seconds exceeded while executing cell")
+    timed_out = CellResult("failed", timed_out=True, message="Timeout of 10 seconds exceeded while executing cell")
     assert stopping_cell({0: ok, 1: ok}) is None
     assert stopping_cell({0: ok, 3: timed_out, 4: CellResult("skipped", xfail=True)}) == (3, "ran past the cell timeout")
     assert stopping_cell({0: ok, 2: CellResult("failed", kernel_died=True), 3: timed_out}) == (2, "killed the kernel")
     assert stopping_cell({0: CellResult("failed", message="AssertionError: Exercise 01.1: wrong")}) is None
+    assert stopping_cell({0: CellResult("failed", message="Timeout of 10 seconds exceeded (the student's print)")}) is None

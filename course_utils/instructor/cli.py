@@ -1,4 +1,7 @@
-"""The ``course`` command: doctor, build, grade, check, bench (the instructor's tools; ``check`` is for students too)."""
+"""The ``course`` command: doctor, build, grade, check, bench (the instructor's tools; ``check`` is for students too).
+
+Each subcommand is a row of ``COMMANDS``: its name and the function that runs it.
+"""
 from __future__ import annotations
 
 import argparse
@@ -16,10 +19,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("doctor", help="check this set-up (versions, rendering, video) and say what to fix")
 
-    b = sub.add_parser("build", help="generate exercises/ and solutions/ from notebooks/")
+    b = sub.add_parser("build", help="generate exercises/, solutions/, grading/ and course_utils/lessons/ from notebooks/")
     b.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
     b.add_argument("--check", action="store_true",
-                   help="change nothing; fail if exercises/ or solutions/ are not what notebooks/ generates")
+                   help="change nothing; fail if exercises/, solutions/, grading/ or course_utils/lessons/ are not "
+                        "what notebooks/ generates")
     b.add_argument("--force", action="store_true", help="execute every solution again, even if unchanged")
     b.add_argument("--lesson", action="append", metavar="NN", help="only this lesson (repeatable)")
     b.add_argument("--timeout", type=int, default=900, help="seconds per cell when executing (default 900)")
@@ -83,7 +87,13 @@ def _options(args):
     return Options(args.reference, args.cell_timeout, args.kernel_timeout, args.memory_limit_mb, args.notebook_timeout)
 
 
-def cmd_build(args) -> int:
+def cmd_doctor(args, parser, argv) -> int:
+    from .doctor import main as doctor
+
+    return doctor()
+
+
+def cmd_build(args, parser, argv) -> int:
     from .build import BuildError, build
 
     try:
@@ -94,12 +104,12 @@ def cmd_build(args) -> int:
     for problem in problems:
         print(f"course build --check: {problem}", file=sys.stderr)
     if args.check and not problems:
-        print("course build --check: exercises/ and solutions/ are up to date")
+        print("course build --check: exercises/, solutions/, grading/ and course_utils/lessons/ are up to date")
     return 1 if problems else 0
 
 
-def cmd_grade(args, parser) -> int:
-    from .grade import Report, collect_submissions, grade_all, merge, regrade_keys, shard, summary_table
+def cmd_grade(args, parser, argv) -> int:
+    from .grade import Report, collect_submissions, grade_all, merge, regrade, shard, summary_table
     from .intake import layout_summary
 
     if args.merge:
@@ -134,10 +144,7 @@ def cmd_grade(args, parser) -> int:
     if args.resume or args.only or args.failed:
         report.load()
     if args.only or args.failed:
-        again = regrade_keys(report, only=args.only, failed=args.failed)
-        subs = [s for s in subs if s.key in again or (args.only and s.student in args.only)]
-        for key in again:
-            report.submissions.pop(key, None)
+        subs = regrade(report, subs, args.only, args.failed)
         print(f"grading again: {len(subs)} submission(s)")
     start = time.monotonic()
     grade_all(subs, _options(args), report, workers=args.workers)
@@ -170,9 +177,10 @@ def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None) -> 
           f"gradebook in {', '.join(map(str, paths['gradebooks'])) or '(none: no lesson was identified)'}")
 
 
-def cmd_bench(args, command: str) -> int:
+def cmd_bench(args, parser, argv) -> int:
     from .bench import run
 
+    command = "course " + " ".join(sys.argv[1:] if argv is None else list(argv))
     if args.seeds < 1:
         print(f"course bench: --seeds must be at least 1, got {args.seeds}", file=sys.stderr)
         return 2
@@ -187,13 +195,13 @@ def cmd_bench(args, command: str) -> int:
     return 0
 
 
-def cmd_check(args) -> int:
-    from .grade import Submission, check_text, grade_submission
+def cmd_check(args, parser, argv) -> int:
+    from .grade import check_text, collect_submissions, grade_submission
 
     if not args.notebook.is_file():
         print(f"course check: no file {args.notebook}", file=sys.stderr)
         return 2
-    rows = grade_submission(Submission(args.notebook.resolve().parent.name, args.notebook), _options(args))
+    rows = grade_submission(collect_submissions([args.notebook])[0], _options(args))
     print(check_text(rows))
     return 0
 
@@ -216,23 +224,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def dispatch(args, parser, argv) -> int:
-    """Run the subcommand ``args`` names."""
-    if args.command == "doctor":
-        from .doctor import main as doctor
+# subcommand -> what runs it, each called with (args, parser, argv)
+COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench}
 
-        return doctor()
-    if args.command == "build":
-        return cmd_build(args)
-    if args.command == "grade":
-        return cmd_grade(args, parser)
-    if args.command == "check":
-        return cmd_check(args)
-    if args.command == "bench":
-        words = sys.argv[1:] if argv is None else list(argv)
-        return cmd_bench(args, "course " + " ".join(words))
-    parser.print_help()
-    return 2
+
+def dispatch(args, parser, argv) -> int:
+    """Run the subcommand ``args`` names; without one, print the help."""
+    command = COMMANDS.get(args.command)
+    if command is None:
+        parser.print_help()
+        return 2
+    return command(args, parser, argv)
 
 
 if __name__ == "__main__":

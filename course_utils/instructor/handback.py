@@ -12,6 +12,8 @@ import datetime
 import re
 from pathlib import Path
 
+from .record import Status
+
 # Canvas's gradebook importer (canvas-lms lib/gradebook_importer.rb) reads a header row that
 # starts "Student", "ID" and ends its student columns with "Section"; it finds the student by
 # the "ID" column (the user id of the submission's file name), then by SIS ids, then by name.
@@ -52,7 +54,7 @@ def feedback_markdown(student: str, rows: list[dict]) -> str:
             lines += [f"Graded this file, your latest; not graded: {rs[0]['passed_over']}.", ""]
         lines += ["| exercise | points | status | what happened | hint |", "| --- | --- | --- | --- | --- |"]
         for r in rs:
-            what, hint = split_hint(r["reason"]) if r["status"] != "passed" else ("", "")
+            what, hint = split_hint(r["reason"]) if r["status"] != Status.PASSED else ("", "")
             cell = lambda text: text.replace("|", "\\|").replace("\n", " ")  # noqa: E731
             lines.append(f"| {r['exercise']} | {r['points']}/{r['max_points']} | {r['status']} | {cell(what)} | "
                          f"{cell(hint)} |")
@@ -90,10 +92,10 @@ def class_summary(rows: list[dict]) -> str:
     lines = ["| exercise | students | passed | mean points | most common reasons it did not pass |",
              "| --- | --- | --- | --- | --- |"]
     for exercise, rs in sorted(by_exercise.items()):
-        passed = sum(r["status"] == "passed" for r in rs)
+        passed = sum(r["status"] == Status.PASSED for r in rs)
         mean = sum(int(r["points"]) for r in rs) / len(rs)
         reasons = collections.Counter(f"{r['status']}: {_reason_kind(r['reason'])}" for r in rs
-                                      if r["status"] != "passed")
+                                      if r["status"] != Status.PASSED)
         common = "; ".join(f"{n}× {text}".replace("|", "\\|") for text, n in reasons.most_common(3))
         lines.append(f"| {exercise} | {len(rs)} | {passed}/{len(rs)} ({100 * passed / len(rs):.0f}%) | "
                      f"{mean:.1f}/{rs[0]['max_points']} | {common} |")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import nbformat
 
-from .markers import found_marker
+from .markers import MarkerIndex
+from .record import Status
 
 CANVAS_FILE = re.compile(r"^(?P<name>.+?)_(?:(?P<late>late)_)?(?P<user_id>\d+)_(?P<file_id>\d+)_(?P<original>.+)$",
                          re.IGNORECASE)
@@ -74,7 +75,7 @@ class Lesson:
     """Which lesson a notebook is: ``lesson`` (None if unknown), and a status and reason when it is a problem."""
 
     lesson: str | None
-    status: str = ""     # "", "wrong lesson" or "unknown lesson"
+    status: Status | None = None   # None, Status.WRONG_LESSON or Status.UNKNOWN_LESSON
     reason: str = ""
 
 
@@ -157,9 +158,13 @@ def name_lesson(original: str) -> str | None:
     return m[1] if m else None
 
 
-def content_lessons(nb) -> dict[str, set[str]]:
-    """Return the lessons a notebook's content names: ``{"markers"|"metadata"|"cell ids": {lesson, ...}}``."""
-    found = {"markers": {m.lesson for c in nb.cells if (m := found_marker(c))},
+def content_lessons(nb, index: MarkerIndex | None = None) -> dict[str, set[str]]:
+    """Return the lessons a notebook's content names: ``{"markers"|"metadata"|"cell ids": {lesson, ...}}``.
+
+    ``index`` is the notebook's marker index, when the caller has it already.
+    """
+    index = index or MarkerIndex.of(nb.cells)
+    found = {"markers": {m.lesson for m in index.markers if m is not None},
              "metadata": set(), "cell ids": set()}
     course = nb.get("metadata", {}).get("course")
     if isinstance(course, dict) and re.fullmatch(r"\d{2}", str(course.get("lesson", ""))):
@@ -168,21 +173,21 @@ def content_lessons(nb) -> dict[str, set[str]]:
     return {k: v for k, v in found.items() if v}
 
 
-def identify_lesson(original: str, nb) -> Lesson:
+def identify_lesson(original: str, nb, index: MarkerIndex | None = None) -> Lesson:
     """Return the lesson of a notebook: by its file name if that names one, else by its content (see module doc)."""
     by_name = name_lesson(original)
-    content = content_lessons(nb) if nb is not None else {}
+    content = content_lessons(nb, index) if nb is not None else {}
     evidence = next(iter(content.items()), None)  # markers first: they are what the grader keys on
     if by_name and evidence and by_name not in evidence[1]:
-        return Lesson(by_name, "wrong lesson", f"the file is named for lesson {by_name} but holds lesson "
+        return Lesson(by_name, Status.WRONG_LESSON, f"the file is named for lesson {by_name} but holds lesson "
                       f"{', '.join(sorted(evidence[1]))}'s exercises (by its {evidence[0]})")
     if by_name:
         return Lesson(by_name)
     if evidence is None:
-        return Lesson(None, "unknown lesson", "cannot tell the lesson: the file name does not start with a lesson "
+        return Lesson(None, Status.UNKNOWN_LESSON, "cannot tell the lesson: the file name does not start with a lesson "
                       "number (e.g. 03_...) and the notebook has no exercise markers, course metadata or lesson cell ids")
     if len(evidence[1]) > 1:
-        return Lesson(None, "unknown lesson", f"cannot tell the lesson: the file name has no lesson number and its "
+        return Lesson(None, Status.UNKNOWN_LESSON, f"cannot tell the lesson: the file name has no lesson number and its "
                       f"{evidence[0]} name lessons {', '.join(sorted(evidence[1]))}")
     return Lesson(next(iter(evidence[1])))
 

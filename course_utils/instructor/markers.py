@@ -130,3 +130,30 @@ def solution_source(source: str) -> str:
 def is_stub(source: str, exercise: str) -> bool:
     """Return whether an exercise cell still holds the untouched stub of ``exercise``."""
     return f'raise NotImplementedError("Exercise {exercise}: write your code here")' in source
+
+
+@dataclass(frozen=True)
+class MarkerIndex:
+    """The markers of a student's cells, found once (``found_marker``): one per cell, None for an ordinary cell."""
+
+    markers: tuple
+
+    @classmethod
+    def of(cls, cells) -> MarkerIndex:
+        """Return the index of ``cells`` (a notebook's ``cells``)."""
+        return cls(tuple(found_marker(c) for c in cells))
+
+    def marker(self, index: int) -> CellMarker | None:
+        """Return the marker of cell ``index``, or None."""
+        return self.markers[index]
+
+    def _last(self, kind: str) -> dict[str, int]:
+        return {m.exercise: i for i, m in enumerate(self.markers) if m is not None and m.kind == kind}
+
+    def exercise_cells(self) -> dict[str, int]:
+        """Return ``{exercise: index of its last exercise cell}`` (the last copy's definition is the one that counts)."""
+        return self._last("exercise")
+
+    def check_cells(self) -> dict[str, int]:
+        """Return ``{exercise: index of its last check cell}``."""
+        return self._last("check")

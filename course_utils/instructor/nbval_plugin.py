@@ -1,10 +1,14 @@
 """A pytest plugin that ``course grade`` loads next to nbval (``-p course_utils.instructor.nbval_plugin``).
 
-It does two things nbval 0.11 does not:
+It does three things nbval 0.11 does not:
 
 - writes each cell's outcome to the JSON-lines file named by ``COURSE_NBVAL_RESULTS``
   the moment the cell finishes, so a grading run that is killed still has the
   results of every cell that ran;
+- says what happened in typed fields (``runner.CellResult``): the cell timed out
+  (nbval's own ``timed_out`` flag turned on while it ran), its outputs differ from the
+  reference (and both texts), the kernel died in it or was dead before it, the name
+  of the exception it raised; the grader reads nbval's message only for its reasons;
 - notices a dead kernel within a second (nbval alone waits out the whole cell
   timeout when the student's code exits the kernel process).
 """
@@ -88,11 +92,28 @@ def pytest_configure(config):
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    before = getattr(item.parent, "timed_out", False)
+    yield
+    item.course_timed_out = not before and getattr(item.parent, "timed_out", False)
+
+
+def raised_name(item) -> str:
+    """Return the name of the exception the cell's code raised in the kernel (its error output), or ""."""
+    errors = [o for o in getattr(item, "test_outputs", None) or [] if o.get("output_type") == "error"]
+    return str(errors[-1].get("ename", "")) if errors else ""
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(KernelDied):
-        report.course_kernel_died = True
+    failed = call.when == "call" and call.excinfo is not None
+    report.course_kernel_died = failed and call.excinfo.errisinstance(KernelDied)
+    report.course_dead_at_start = (failed and not report.course_kernel_died and call.excinfo.errisinstance(RuntimeError)
+                                   and str(call.excinfo.value) == "Kernel dead on test start")   # nbval's words
+    report.course_timed_out = failed and getattr(item, "course_timed_out", False)
+    report.course_exception = raised_name(item) if failed else ""
     report.course_outputs = getattr(item, "course_outputs", None)
 
 
@@ -104,14 +125,18 @@ def pytest_runtest_logreport(report):
     message = str(report.longrepr) if report.longrepr else ""
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE // 2] + "\n[...]\n" + message[-MAX_MESSAGE // 2:]
+    outputs = getattr(report, "course_outputs", None)
     row = {
         "cell": cell.split("::")[-1],
         "outcome": report.outcome,
         "xfail": bool(getattr(report, "wasxfail", "")),
         "kernel_died": bool(getattr(report, "course_kernel_died", False)),
+        "dead_at_start": bool(getattr(report, "course_dead_at_start", False)),
+        "timed_out": bool(getattr(report, "course_timed_out", False)),
+        "outputs_differ": not report.passed and outputs is not None,
+        "exception": getattr(report, "course_exception", ""),
         "message": message,
     }
-    outputs = getattr(report, "course_outputs", None)
     if outputs:
         row["expected"], row["received"] = (text[:MAX_MESSAGE] for text in outputs)
     with open(path, "a", encoding="utf-8") as f:

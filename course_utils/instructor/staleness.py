@@ -1,0 +1,187 @@
+"""What a lesson's solution was built from, and whether that changed (``course build``'s staleness).
+
+A lesson is executed again when what it ran changed: its source, the files beside it,
+the ``course_utils`` modules its code imports (followed through the package's own
+imports), the package data such a module reads, and the lock of exact versions. Edits
+anywhere else (the grader, the bench, another lesson's checks) leave it alone. The
+digest of each input is stored in the solution's metadata (``build_inputs``), one hash
+of them in the solution and the grading record (``inputs_hash``), so building twice
+gives byte-identical files and ``--check`` says what changed (``why_stale``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from . import markers
+from .errors import BuildError
+from ..plotting import REFERENCE_FILE
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # course_utils/
+PACKAGE = PACKAGE_DIR.name
+LOCK_FILE = "requirements-lock.txt"
+
+
+def module_file(name: str) -> Path | None:
+    """Return the file of the package module ``name`` (dotted), or None if it has none."""
+    base = PACKAGE_DIR.joinpath(*name.split(".")[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def ipython_to_python(source: str) -> str:
+    """Return notebook code with its IPython syntax turned into the Python IPython runs.
+
+    Raises ``BuildError`` naming the line when even that is not Python.
+    """
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    text = TransformerManager().transform_cell(source)
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        line = source.splitlines()[err.lineno - 1] if err.lineno and err.lineno <= len(source.splitlines()) else ""
+        raise BuildError(f"cannot read the imports of a cell: {err.msg} at {line.strip()!r}; fix the cell") from None
+    return text
+
+
+def imported_modules(source: str, current: str | None = None, *, is_package: bool = False) -> set[str]:
+    """Return the package modules that ``source`` imports (``current``: its own dotted name).
+
+    Counts ``import course_utils.x``, ``from course_utils.x import y`` (and ``y`` when it
+    is a module), relative imports inside the package, imports inside functions, and
+    ``cu.name`` for a helper ``course_utils`` exports lazily (through its table).
+    """
+    import ast
+
+    from .. import _EXPORTS
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # notebook code with IPython syntax (%magic, x = !ls, name?): read it as IPython does
+        tree = ast.parse(ipython_to_python(source))
+    found, aliases = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    found.add(alias.name)
+                    if alias.name == PACKAGE or alias.asname is None:  # `import course_utils.x` binds course_utils
+                        aliases.add(alias.asname or PACKAGE)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if current is None:
+                    continue
+                parts = current.split(".")
+                parts = parts[: len(parts) - node.level + (1 if is_package else 0)]
+                module = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module != PACKAGE and not module.startswith(PACKAGE + "."):
+                continue
+            found.add(module)
+            for alias in node.names:
+                if module_file(f"{module}.{alias.name}") is not None:
+                    found.add(f"{module}.{alias.name}")
+                elif module == PACKAGE and alias.name in _EXPORTS:
+                    found.add(f"{PACKAGE}.{_EXPORTS[alias.name]}")
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and node.attr in _EXPORTS):
+            found.add(f"{PACKAGE}.{_EXPORTS[node.attr]}")
+    with_parents = set()
+    for name in found:
+        parts = name.split(".")
+        with_parents |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    return with_parents
+
+
+def lesson_modules(sources: list[str]) -> list[str]:
+    """Return every package module the code ``sources`` runs imports, directly or not, sorted."""
+    todo = imported_modules("\n".join(sources))  # one text: an alias from the import cell holds in the others
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = module_file(name)
+        if path is not None:
+            todo |= imported_modules(path.read_text(), name, is_package=path.name == "__init__.py") - seen
+    return sorted(n for n in seen if module_file(n) is not None)
+
+
+def digest(path: Path) -> str:
+    """Return the sha256 of a text file, line endings made uniform."""
+    return hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+
+
+# package data a module reads, which shapes the outputs of every lesson that imports it
+MODULE_DATA = {"course_utils.plotting": [f"data/{REFERENCE_FILE}"]}   # the bands behind the lessons' plots
+
+
+def module_digests(modules: list[str], generated: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``{path: sha256}`` of the package modules ``modules`` and the package data they read.
+
+    ``generated`` maps a module's path to a text that counts instead of its file (see ``build_inputs``).
+    """
+    generated = generated or {}
+    digests = {}
+    for name in modules:
+        rel = module_file(name).relative_to(PACKAGE_DIR.parent).as_posix()
+        text = generated.get(rel)
+        digests[rel] = digest(module_file(name)) if text is None else hashlib.sha256(text.encode()).hexdigest()
+        for data in MODULE_DATA.get(name, []):
+            digests[f"{PACKAGE_DIR.name}/{data}"] = digest(PACKAGE_DIR / data)
+    return digests
+
+
+def installed_inputs(module: str) -> dict[str, str]:
+    """Return ``{path: sha256}`` of the installed package files that module ``module`` runs: its own file, the
+    package modules it imports (directly or not) and their data; ``{}`` for a module outside the package."""
+    return module_digests(lesson_modules([f"import {module}"]))
+
+
+def build_inputs(path: Path, src, root: Path, generated: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``{name: sha256}`` of everything a lesson's solution is built from.
+
+    ``generated`` maps a generated module (``course_utils/lessons/lessonNN.py``) to the
+    text the build makes for it now, which counts instead of the file on disk (under
+    ``--check`` the file is not rewritten, yet a lesson that imports it is stale).
+    """
+    code = [markers.solution_source(c.source) for c in src.cells if c.cell_type == "code"]
+    inputs = {f"notebooks/{path.name}": digest(path)}
+    for beside in sorted(p for p in path.parent.rglob("*.py") if "__pycache__" not in p.parts):
+        inputs[f"notebooks/{beside.relative_to(path.parent).as_posix()}"] = digest(beside)
+    try:
+        modules = lesson_modules(code)
+    except BuildError as err:
+        raise BuildError(f"{path}: {err}") from None
+    inputs.update(module_digests(modules, generated))
+    lock = root / LOCK_FILE
+    if lock.is_file():
+        inputs[LOCK_FILE] = digest(lock)
+    return inputs
+
+
+def inputs_hash(inputs: dict[str, str]) -> str:
+    """Return one hash of a lesson's build inputs."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def why_stale(stored: dict | None, inputs: dict[str, str]) -> str:
+    """Return what changed between the inputs a solution was built from and today's."""
+    if not stored:
+        return "it was built by an older `course build`, which did not record its inputs"
+    changed = sorted(k for k in inputs if k in stored and stored[k] != inputs[k])
+    added = sorted(k for k in inputs if k not in stored)
+    gone = sorted(k for k in stored if k not in inputs)
+    parts = ([f"{', '.join(changed)} changed"] if changed else []) + \
+            ([f"it now also uses {', '.join(added)}"] if added else []) + \
+            ([f"it no longer uses {', '.join(gone)}"] if gone else [])
+    return "; ".join(parts) or "its recorded build hash does not match"
