@@ -12,10 +12,11 @@ from ._validate import optional_seed
 
 RENDER_MODES = (None, "rgb_array", "human", "ansi")
 
-# Lesson 08's five probes, simplest first: id -> (class in lesson 08, what it tests). They are
-# registered with Gymnasium when this module loads, so every course helper and every lesson's
-# loop that takes an environment id (cu.make_env, cu.evaluate, gymnasium.make_vec) takes a
-# probe's id too. The entry points are strings: the classes load on the first make.
+# Lesson 08's five probes, simplest first: id -> (its class, what it tests). They are registered
+# with Gymnasium when this module loads, so every course helper and every lesson's loop that takes
+# an environment id (cu.make_env, cu.evaluate, gymnasium.make_vec) takes a probe's id too. The
+# entry points name course_utils.probes, lesson 08's helper module, which hands Gymnasium the
+# lesson's class on the first make (nothing is imported here).
 PROBES = {
     "course/ProbeConstant-v0": ("ProbeConstant", "the value itself: one state, reward 1, value 1"),
     "course/ProbeObservation-v0": ("ProbeObservation", "the observation reaches the value (backpropagation, input handling)"),
@@ -25,7 +26,7 @@ PROBES = {
 }
 for _id, (_class, _) in PROBES.items():
     if _id not in gym.registry:
-        gym.register(_id, entry_point=f"course_utils.lessons.lesson08:{_class}", max_episode_steps=10)
+        gym.register(_id, entry_point=f"course_utils.probes:{_class}", max_episode_steps=10)
 
 
 def make_env(env_id: str, seed: int | None = None, render_mode: str | None = None, **kwargs) -> gym.Env:

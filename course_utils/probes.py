@@ -7,7 +7,9 @@ lesson 08's exported classes, registered with Gymnasium by ``course_utils.envs``
 this module, ``cu.make_env``, ``cu.seed_everything`` and ``cu.evaluate`` import), so
 ``cu.make_env("course/ProbeDiscount-v0")`` works, as do ``gymnasium.make`` and
 ``gymnasium.make_vec`` once one of them has run, and so the lessons' own training loops
-run on a probe given its id.
+run on a probe given its id. The entry points name this module
+(``course_utils.probes:ProbeDiscount``): it is the one place that says where the
+classes are, and loads them on the first make.
 
 The agents are probe-sized versions of the course's DQN, REINFORCE and actor-critic:
 their losses, targets and returns are the lessons' own functions (lessons 03, 06, 07),
@@ -24,6 +26,15 @@ import gymnasium as gym
 import numpy as np
 
 from .envs import PROBES  # noqa: F401  (the five probes' ids, registered with Gymnasium there)
+
+
+def __getattr__(name: str):
+    """Return lesson 08's probe class ``name``: Gymnasium's entry point ``course_utils.probes:NAME``."""
+    if name in {cls for cls, _ in PROBES.values()}:
+        from .lessons import lesson08   # on the first make of a probe, never at import
+
+        return getattr(lesson08, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 PROBE_GAMMA = 0.5   # a missing or doubled discount moves a value by 0.5, far more than training noise
 

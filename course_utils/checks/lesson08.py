@@ -37,10 +37,6 @@ DIAGNOSIS = {
 }
 
 
-def _probe_name(probe: str) -> str:
-    return {"discount": "ProbeDiscount", "context": "ProbeContext"}[probe]
-
-
 def _new_env(exercise: str, cls, name: str, n_actions: int):
     """Return ``cls()``, checked to be a Gymnasium environment with ``n_actions`` actions."""
     import gymnasium as gym
