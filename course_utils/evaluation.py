@@ -73,7 +73,7 @@ def evaluate(
     episodes = positive_int("evaluate", "episodes", episodes)
     seed = optional_seed("evaluate", seed)
     n = min(episodes, positive_int("evaluate", "max_parallel", max_parallel))
-    quota = np.array([episodes // n + (i < episodes % n) for i in range(n)])
+    quota = np.array([episodes // n + (i < episodes % n) for i in range(n)])   # episodes per copy, fixed up front
     envs = gym.make_vec(
         env_id,
         num_envs=n,
@@ -83,22 +83,29 @@ def evaluate(
         **make_kwargs,
     )
     try:
-        expected = (n, *envs.single_action_space.shape)
-        obs, _ = envs.reset(seed=seed)
-        finished: list[list[float]] = [[] for _ in range(n)]
-        running = np.zeros(n)
-        active = np.ones(n, dtype=bool)
-        while active.any():
-            actions = _actions(policy, obs, batched, expected)
-            obs, rewards, terminated, truncated, _ = envs.step(actions)
-            running += np.where(active, rewards, 0.0)
-            for i in np.flatnonzero((terminated | truncated) & active):
-                finished[i].append(float(running[i]))
-                running[i] = 0.0
-                active[i] = len(finished[i]) < quota[i]
+        finished = _run_quotas(envs, policy, batched, quota, seed)
     finally:
         envs.close()
     return np.concatenate([np.asarray(r, dtype=float) for r in finished])
+
+
+def _run_quotas(envs, policy: Callable, batched: bool, quota: np.ndarray, seed: int) -> list[list[float]]:
+    """Step every copy until it has finished its quota of episodes; return each copy's episode returns."""
+    n = len(quota)
+    expected = (n, *envs.single_action_space.shape)
+    obs, _ = envs.reset(seed=seed)
+    finished: list[list[float]] = [[] for _ in range(n)]
+    running = np.zeros(n)
+    active = np.ones(n, dtype=bool)
+    while active.any():
+        actions = _actions(policy, obs, batched, expected)
+        obs, rewards, terminated, truncated, _ = envs.step(actions)
+        running += np.where(active, rewards, 0.0)
+        for i in np.flatnonzero((terminated | truncated) & active):
+            finished[i].append(float(running[i]))
+            running[i] = 0.0
+            active[i] = len(finished[i]) < quota[i]
+    return finished
 
 
 def passes_with_margin(

@@ -378,6 +378,83 @@ def _rows_of(call: dict, batch: dict, k: int) -> np.ndarray:
 @guarded("09.3", "for each epoch: order = agent.rng.permutation(N); for each start in range(0, N, minibatch_size): "
          "rows = order[start:start + minibatch_size]; a minibatch of those rows with normalised advantages; "
          "agent.train_step(minibatch)")
+def _check_batch_kept(batch: dict, kept: dict) -> None:
+    """Fail if the update wrote into the batch it was given."""
+    if any(not np.array_equal(batch[k], kept[k]) for k in kept) or set(batch) != set(kept):
+        changed = sorted(k for k in kept if k not in batch or not np.array_equal(batch[k], kept[k]))
+        fail("09.3", f"your update changed the batch it was given ({', '.join(changed) or 'its keys'})",
+             "normalise a copy: minibatch = {key: value[rows] ...} makes new arrays; do not write into batch")
+
+
+def _check_step_count(calls: list, n: int, epochs: int, size: int) -> None:
+    """Fail, naming the likely slip, unless train_step ran epochs * ceil(n / size) times."""
+    per_epoch = -(-n // size)
+    if len(calls) == epochs * per_epoch:
+        return
+    if len(calls) == per_epoch and epochs > 1:
+        what, hint = f"only one epoch ({len(calls)} steps)", "repeat the pass over the batch `epochs` times"
+    elif len(calls) == epochs:
+        what, hint = "one step per epoch: the whole batch as one minibatch", \
+            "cut each epoch's order into minibatches of minibatch_size rows, one train_step each"
+    elif len(calls) == epochs * (n // size):
+        what, hint = "the last, smaller minibatch of each epoch was dropped", \
+            "range(0, N, minibatch_size) also starts the last, smaller minibatch"
+    else:
+        what, hint = f"{len(calls)} steps", "epochs * ceil(N / minibatch_size) train_step calls"
+    fail("09.3", f"{n} rows, {epochs} epochs, minibatches of {size}: expected {epochs * per_epoch} "
+         f"train_step calls ({per_epoch} per epoch), got {what}", hint)
+
+
+def _check_minibatch_advantages(e: int, i: int, call: dict, rows: np.ndarray, batch: dict) -> None:
+    """Fail unless minibatch ``i`` of epoch ``e`` reached train_step with its own advantages normalised."""
+    a = batch["advantages"][rows].astype(np.float64)
+    got = np.asarray(call["advantages"], dtype=np.float64)
+    whole = (batch["advantages"] - batch["advantages"].mean()) / (batch["advantages"].std() + 1e-8)
+    right = [(a - a.mean()) / (a.std(ddof=d) + 1e-8) for d in (0, 1)] if len(a) > 1 else [a - a.mean()]
+    if any(np.allclose(got, w, atol=1e-4) for w in right):
+        return
+    if np.allclose(got, a, atol=1e-5):
+        fail("09.3", "the advantages reach train_step as the batch holds them, not normalised",
+             "replace each minibatch's advantages by (a - a.mean()) / (a.std() + 1e-8)")
+    if np.allclose(got, whole[rows], atol=1e-4):
+        fail("09.3", "the advantages were normalised over the whole batch, not over each minibatch",
+             "normalise each minibatch's own advantages, after taking its rows")
+    fail("09.3", f"epoch {e}, minibatch {i}: advantages {np.round(got, 3).tolist()}, expected "
+         f"{np.round(right[0], 3).tolist()} (rows {rows.tolist()} normalised)",
+         "(a - a.mean()) / (a.std() + 1e-8) with a = the minibatch's advantages")
+
+
+def _check_epoch(e: int, part: list, batch: dict, n: int, size: int, first_call: int) -> np.ndarray:
+    """Check one epoch's train_step calls (sizes, every row once, normalised advantages); return its row order."""
+    rows = [_rows_of(c, batch, first_call + i) for i, c in enumerate(part)]
+    sizes = [len(r) for r in rows]
+    want_sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    if sizes != want_sizes:
+        fail("09.3", f"epoch {e}: minibatch sizes {sizes}, expected {want_sizes}",
+             "minibatches of minibatch_size consecutive entries of the epoch's order; the last may be smaller")
+    order = np.concatenate(rows)
+    if sorted(order.tolist()) != list(range(n)):
+        fail("09.3", f"epoch {e} did not use every row exactly once (rows {order.tolist()})",
+             "shuffle the row indices (agent.rng.permutation(N)) and walk through them")
+    for i, (call, r) in enumerate(zip(part, rows)):
+        _check_minibatch_advantages(e, i, call, r, batch)
+    return order
+
+
+def _check_shuffled(orders: list, n: int, epochs: int) -> None:
+    """Fail if the rows were never shuffled, or shuffled once for every epoch."""
+    if epochs > 1:
+        if all(np.array_equal(o, np.arange(n)) for o in orders):
+            fail("09.3", "the rows are taken in their stored order, never shuffled",
+                 "each epoch: order = agent.rng.permutation(N)")
+        if all(np.array_equal(o, orders[0]) for o in orders):
+            fail("09.3", "every epoch walks the rows in the same order: the batch was shuffled once",
+                 "draw a new order at the start of each epoch: agent.rng.permutation(N) inside the epoch loop")
+    elif np.array_equal(orders[0], np.arange(n)) and not np.array_equal(np.random.default_rng(n).permutation(n),
+                                                                       np.arange(n)):
+        fail("09.3", "the rows are taken in their stored order, not shuffled", "order = agent.rng.permutation(N)")
+
+
 def check_ppo_update(ppo_update) -> None:
     """Check ``ppo_update(agent, batch, epochs, minibatch_size)`` on a recording agent."""
     rng = np.random.default_rng(93)
@@ -387,66 +464,13 @@ def check_ppo_update(ppo_update) -> None:
         kept = {k: v.copy() for k, v in batch.items()}
         agent = _RecordingAgent(seed=n)
         ppo_update(agent, batch, epochs, size)   # what it returns is not used
-        if any(not np.array_equal(batch[k], kept[k]) for k in kept) or set(batch) != set(kept):
-            changed = sorted(k for k in kept if k not in batch or not np.array_equal(batch[k], kept[k]))
-            fail("09.3", f"your update changed the batch it was given ({', '.join(changed) or 'its keys'})",
-                 "normalise a copy: minibatch = {key: value[rows] ...} makes new arrays; do not write into batch")
+        _check_batch_kept(batch, kept)
+        _check_step_count(agent.calls, n, epochs, size)
         per_epoch = -(-n // size)
-        calls = agent.calls
-        if len(calls) != epochs * per_epoch:
-            if len(calls) == per_epoch and epochs > 1:
-                what, hint = f"only one epoch ({len(calls)} steps)", "repeat the pass over the batch `epochs` times"
-            elif len(calls) == epochs:
-                what, hint = "one step per epoch: the whole batch as one minibatch", \
-                    "cut each epoch's order into minibatches of minibatch_size rows, one train_step each"
-            elif len(calls) == epochs * (n // size):
-                what, hint = "the last, smaller minibatch of each epoch was dropped", \
-                    "range(0, N, minibatch_size) also starts the last, smaller minibatch"
-            else:
-                what, hint = f"{len(calls)} steps", "epochs * ceil(N / minibatch_size) train_step calls"
-            fail("09.3", f"{n} rows, {epochs} epochs, minibatches of {size}: expected {epochs * per_epoch} "
-                 f"train_step calls ({per_epoch} per epoch), got {what}", hint)
-        orders = []
-        for e in range(epochs):
-            part = calls[e * per_epoch:(e + 1) * per_epoch]
-            rows = [_rows_of(c, batch, e * per_epoch + i) for i, c in enumerate(part)]
-            sizes = [len(r) for r in rows]
-            want_sizes = [size] * (n // size) + ([n % size] if n % size else [])
-            if sizes != want_sizes:
-                fail("09.3", f"epoch {e}: minibatch sizes {sizes}, expected {want_sizes}",
-                     "minibatches of minibatch_size consecutive entries of the epoch's order; the last may be smaller")
-            order = np.concatenate(rows)
-            if sorted(order.tolist()) != list(range(n)):
-                fail("09.3", f"epoch {e} did not use every row exactly once (rows {order.tolist()})",
-                     "shuffle the row indices (agent.rng.permutation(N)) and walk through them")
-            orders.append(order)
-            for i, (call, r) in enumerate(zip(part, rows)):
-                a = batch["advantages"][r].astype(np.float64)
-                got = np.asarray(call["advantages"], dtype=np.float64)
-                whole = (batch["advantages"] - batch["advantages"].mean()) / (batch["advantages"].std() + 1e-8)
-                right = [(a - a.mean()) / (a.std(ddof=d) + 1e-8) for d in (0, 1)] if len(a) > 1 else [a - a.mean()]
-                if any(np.allclose(got, w, atol=1e-4) for w in right):
-                    continue
-                if np.allclose(got, a, atol=1e-5):
-                    fail("09.3", "the advantages reach train_step as the batch holds them, not normalised",
-                         "replace each minibatch's advantages by (a - a.mean()) / (a.std() + 1e-8)")
-                if np.allclose(got, whole[r], atol=1e-4):
-                    fail("09.3", "the advantages were normalised over the whole batch, not over each minibatch",
-                         "normalise each minibatch's own advantages, after taking its rows")
-                fail("09.3", f"epoch {e}, minibatch {i}: advantages {np.round(got, 3).tolist()}, expected "
-                     f"{np.round(right[0], 3).tolist()} (rows {r.tolist()} normalised)",
-                     "(a - a.mean()) / (a.std() + 1e-8) with a = the minibatch's advantages")
-            cases += 1
-        if epochs > 1:
-            if all(np.array_equal(o, np.arange(n)) for o in orders):
-                fail("09.3", "the rows are taken in their stored order, never shuffled",
-                     "each epoch: order = agent.rng.permutation(N)")
-            if all(np.array_equal(o, orders[0]) for o in orders):
-                fail("09.3", "every epoch walks the rows in the same order: the batch was shuffled once",
-                     "draw a new order at the start of each epoch: agent.rng.permutation(N) inside the epoch loop")
-        elif np.array_equal(orders[0], np.arange(n)) and not np.array_equal(np.random.default_rng(n).permutation(n),
-                                                                           np.arange(n)):
-            fail("09.3", "the rows are taken in their stored order, not shuffled", "order = agent.rng.permutation(N)")
+        orders = [_check_epoch(e, agent.calls[e * per_epoch:(e + 1) * per_epoch], batch, n, size, e * per_epoch)
+                  for e in range(epochs)]
+        cases += epochs
+        _check_shuffled(orders, n, epochs)
     passed("09.3", cases)
 
 
