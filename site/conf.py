@@ -27,3 +27,5 @@ html_static_path = ["_static"]
 html_css_files = ["course.css"]
 html_show_sourcelink = False  # the "source" of a lesson is a staged copy; the Colab links point to the real ones
 html_copy_source = False
+# A page without an icon makes the browser ask for /favicon.ico, a 404 and a console error.
+html_favicon = "_static/favicon.svg"
