@@ -96,6 +96,7 @@ def site_notebook(path: Path) -> dict:
              "source": colab_links("".join(badge["source"]))}
     nb["cells"] = cells[:1] + [links] + cells[1:]
     nb["metadata"].pop("course", None)  # build digests: nothing a reader needs
+    nb["metadata"].pop("widgets", None)  # widget state: no widget is live on a static page
     return nb
 
 

@@ -127,6 +127,43 @@ def test_every_link_within_the_site_finds_its_file_and_anchor(site):
     assert build_site().broken_links(site) == []
 
 
+WIDGET_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "markdown", "id": "title", "metadata": {}, "source": "# A progress bar"},
+        {"cell_type": "code", "id": "bar", "execution_count": 1, "metadata": {}, "source": "cu.progress_bar(10)",
+         "outputs": [{"output_type": "display_data", "metadata": {}, "data": {
+             "application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2, "version_minor": 0},
+             "text/plain": "HBox(children=(FloatProgress(value=10.0, max=10.0),))"}}]},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def test_a_widget_output_shows_its_text_and_loads_no_widget_script(site, tmp_path):
+    """Progress bars and the player are not live on a static page: their text stands in for them."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "site", source, ignore=shutil.ignore_patterns("instructors", "*.md", "*.py", "*.txt"))
+    shutil.copy(ROOT / "site" / "conf.py", source)
+    (source / "index.ipynb").write_text(json.dumps(WIDGET_NOTEBOOK))
+    python = ROOT / ".venv-site" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    done = subprocess.run([str(python), "-m", "sphinx", "-q", "-W", "-b", "html", str(source), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert "HBox(children=(FloatProgress(value=10.0, max=10.0),))" in html
+    assert "require.js" not in html and "html-manager" not in html and "widget-view" not in html
+
+
+def test_staged_lessons_carry_no_widget_state(tmp_path):
+    nb = json.loads(SOLUTIONS[0].read_text())
+    nb["metadata"]["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    path = tmp_path / SOLUTIONS[0].name
+    path.write_text(json.dumps(nb))
+    assert set(build_site().site_notebook(path)["metadata"]) == {"kernelspec", "language_info"}
+
+
 def test_pages_load_nothing_from_another_host(site):
     for page in site.rglob("*.html"):
         html = page.read_text()
