@@ -252,6 +252,8 @@ class DevTools:
             elif method == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
                 found.append(f"exception: {details.get('exception', {}).get('description', details['text'])}")
+            elif method == "Network.loadingFailed" and not params.get("canceled"):
+                found.append(f"network: {params.get('errorText')} ({params.get('type')})")
         return found
 
     def console(self) -> list:
@@ -268,12 +270,18 @@ class DevTools:
                 lines.append(f"exception: {params['exceptionDetails']['text']}")
         return lines
 
+    def responses(self) -> list:
+        """Each resource the page loaded, with its HTTP status (data: URLs shortened)."""
+        return [f"{event['params']['response']['status']} {event['params']['type']} "
+                f"{event['params']['response']['url'][:100]}"
+                for event in self.events if event.get("method") == "Network.responseReceived"]
+
 
 @pytest.fixture(scope="module")
 def served(site):
     """The built site over HTTP on the loopback, as GitHub Pages would serve it."""
     handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -284,6 +292,12 @@ def served(site):
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a browser dropping a video's stream is fine
+            super().handle_error(request, client_address)
 
 
 @pytest.fixture(scope="module")
@@ -346,15 +360,15 @@ def open_page(port: int, url: str, screenshot: Path | None = None) -> tuple:
     return tab, tab.errors(), found
 
 
-def record_for_report(name: str, tab: DevTools, found: dict) -> Path | None:
-    """Where SITE_SCREENSHOTS names a folder, keep the page's screenshot and console log there."""
-    folder = os.environ.get("SITE_SCREENSHOTS")
-    if not folder:
-        return None
-    Path(folder).mkdir(parents=True, exist_ok=True)
+def record_for_report(name: str, tab: DevTools, found: dict) -> None:
+    """Keep a page's console log and what it loaded in the folder SITE_SCREENSHOTS names."""
+    folder = os.environ["SITE_SCREENSHOTS"]
     log = Path(folder) / f"{name}-console.log"
-    log.write_text("\n".join(tab.console() or ["(no console messages)"]) + "\n")
-    return Path(folder) / f"{name}.png"
+    log.write_text("\n".join(
+        ["console and log messages, any level:", *(tab.console() or ["(none)"]),
+         "", "errors counted (console.error, log errors, exceptions, failed loads):", *(tab.errors() or ["(none)"]),
+         "", "what the page shows:", json.dumps({k: v for k, v in found.items() if k != "links"}, indent=1),
+         f"{len(found['links'])} links", "", "resources loaded:", *tab.responses()]) + "\n")
 
 
 def internal_links_resolve(base: str, links: list) -> list:
@@ -379,7 +393,8 @@ def test_page_loads_in_chromium_with_math_plots_and_video(browser, served, page,
     if screenshot:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
     tab, errors, found = open_page(browser, url, screenshot)
-    record_for_report(name, tab, found)
+    if folder:
+        record_for_report(name, tab, found)
     assert errors == [], f"{page}: console errors {errors}"
     assert internal_links_resolve(served, found["links"]) == []
     assert all(urlsplit(link).scheme in ("http", "https") for link in found["links"])
