@@ -31,5 +31,5 @@ def test_grading_records_are_found_in_the_checkout_not_in_the_package():
 
     root = Path(__file__).resolve().parents[1]
     assert Options().reference == root / "grading"
-    assert sorted(p.name[:2] for p in (root / "grading").glob("*.json")) == [f"{n:02d}" for n in range(1, 9)]
+    assert sorted(p.name[:2] for p in (root / "grading").glob("*.json")) == [f"{n:02d}" for n in range(1, 10)]
     assert not (root / "course_utils" / "reference").exists()
