@@ -114,6 +114,11 @@ def stage(lessons: list | None = None, where: Path = STAGE) -> list:
     """Write the site's sources into ``where`` and return the staged lesson pages' names."""
     shutil.rmtree(where, ignore_errors=True)
     shutil.copytree(SITE, where, ignore=shutil.ignore_patterns(*NOT_PAGES))
+    # The instructors' pages link to the README's set-up, so that they read on a code host too; on the site
+    # that section is the home page's.
+    for page in (where / "instructors").glob("*.md"):
+        page.write_text(page.read_text(encoding="utf-8").replace("](../../README.md#", "](../index.md#"),
+                        encoding="utf-8")
     (where / "lessons").mkdir()
     pages = {}
     for path in lesson_notebooks(lessons):
