@@ -8,6 +8,8 @@
     python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
     python3 tasks.py colab   # maintainers: install with Colab's recorded versions (ipywidgets 7.7.1, ...),
                              #   run the widget, progress-bar and player tests there, print a table
+    python3 tasks.py site    # build the course website from solutions/ into _site/, in .venv-site
+                             #   (--lessons 03: the home page and lesson 03 only)
 
 Arguments after the command go to JupyterLab or pytest, for example
 ``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
@@ -381,7 +383,37 @@ def colab(args: list) -> None:
         sys.exit(1)
 
 
-COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix, "colab": colab}
+SITE_VENV = ROOT / ".venv-site"
+SITE_LOCK = ROOT / "site" / "requirements-site.txt"
+
+
+def ensure_site_venv() -> Path:
+    """Create .venv-site from site/requirements-site.txt, if needed; return its Python.
+
+    The website's packages (Sphinx, MyST-NB, ...) stay out of .venv, which is what students
+    install; like .venv, it is installed again only when its lock or the Python changed.
+    """
+    check_python()
+    python = SITE_VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    stamp = SITE_VENV / ".site-install-stamp"
+    fingerprint = hashlib.sha256(SITE_LOCK.read_bytes() + platform.python_version().encode()).hexdigest()
+    if stamp.exists() and stamp.read_text() == fingerprint and python.exists():
+        return python
+    print(f"Creating the website's virtual environment in {SITE_VENV} ...", flush=True)
+    # From empty each time: pip would leave in place what the lock no longer names.
+    venv.create(SITE_VENV, with_pip=True, clear=True)
+    run([python, "-m", "pip", "--disable-pip-version-check", "install", "--quiet", "-r", SITE_LOCK])
+    stamp.write_text(fingerprint)
+    return python
+
+
+def site(args: list) -> None:
+    """Build the course website from solutions/ into _site/ (see site/build_site.py)."""
+    python = ensure_site_venv()
+    run([python, ROOT / "site" / "build_site.py", *args], cwd=ROOT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+COMMANDS = {"lab": lab, "test": test, "lock": lock, "matrix": matrix, "colab": colab, "site": site}
 
 
 def main(argv: list) -> None:

@@ -354,7 +354,8 @@ def _norm_recording_adam(learning_rate: float):
 # would end inside every window, and the target network would never be read.
 LOOP_RUNS = {"DQN": {"n_step": 1, "learning_starts": 500, "max_steps": 2_000},   # lesson 03's DQNSettings fields
              "REINFORCE": {"max_episodes": 300},                       # lesson 06's train
-             "actor-critic": {"max_env_steps": 32_768}}                # lesson 07's train: 256 updates
+             "actor-critic": {"max_env_steps": 32_768},                # lesson 07's train: 256 updates
+             "PPO": {"max_env_steps": 8_192}}                          # lesson 09's train: 32 rollouts
 
 
 class TrainedLoop:
@@ -364,13 +365,13 @@ class TrainedLoop:
     do, so lesson 08's ``run_probe(loop, env_id, 0)`` compares it with the closed form; it
     learns no more (``observe`` does nothing, ``act`` takes its most probable action).
     The weights are lists of arrays for ``cu.mlp_forward``: ``q`` for DQN, ``policy``
-    (and ``critic``) for REINFORCE (and actor-critic).
+    (and ``critic``) for REINFORCE (and actor-critic and PPO).
     """
 
     def __init__(self, kind: str, gamma: float, *, q=None, policy=None, critic=None, env_steps: int = 0):
         if (q is None) == (policy is None):
             raise ValueError("TrainedLoop: give the weights of a Q-network (q=, DQN) or of a policy (policy=, "
-                             "REINFORCE and actor-critic, with critic= for the critic), not both or neither")
+                             "REINFORCE, actor-critic and PPO, with critic= for the critic), not both or neither")
         self.kind, self.gamma, self.env_steps = kind, float(gamma), int(env_steps)   # env_steps: of its training
         self._q, self._policy, self._critic = q, policy, critic
 
@@ -403,9 +404,10 @@ class TrainedLoop:
 
 
 def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict:
-    """Train lesson 03's ``train_dqn``, lesson 06's and lesson 07's ``train`` on a probe; return
-    ``{kind: TrainedLoop}``. The loops are the ones that solve CartPole, unchanged but for the
-    environment id, the discount and the length of the run (``LOOP_RUNS``).
+    """Train lesson 03's ``train_dqn``, lesson 06's, 07's and 09's ``train`` on a probe; return
+    ``{kind: TrainedLoop}`` for DQN, REINFORCE, actor-critic and PPO. The loops are the ones that
+    solve CartPole, unchanged but for the environment id, the discount and the length of the
+    run (``LOOP_RUNS``).
 
     ``train_dqn`` keeps the network of its best greedy evaluation, and on a probe every
     network may score alike, so it evaluates once, at the end of the run (``eval_every``
@@ -413,9 +415,10 @@ def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict
     its learned baseline, weighting each step by its return to go: on a probe's one- and
     two-step episodes a baseline has little variance to remove. On the three probes with one
     action REINFORCE has nothing to learn and passes whatever it does; the action and
-    context probes are its test.
+    context probes are its test. PPO's critic is read like actor-critic's: its GAE targets
+    must bootstrap through the discount probe's first step.
     """
-    from .lessons import lesson03, lesson06, lesson07
+    from .lessons import lesson03, lesson06, lesson07, lesson09
 
     if env_id not in PROBES:
         raise ValueError(f"course_loops: {env_id!r} is not a probe; the probes are {', '.join(PROBES)}")
@@ -424,10 +427,12 @@ def course_loops(env_id: str, seed: int = 0, gamma: float = PROBE_GAMMA) -> dict
     reinforce = lesson06.train(use_baseline=False, seed=seed, stop_when_solved=False, env_id=env_id, gamma=gamma,
                                **LOOP_RUNS["REINFORCE"])
     a2c = lesson07.train(seed=seed, env_id=env_id, gamma=gamma, **LOOP_RUNS["actor-critic"])
+    ppo = lesson09.train(seed=seed, env_id=env_id, gamma=gamma, **LOOP_RUNS["PPO"])
     return {"DQN": TrainedLoop("DQN", gamma, q=dqn.weights, env_steps=dqn.env_steps),
             "REINFORCE": TrainedLoop("REINFORCE", gamma, policy=reinforce.weights, env_steps=reinforce.steps[-1]),
             "actor-critic": TrainedLoop("actor-critic", gamma, policy=a2c.weights, critic=a2c.critic_weights,
-                                        env_steps=a2c.steps[-1])}
+                                        env_steps=a2c.steps[-1]),
+            "PPO": TrainedLoop("PPO", gamma, policy=ppo.weights, critic=ppo.critic_weights, env_steps=ppo.steps[-1])}
 
 
 # ------------------------------------------------------------------ lesson 08's suspects

@@ -303,8 +303,10 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     # what lessons 06 and 07's loops keep around the student's code; 07 and 08 import lesson 06's module, 08 lesson 07's
     assert changed_after("reinforce.py") == ["05", "06", "07", "08"]
     assert changed_after("actor_critic.py") == ["07", "08", "09"]  # lesson 09's cu.ppo builds on it
-    # what lesson 09's loop keeps around the student's code, and lesson 09's own checks
-    assert changed_after("ppo.py") == ["09"] and changed_after("checks/lesson09.py") == ["09"]
+    # what lesson 09's loop keeps around the student's code (lesson 08's cu.course_loops runs that loop too),
+    # and lesson 09's own checks
+    assert changed_after("ppo.py") == ["08", "09"] and changed_after("checks/lesson09.py") == ["09"]
+    assert changed_after("lessons/lesson09.py") == ["08"]
     assert changed_after("lessons/lesson07.py") == ["08", "09"]  # 09 runs lesson 07's rollout and its actor-critic
     # what lesson 03's loop keeps around the student's step; 04-08 run that loop or import its module
     assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08", "09"]
@@ -394,11 +396,11 @@ def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
     problems = build(root, check=True)
     assert problems[0].startswith("course_utils/lessons/lesson02.py: line ")
     stale = {p.split(" is out of date: ")[0]: p.split(" is out of date: ")[1] for p in problems[1:]}
-    # 03's loop acts with lesson 02's epsilon_greedy; 04-08 import lesson 03's module (its loop or its network)
+    # 03's loop acts with lesson 02's epsilon_greedy; 04-09 import lesson 03's module (its loop or its network)
     assert sorted(stale) == [f"solutions/{name}" for name in ("02_tabular_q_learning.ipynb", "03_deep_q_network.ipynb",
                                                               "04_target_network.ipynb", "05_double_dueling_dqn.ipynb",
                                                               "06_reinforce.ipynb", "07_actor_critic.ipynb",
-                                                              "08_debugging.ipynb")]
+                                                              "08_debugging.ipynb", "09_ppo.ipynb")]
     assert stale["solutions/03_deep_q_network.ipynb"] == "course_utils/lessons/lesson02.py changed; run `course build`"
 
 

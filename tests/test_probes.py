@@ -119,19 +119,19 @@ def test_reference_bands_are_shipped_and_unknown_names_are_refused():
     assert search["seeds"] >= 10 and search["median"][0] < 475 <= search["median"][-1]
     assert all(lo <= med <= hi for lo, med, hi in zip(search["low"], search["median"], search["high"]))
     for name in ("tabular Q (475)", "DQN + hard target", "DQN, no target network", "DQN + soft target",
-                 "double DQN", "dueling DQN", "REINFORCE", "actor-critic"):
+                 "double DQN", "dueling DQN", "REINFORCE", "actor-critic", "PPO"):
         cu.reference_band(name, "training_by_episode")
-    with pytest.raises(ValueError, match="no reference for 'PPO'; there are"):
-        cu.reference_band("PPO")
+    with pytest.raises(ValueError, match="no reference for 'SAC'; there are"):
+        cu.reference_band("SAC")
     with pytest.raises(ValueError, match="'REINFORCE' has no 'greedy_by_step' curve"):
         cu.reference_band("REINFORCE", "greedy_by_step")
 
 
 def test_the_lessons_own_training_loops_learn_every_probe():
-    """Lessons 03, 06 and 07's CartPole loops, given a probe's id, learn its closed form (what lesson 08 shows)."""
+    """Lessons 03, 06, 07 and 09's CartPole loops, given a probe's id, learn its closed form (what lesson 08 shows)."""
     for env_id in cu.PROBES:
         loops = cu.course_loops(env_id, seed=0)
-        assert set(loops) == {"DQN", "REINFORCE", "actor-critic"}
+        assert set(loops) == {"DQN", "REINFORCE", "actor-critic", "PPO"}
         for kind, loop in loops.items():
             error, prob = lesson08.run_probe(loop, env_id, 0, seed=0)
             assert lesson08.passes(error, prob), (kind, env_id, error, prob)

@@ -212,6 +212,7 @@ CLAIMS = [
           PrintedList(_PPO_CI, lambda lh: lh[0] - PrintedList(_AC_CI, max).value("09")),
           lambda said, truth: truth > 100),
     Claim("09", r"actor-critic needs a median of ([\d,]+) steps", Bench("actor-critic", ("steps", "median"))),
+    Claim("09", r"the bench's median is about ([\d,]+)", Bench("PPO", ("steps", "median")), same(1000)),
     # lesson 08
     Claim("08", r"a missing discount makes it (1), a discount applied twice 0.25",
           Printed(r"course/ProbeDiscount-v0\s+obs -1: Q\* \[(0.5)\]"), lambda said, truth: said == 2 * truth),

@@ -476,6 +476,7 @@ def check_ppo_update(ppo_update) -> None:
 
 # 09.4: the agent ---------------------------------------------------------------------------------
 
+@guarded("09.4", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
     """Check the trained actor's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("09.4", greedy_returns, threshold, episodes,

@@ -243,7 +243,7 @@ def algorithms() -> list[Algorithm]:
                   {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
                                          "fails the expected probe first"}),
         Algorithm("lessons' loops on probes", _loops_on_probes,
-                  {"lessons' loops on probes": "every seed: lessons 03, 06 and 07's own loops pass all five probes"}),
+                  {"lessons' loops on probes": "every seed: lessons 03, 06, 07 and 09's own loops pass all five probes"}),
     ]
 
 

@@ -82,9 +82,9 @@ def build_train_step(actor, critic):
     return train_step
 
 
-def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", *, update=ppo_update):
+def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA, *, update=ppo_update):
     """Run PPO on env_id with your GAE, loss and update loop (update: exercise 09.3); return a cu.TrainingLog
-    of its episodes, with the actor weights it kept in weights."""
+    of its episodes, with the actor weights it kept in weights and the critic's in critic_weights."""
     rng = cu.seed_everything(seed, keras=True)
     log = cu.TrainingLog()
     envs = RecordVectorRollout(gym.make_vec(env_id, num_envs=N_ENVS, vectorization_mode="sync", vector_kwargs={
@@ -99,7 +99,7 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", *, update=p
         values = agent.values(flat(rollout["obs"])).reshape(ROLLOUT_STEPS, N_ENVS)
         next_values = agent.values(flat(rollout["next_obs"])).reshape(ROLLOUT_STEPS, N_ENVS)
         advantages = gae_advantages(rollout["rewards"], values, next_values, rollout["terminated"],
-                                    envs.take_truncated(), GAMMA, LAM)
+                                    envs.take_truncated(), gamma, LAM)
         batch = {"obs": flat(rollout["obs"]), "actions": flat(rollout["actions"]),
                  "advantages": flat(advantages), "returns": flat(advantages + values)}
         batch["old_log_probs"] = agent.log_probs(batch["obs"], batch["actions"])
@@ -108,7 +108,7 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", *, update=p
                                                                   seed=600_000 + round_):
             log.solved = True
             break
-    log.weights = agent.actor_weights
+    log.weights, log.critic_weights = agent.actor_weights, agent.critic_weights
     return log
 
 
