@@ -37,7 +37,7 @@ import numpy as np
 
 from ..plotting import REFERENCE_FILE   # the bands file the lessons' plots read
 from ..session import HEADLESS_ENV, environment
-from .bench_report import (REFERENCE_POINTS, REFERENCE_WINDOW, SeedResult, _record, _write_json,  # noqa: F401
+from .bench_report import (REFERENCE_WINDOW, SeedResult, _record, _write_json,  # noqa: F401
                            machine_facts, markdown, plot, reference_bands, summarize, time_notebooks)
 
 

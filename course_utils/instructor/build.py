@@ -310,10 +310,11 @@ def build(root: Path, *, check: bool = False, force: bool = False, lessons: list
     layout = Layout(Path(root).resolve())
     sources = read_lessons(layout, lessons)   # every source validated before anything is written
     modules = {layout.exported_module(s.path.name): s.module for s in sources if s.module is not None}
+    repo_url = repository_url(layout.root) if sources else ""   # fails on a pyproject without one: before writing
     # The exported modules first: a lesson's build hash covers the course_utils code it
     # runs, which includes the modules generated from the lessons before it.
     problems = write_or_compare(modules, layout, check, log)
-    run = Run(layout, repository_url(layout.root) if sources else "", not check, force, timeout, log,
+    run = Run(layout, repo_url, not check, force, timeout, log,
               {p.relative_to(layout.root).as_posix(): text for p, text in modules.items()})
     notebooks: dict[Path, str] = {}
     expected = set(modules)

@@ -196,12 +196,12 @@ def cmd_bench(args, parser, argv) -> int:
 
 
 def cmd_check(args, parser, argv) -> int:
-    from .grade import check_text, collect_submissions, grade_submission
+    from .grade import Submission, check_text, grade_submission
 
     if not args.notebook.is_file():
         print(f"course check: no file {args.notebook}", file=sys.stderr)
         return 2
-    rows = grade_submission(collect_submissions([args.notebook])[0], _options(args))
+    rows = grade_submission(Submission(args.notebook.resolve().parent.name, args.notebook), _options(args))
     print(check_text(rows))
     return 0
 

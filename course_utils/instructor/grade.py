@@ -36,7 +36,7 @@ from .runner import CellResult, run_past_stops, stopping_cell
 from .verdict import judge, output_difference, rows_for_all, score
 
 __all__ = ["CellResult", "Options", "Report", "Row", "Status", "Submission", "assemble", "check_text",
-           "collect_submissions", "grade_all", "grade_submission", "judge", "load_reference", "merge",
+           "collect_submissions", "grade_all", "grade_submission", "judge", "merge",
            "output_difference", "regrade", "regrade_keys", "shard", "stopping_cell", "summary_table",
            "without_installs"]
 
@@ -51,11 +51,6 @@ def shard(submissions: list[Submission], index: int, count: int) -> list[Submiss
     if not 0 <= index < count:
         raise ValueError(f"--shard {index}/{count}: the index must be 0 to {count - 1}")
     return [s for i, s in enumerate(submissions) if i % count == index]
-
-
-def load_reference(reference_dir: Path, lesson: str) -> LessonRecord | None:
-    """Return the record of a lesson written by ``course build``, or None."""
-    return records.load(reference_dir, lesson)
 
 
 def _original_name(submission: Submission) -> str:

@@ -12,14 +12,21 @@ import copy
 import functools
 import json
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum
 from pathlib import Path
 
 from .markers import cell_marker
 
 
-class Status(StrEnum):
-    """What became of an exercise in a graded notebook (a report row's ``status``)."""
+class Status(str, Enum):
+    """What became of an exercise in a graded notebook (a report row's ``status``).
+
+    A ``str`` whose text is the value, in f-strings, CSV and JSON alike (``enum.StrEnum``
+    does that too, but only from Python 3.11; the course supports 3.10).
+    """
+
+    __str__ = str.__str__
+    __format__ = str.__format__
 
     PASSED = "passed"
     ERROR = "error"                       # the check raised: a wrong answer, with the check's hint
@@ -115,7 +122,7 @@ class LessonRecord:
         """Return the record a ``to_json`` text holds."""
         data = json.loads(text)
         checks = tuple(Check(c["exercise"], c["points"], c["cell"], Anchor(**c["anchor"])) for c in data["checks"])
-        return cls(data["lesson"], data["notebook"], data["build_hash"], checks, data["stubs"], data["check_module"])
+        return cls(data["lesson"], data["notebook"], data["build_hash"], checks, data["stubs"], data.get("check_module"))
 
     def stale_reason(self, reference_dir: Path) -> str | None:
         """Return why this record is stale for the checks installed now, or None.

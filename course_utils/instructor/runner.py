@@ -165,8 +165,9 @@ def stopping_cell(results: dict[int, CellResult]) -> tuple[int, str] | None:
 def run_past_stops(graded: GradedNotebook, folder: Path, options: Options) -> RunResult:
     """Run nbval; after a timeout or a dead kernel, run again without that cell, so later exercises still count.
 
-    Returns the results (a skipped cell keeps the result that stopped the run), how the
-    last run ended, and ``{code cell number: what it did}`` of the skipped cells. At most
+    Returns a ``RunResult``: each code cell's ``CellResult`` (a skipped cell keeps the one
+    that stopped the run), how the last run ended, and ``{code cell number: Skipped}`` for
+    the skipped cells (what each did, its first line, its exercise). At most
     ``MAX_RESTARTS`` restarts, and none once ``options.notebook_timeout`` seconds are spent.
     """
     start = time.monotonic()
