@@ -25,7 +25,7 @@ import collections
 import gymnasium as gym
 import numpy as np
 
-from .envs import PROBES  # noqa: F401  (the five probes' ids, registered with Gymnasium there)
+from .envs import PROBES   # the five probes' ids, registered with Gymnasium there
 
 
 def __getattr__(name: str):
@@ -35,6 +35,7 @@ def __getattr__(name: str):
 
         return getattr(lesson08, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 PROBE_GAMMA = 0.5   # a missing or doubled discount moves a value by 0.5, far more than training noise
 

@@ -509,65 +509,81 @@ IQM_CASES = [np.array([12.0, 500.0, 85.0, 310.0, 140.0]), np.array([9.0, 9.0, 10
 
 @guarded("09.5", "sort, drop n // 4 scores at each end, average the rest; resample with rng.integers(0, n, "
          "size=(resamples, n)), the IQM of each row, np.percentile of those at 100 * (1 -/+ level) / 2")
+def _three_numbers(out) -> tuple[float, float, float]:
+    """Return ``(iqm, low, high)`` as floats, failing if ``out`` is not three numbers."""
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        fail("09.5", f"returned {type(out).__name__}, expected a tuple (iqm, low, high)",
+             "return three floats: float(iqm), float(low), float(high)")
+    try:
+        iqm, low, high = (float(np.asarray(v)) for v in out)
+    except (TypeError, ValueError):
+        fail("09.5", f"returned {out!r}: not three numbers", "return three floats: iqm, low, high")
+    return iqm, low, high
+
+
+def _check_iqm(iqm: float, scores: np.ndarray, shown: str) -> None:
+    """Fail, naming the likely slip, unless ``iqm`` is the interquartile mean of ``scores``."""
+    want = float(reference_iqm(scores))
+    if np.isclose(iqm, want, atol=1e-6):
+        return
+    s = np.sort(scores)
+    for value, what in [(scores.mean(), "the mean of all scores"), (np.median(scores), "the median"),
+                        (s[1:-1].mean(), "the mean without the lowest and highest score"),
+                        (s[len(s) // 4: len(s) - len(s) // 4 + 1].mean() if len(s) > 3 else np.nan,
+                         "the mean of one score too many at the top")]:
+        if np.isclose(iqm, value, atol=1e-6):
+            fail("09.5", f"iqm is {what}.{shown}: expected {want:.3f}, got {iqm:.3f}",
+                 f"sort, drop n // 4 = {len(s) // 4} at each end, average the other {len(s) - 2 * (len(s) // 4)}")
+    fail("09.5", f"iqm wrong.{shown}: expected {want:.3f}, got {iqm:.3f}",
+         "sort, drop n // 4 at each end, average the rest")
+
+
+def _check_interval(low: float, high: float, iqm: float, scores: np.ndarray, k: int, level: float,
+                    shown: str) -> None:
+    """Fail, naming the likely slip, unless ``(low, high)`` is the percentile bootstrap's interval (case ``k``)."""
+    if np.allclose((low, high), reference_interval(scores, np.random.default_rng(k), 2000, level), atol=1e-6):
+        return
+    want = float(reference_iqm(scores))
+    wide = reference_interval(scores, np.random.default_rng(1000 + k), 100_000, level)
+    msg = f"{shown}, level={level}: expected about [{wide[0]:.1f}, {wide[1]:.1f}], got [{low:.1f}, {high:.1f}]"
+    alpha = 100 * (1 - level)
+    boot = reference_iqm(scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))])
+    means = scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))].mean(axis=-1)
+    for value, what, hint in [
+        ((want, want), "the interval has no width: every resample holds the same seeds (drawn without "
+         "replacement?)", "draw with replacement: rng.integers(0, n, size=(resamples, n))"),
+        (tuple(np.percentile(means, [alpha / 2, 100 - alpha / 2])), "this is the interval of the mean, not "
+         "of the IQM", "compute the IQM of each resample"),
+        (tuple(np.percentile(scores, [alpha / 2, 100 - alpha / 2])), "these are percentiles of the scores "
+         "themselves, not of resampled IQMs", "resample the seeds, compute each resample's IQM, take the "
+         "percentiles of those"),
+        (tuple(np.percentile(boot, [alpha, 100 - alpha])), "the percentiles are those of a narrower interval "
+         "(100 * (1 - level) and 100 * level)", "low and high are the percentiles 100 * (1 - level) / 2 and "
+         "100 * (1 + level) / 2, e.g. 2.5 and 97.5"),
+        (tuple(np.percentile(boot, [level / 2, 100 - level / 2])), "the percentiles are taken at level / 2 "
+         "and 100 - level / 2", "use 100 * (1 - level) / 2 and 100 * (1 + level) / 2"),
+    ]:
+        if np.allclose((low, high), value, atol=1e-6):
+            fail("09.5", what + "." + msg, hint)
+    # another correct way to draw the resamples gives other numbers: compare with many resamples
+    tolerance = 0.1 * (wide[1] - wide[0]) + 1e-6
+    if abs(low - wide[0]) <= tolerance and abs(high - wide[1]) <= tolerance and low <= iqm + 1e-9 <= high + 2e-9:
+        return
+    if low > high:
+        fail("09.5", "low is above high." + msg, "return (iqm, low, high) with low <= high")
+    fail("09.5", "the interval is not the percentile bootstrap's." + msg,
+         "resample seed indices with rng.integers(0, n, size=(resamples, n)), the IQM of each row, "
+         "np.percentile at 100 * (1 - level) / 2 and 100 * (1 + level) / 2")
+
+
 def check_iqm_interval(iqm_interval) -> None:
     """Check ``iqm_interval(scores, rng, resamples=2000, level=0.95)`` -> ``(iqm, low, high)``."""
     cases = 0
     for k, scores in enumerate(IQM_CASES):
         for level in (0.95, 0.8):
-            out = iqm_interval(scores.copy(), np.random.default_rng(k), 2000, level)
-            if not isinstance(out, (tuple, list)) or len(out) != 3:
-                fail("09.5", f"returned {type(out).__name__}, expected a tuple (iqm, low, high)",
-                     "return three floats: float(iqm), float(low), float(high)")
-            try:
-                iqm, low, high = (float(np.asarray(v)) for v in out)
-            except (TypeError, ValueError):
-                fail("09.5", f"returned {out!r}: not three numbers", "return three floats: iqm, low, high")
+            iqm, low, high = _three_numbers(iqm_interval(scores.copy(), np.random.default_rng(k), 2000, level))
             shown = f" For scores={scores.tolist()}"
-            want = float(reference_iqm(scores))
-            if not np.isclose(iqm, want, atol=1e-6):
-                s = np.sort(scores)
-                for value, what in [(scores.mean(), "the mean of all scores"), (np.median(scores), "the median"),
-                                    (s[1:-1].mean(), "the mean without the lowest and highest score"),
-                                    (s[len(s) // 4: len(s) - len(s) // 4 + 1].mean() if len(s) > 3 else np.nan,
-                                     "the mean of one score too many at the top")]:
-                    if np.isclose(iqm, value, atol=1e-6):
-                        fail("09.5", f"iqm is {what}.{shown}: expected {want:.3f}, got {iqm:.3f}",
-                             f"sort, drop n // 4 = {len(s) // 4} at each end, average the other {len(s) - 2 * (len(s) // 4)}")
-                fail("09.5", f"iqm wrong.{shown}: expected {want:.3f}, got {iqm:.3f}",
-                     "sort, drop n // 4 at each end, average the rest")
-            exact = reference_interval(scores, np.random.default_rng(k), 2000, level)
-            if np.allclose((low, high), exact, atol=1e-6):
-                cases += 1
-                continue
-            wide = reference_interval(scores, np.random.default_rng(1000 + k), 100_000, level)
-            msg = f"{shown}, level={level}: expected about [{wide[0]:.1f}, {wide[1]:.1f}], got [{low:.1f}, {high:.1f}]"
-            alpha = 100 * (1 - level)
-            boot = reference_iqm(scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))])
-            means = scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))].mean(axis=-1)
-            for value, what, hint in [
-                ((want, want), "the interval has no width: every resample holds the same seeds (drawn without "
-                 "replacement?)", "draw with replacement: rng.integers(0, n, size=(resamples, n))"),
-                (tuple(np.percentile(means, [alpha / 2, 100 - alpha / 2])), "this is the interval of the mean, not "
-                 "of the IQM", "compute the IQM of each resample"),
-                (tuple(np.percentile(scores, [alpha / 2, 100 - alpha / 2])), "these are percentiles of the scores "
-                 "themselves, not of resampled IQMs", "resample the seeds, compute each resample's IQM, take the "
-                 "percentiles of those"),
-                (tuple(np.percentile(boot, [alpha, 100 - alpha])), "the percentiles are those of a narrower interval "
-                 "(100 * (1 - level) and 100 * level)", "low and high are the percentiles 100 * (1 - level) / 2 and "
-                 "100 * (1 + level) / 2, e.g. 2.5 and 97.5"),
-                (tuple(np.percentile(boot, [level / 2, 100 - level / 2])), "the percentiles are taken at level / 2 "
-                 "and 100 - level / 2", "use 100 * (1 - level) / 2 and 100 * (1 + level) / 2"),
-            ]:
-                if np.allclose((low, high), value, atol=1e-6):
-                    fail("09.5", what + "." + msg, hint)
-            # another correct way to draw the resamples gives other numbers: compare with many resamples
-            tolerance = 0.1 * (wide[1] - wide[0]) + 1e-6
-            if abs(low - wide[0]) <= tolerance and abs(high - wide[1]) <= tolerance and low <= iqm + 1e-9 <= high + 2e-9:
-                cases += 1
-                continue
-            if low > high:
-                fail("09.5", "low is above high." + msg, "return (iqm, low, high) with low <= high")
-            fail("09.5", "the interval is not the percentile bootstrap's." + msg,
-                 "resample seed indices with rng.integers(0, n, size=(resamples, n)), the IQM of each row, "
-                 "np.percentile at 100 * (1 - level) / 2 and 100 * (1 + level) / 2")
+            _check_iqm(iqm, scores, shown)
+            _check_interval(low, high, iqm, scores, k, level, shown)
+            cases += 1
     passed("09.5", cases)
