@@ -375,9 +375,6 @@ def _rows_of(call: dict, batch: dict, k: int) -> np.ndarray:
     return rows
 
 
-@guarded("09.3", "for each epoch: order = agent.rng.permutation(N); for each start in range(0, N, minibatch_size): "
-         "rows = order[start:start + minibatch_size]; a minibatch of those rows with normalised advantages; "
-         "agent.train_step(minibatch)")
 def _check_batch_kept(batch: dict, kept: dict) -> None:
     """Fail if the update wrote into the batch it was given."""
     if any(not np.array_equal(batch[k], kept[k]) for k in kept) or set(batch) != set(kept):
@@ -455,6 +452,9 @@ def _check_shuffled(orders: list, n: int, epochs: int) -> None:
         fail("09.3", "the rows are taken in their stored order, not shuffled", "order = agent.rng.permutation(N)")
 
 
+@guarded("09.3", "for each epoch: order = agent.rng.permutation(N); for each start in range(0, N, minibatch_size): "
+         "rows = order[start:start + minibatch_size]; a minibatch of those rows with normalised advantages; "
+         "agent.train_step(minibatch)")
 def check_ppo_update(ppo_update) -> None:
     """Check ``ppo_update(agent, batch, epochs, minibatch_size)`` on a recording agent."""
     rng = np.random.default_rng(93)
@@ -507,8 +507,6 @@ IQM_CASES = [np.array([12.0, 500.0, 85.0, 310.0, 140.0]), np.array([9.0, 9.0, 10
              np.array([30.0, 40.0, 400.0])]
 
 
-@guarded("09.5", "sort, drop n // 4 scores at each end, average the rest; resample with rng.integers(0, n, "
-         "size=(resamples, n)), the IQM of each row, np.percentile of those at 100 * (1 -/+ level) / 2")
 def _three_numbers(out) -> tuple[float, float, float]:
     """Return ``(iqm, low, high)`` as floats, failing if ``out`` is not three numbers."""
     if not isinstance(out, (tuple, list)) or len(out) != 3:
@@ -576,6 +574,8 @@ def _check_interval(low: float, high: float, iqm: float, scores: np.ndarray, k: 
          "np.percentile at 100 * (1 - level) / 2 and 100 * (1 + level) / 2")
 
 
+@guarded("09.5", "sort, drop n // 4 scores at each end, average the rest; resample with rng.integers(0, n, "
+         "size=(resamples, n)), the IQM of each row, np.percentile of those at 100 * (1 -/+ level) / 2")
 def check_iqm_interval(iqm_interval) -> None:
     """Check ``iqm_interval(scores, rng, resamples=2000, level=0.95)`` -> ``(iqm, low, high)``."""
     cases = 0
