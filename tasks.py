@@ -5,11 +5,11 @@
     python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
                              #   (--keep: move only what a change of the ranges needs)
-    python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 03, print a table
+    python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 04, print a table
     python3 tasks.py colab   # maintainers: install with Colab's recorded versions (ipywidgets 7.7.1, ...),
                              #   run the widget, progress-bar and player tests there, print a table
     python3 tasks.py site    # build the course website from solutions/ into _site/, in .venv-site
-                             #   (--lessons 03: the home page and lesson 03 only)
+                             #   (--lessons 04: the home page and lesson 04 only)
 
 Arguments after the command go to JupyterLab or pytest, for example
 ``python3 tasks.py lab --port 8890`` or ``python3 tasks.py test -k replay``.
@@ -212,7 +212,7 @@ def lock(args: list) -> None:
 
 
 MATRIX_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-MATRIX_LESSONS = ["01", "03"]
+MATRIX_LESSONS = ["01", "04"]
 # Executes one notebook headless in the matrix venv (its own Python, so its own kernel).
 RUN_NOTEBOOK = (
     "import sys, tempfile, nbformat, nbclient\n"
@@ -255,7 +255,7 @@ def find_python(version: str) -> Path | None:
 
 def matrix(args: list) -> None:
     """Maintainers: on each Python 3.10-3.13 found, install the package from its version ranges
-    (not the lock) into .matrix/pyX.Y and run lessons 01 and 03's solutions; print a table.
+    (not the lock) into .matrix/pyX.Y and run lessons 01 and 04's solutions; print a table.
 
     ``python3 tasks.py matrix 3.12 3.13`` picks versions. CI keeps one Python; this is for
     checking the ranges before a release.

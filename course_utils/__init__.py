@@ -19,51 +19,43 @@ _EXPORTS = {
     "make_env": "envs",
     "seed_everything": "envs",
     "CountSteps": "envs",
-    "NoisyReward": "envs",  # lesson 05
-    "greedy_q_vs_returns": "diagnostics",  # lesson 05
-    "plot_diagnostics": "diagnostics",  # lesson 08
-    "HEALTHY": "diagnostics",  # lesson 08
-    "closed_form": "probes",  # lesson 08
-    "PROBES": "probes",  # lesson 08
-    "PROBE_GAMMA": "probes",  # lesson 08
-    "DQNProbeAgent": "probes",  # lesson 08
-    "ReinforceProbeAgent": "probes",  # lesson 08
-    "ActorCriticProbeAgent": "probes",  # lesson 08
-    "course_loops": "probes",  # lesson 08
-    "TrainedLoop": "probes",  # lesson 08
-    "DQNAgent": "dqn",  # lesson 03
-    "GreedyEvaluator": "dqn",  # lesson 03
-    "RecordEpisodes": "training_log",  # lesson 03
-    "ActorCriticAgent": "actor_critic",  # lesson 07
-    "RecordVectorEpisodes": "actor_critic",  # lesson 07
-    "flatten_rollout": "actor_critic",  # lesson 07
-    "ReplayBuffer": "replay",  # lesson 03
-    "Batch": "replay",  # lesson 03
-    "NStepAdder": "replay",  # lesson 03
-    "LinearSchedule": "schedules",  # lesson 02
-    "ExponentialSchedule": "schedules",  # lesson 02
+    "NoisyReward": "envs",  # lesson 06
+    "greedy_q_vs_returns": "diagnostics",  # lesson 06
+    "plot_diagnostics": "diagnostics",  # lesson 10
+    "HEALTHY": "diagnostics",  # lesson 10
+    "DQNAgent": "dqn",  # lesson 04
+    "GreedyEvaluator": "dqn",  # lesson 04
+    "RecordEpisodes": "training_log",  # lesson 04
+    "ActorCriticAgent": "actor_critic",  # lesson 08
+    "RecordVectorEpisodes": "actor_critic",  # lesson 08
+    "flatten_rollout": "actor_critic",  # lesson 08
+    "ReplayBuffer": "replay",  # lesson 04
+    "Batch": "replay",  # lesson 04
+    "NStepAdder": "replay",  # lesson 04
+    "LinearSchedule": "schedules",  # lesson 03
+    "ExponentialSchedule": "schedules",  # lesson 03
     "evaluate": "evaluation",
-    "passes_with_margin": "evaluation",  # lesson 03
-    "greedy_stop_test": "evaluation",  # lesson 06
-    "ReinforceAgent": "reinforce",  # lesson 06
+    "passes_with_margin": "evaluation",  # lesson 04
+    "greedy_stop_test": "evaluation",  # lesson 07
+    "ReinforceAgent": "reinforce",  # lesson 07
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
-    "plot_q_values": "plotting",  # lesson 03
+    "plot_q_values": "plotting",  # lesson 04
     "plot_search_rounds": "plotting",  # lesson 01
-    "plot_reference": "plotting",  # lessons 02-08
-    "reference_band": "plotting",  # lessons 02-08
+    "plot_reference": "plotting",  # lessons 03-09
+    "reference_band": "plotting",  # lessons 03-09
     "record_episode": "video",
     "save_video": "video",
     "show_video": "video",
     "side_by_side": "video",
-    "mlp_forward": "acting",  # lesson 06
-    "sample_from_logits": "acting",  # lesson 06
-    "softmax": "acting",  # lesson 08
-    "acting_weights": "acting",  # lesson 05
-    "fold_dueling_heads": "acting",  # lesson 05
+    "mlp_forward": "acting",  # lesson 07
+    "sample_from_logits": "acting",  # lesson 07
+    "softmax": "acting",  # lesson 10
+    "acting_weights": "acting",  # lesson 06
+    "fold_dueling_heads": "acting",  # lesson 06
     "progress_bar": "progress",
-    "TrainingLog": "training_log",  # lesson 06
-    "AssistedPlay": "player",  # lesson 03
+    "TrainingLog": "training_log",  # lesson 07
+    "AssistedPlay": "player",  # lesson 04
     "is_headless": "session",
     "lesson_seed": "session",
 }

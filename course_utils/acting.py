@@ -1,7 +1,7 @@
-"""NumPy forward passes of small Keras networks, for acting fast (introduced in lesson 06).
+"""NumPy forward passes of small Keras networks, for acting fast (introduced in lesson 07).
 
 Calling a Keras model costs milliseconds per call; the same Dense-ReLU network
-(lesson 03's ``build_q_network``, which lessons 06-07 reuse for policies and values)
+(lesson 04's ``build_q_network``, which lessons 07-08 reuse for policies and values)
 evaluated in NumPy with the model's weights costs microseconds. Training still
 happens in TensorFlow; only acting uses these.
 """
@@ -40,7 +40,7 @@ def mlp_forward(weights: Sequence[np.ndarray], obs) -> np.ndarray:
 
 
 def fold_dueling_heads(value_kernel, value_bias, advantage_kernel, advantage_bias):
-    """Return the kernel and bias of one linear layer equal to the dueling heads (lesson 05).
+    """Return the kernel and bias of one linear layer equal to the dueling heads (lesson 06).
 
     ``V + A - mean_a A`` of two linear heads is itself linear in the last hidden
     features, so a dueling network acts like a plain Dense chain with this last layer.
@@ -56,9 +56,9 @@ def fold_dueling_heads(value_kernel, value_bias, advantage_kernel, advantage_bia
 
 
 def acting_weights(model, verify: bool = False) -> list:
-    """Return the weights ``mlp_forward`` needs to act like ``model`` (lessons 03-05).
+    """Return the weights ``mlp_forward`` needs to act like ``model`` (lessons 04-06).
 
-    ``model`` is a Dense-ReLU chain (lesson 03's ``build_q_network``) or a dueling network whose heads are
+    ``model`` is a Dense-ReLU chain (lesson 04's ``build_q_network``) or a dueling network whose heads are
     Dense layers named ``value`` and ``advantages`` on a Dense-ReLU trunk; the dueling
     heads are folded into one layer (``fold_dueling_heads``). With ``verify=True`` the
     NumPy forward pass is compared with the model on random inputs, and a model of
@@ -92,7 +92,7 @@ def acting_weights(model, verify: bool = False) -> list:
 
 
 def softmax(logits) -> np.ndarray:
-    """Return the probabilities ``softmax(logits)`` along the last axis, in float64 (lesson 08).
+    """Return the probabilities ``softmax(logits)`` along the last axis, in float64 (lesson 10).
 
     Example:
         >>> softmax(np.array([0.0, np.log(3.0)])).round(2)

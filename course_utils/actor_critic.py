@@ -1,4 +1,4 @@
-"""What lesson 07's training loop keeps around the rollout a student writes (introduced in lesson 07).
+"""What lesson 08's training loop keeps around the rollout a student writes (introduced in lesson 08).
 
 The student writes the rollout: sample actions from the actor, step the vector
 environment, gather the transitions (with the real last observation of each episode
@@ -7,7 +7,7 @@ what is not the point of that exercise: acting with a NumPy forward pass of the
 actor's current weights, the critic's values, and the compiled update.
 ``RecordVectorEpisodes`` logs every finished episode whatever the rollout does;
 ``flatten_rollout`` turns a rollout into one batch. (The stop test is
-``cu.greedy_stop_test``, shared with lesson 06.)
+``cu.greedy_stop_test``, shared with lesson 07.)
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class ActorCriticAgent:
         actor: a Dense-ReLU Keras model, observations -> one logit per action.
         critic: a Dense-ReLU Keras model, observations -> one value.
         update: ``update(obs, actions, advantages, targets)``, one compiled gradient step of both
-            networks (lesson 07's ``build_update``); what it returns, ``update`` returns.
+            networks (lesson 08's ``build_update``); what it returns, ``update`` returns.
         rng: the run's ``numpy.random.Generator``, for sampling actions.
     """
 

@@ -1,4 +1,4 @@
-"""Measurements that tell whether an agent's values mean what they should (lesson 05)."""
+"""Measurements that tell whether an agent's values mean what they should (lesson 06)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +19,6 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
     ``gamma^horizon / (1 - gamma)``, about 8 for 0.99 and 250). Returns two 1-D arrays
     of the same length.
     """
-    from .lessons.lesson06 import discounted_returns  # lesson 06's exercise, as its solution wrote it
-
     env = make_env(env_id)
     predicted, obtained = [], []
     for episode in range(episodes):
@@ -32,7 +30,7 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
             q_values.append(q.max())
             rewards.append(reward)
             done = terminated or truncated
-        returns = discounted_returns(rewards, gamma)
+        returns = _discounted_sums(rewards, gamma)
         keep = len(rewards) - horizon if truncated else len(rewards)
         predicted.extend(q_values[:max(keep, 0)])
         obtained.extend(returns[:max(keep, 0)])
@@ -40,7 +38,16 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
     return np.asarray(predicted, dtype=float), np.asarray(obtained, dtype=float)
 
 
-# What each diagnostic of ``plot_diagnostics`` looks like in a healthy run (lesson 08).
+def _discounted_sums(rewards, gamma: float) -> np.ndarray:
+    """Return ``sum_k gamma^k r_{t+k}`` for every step t of one episode's ``rewards``."""
+    sums, following = np.zeros(len(rewards)), 0.0
+    for t in reversed(range(len(rewards))):
+        following = rewards[t] + gamma * following
+        sums[t] = following
+    return sums
+
+
+# What each diagnostic of ``plot_diagnostics`` looks like in a healthy run (lesson 10).
 HEALTHY = {
     "predicted vs obtained": "healthy: the predicted value follows the discounted return the agent then really "
                              "obtained from the same states; a steady gap means a wrong target (a missing terminal "
@@ -58,7 +65,7 @@ def plot_diagnostics(histories: dict, window: int = 10, axes=None):
     """Plot the diagnostics of one or more agents' updates side by side, one panel per diagnostic.
 
     ``histories`` maps a name to an agent's ``history`` (a dict of lists, as the probe
-    agents of ``course_utils.probes`` keep): ``loss``, ``grad_norm``, and where the agent
+    agents of ``course_utils.debugging.probes`` keep): ``loss``, ``grad_norm``, and where the agent
     has them ``entropy`` and ``predicted``/``obtained`` (the mean value predicted for
     visited states and the mean discounted return obtained from them). Each panel's
     title names the diagnostic; ``HEALTHY`` says what it looks like when all is well.

@@ -1,4 +1,4 @@
-"""What lesson 03's training loop keeps around the step a student writes (introduced in lesson 03).
+"""What lesson 04's training loop keeps around the step a student writes (introduced in lesson 04).
 
 The student writes one step of the DQN loop: act, step the environment, store the
 transition, reset at an episode's end, train when it is due. ``DQNAgent`` is what
@@ -28,14 +28,14 @@ class DQNAgent:
 
     Args:
         obs_dim, n_actions: the environment's observation size and number of actions.
-        settings: lesson 03's ``DQNSettings`` (or anything with its fields).
+        settings: lesson 04's ``DQNSettings`` (or anything with its fields).
         rng: the run's ``numpy.random.Generator`` (acting and sampling draw from it).
         network: ``network(obs_dim, n_actions, hidden_units) -> keras.Model``.
         train_step: ``train_step(q_network, optimizer, batch, gamma, target_network)``.
         target_update: ``"hard"`` copies the online network into the frozen one every
             ``settings.target_copy_every`` calls of ``train`` (with ``hard(target, online)``
             if given), ``"soft"`` calls ``soft(target, online, tau)`` after every gradient
-            step (lesson 04), ``"none"`` bootstraps from the online network itself.
+            step (lesson 05), ``"none"`` bootstraps from the online network itself.
     """
 
     def __init__(self, obs_dim: int, n_actions: int, settings, rng: np.random.Generator, *,

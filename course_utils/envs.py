@@ -12,23 +12,6 @@ from ._validate import optional_seed
 
 RENDER_MODES = (None, "rgb_array", "human", "ansi")
 
-# Lesson 08's five probes, simplest first: id -> (its class, what it tests). They are registered
-# with Gymnasium when this module loads, so every course helper and every lesson's loop that takes
-# an environment id (cu.make_env, cu.evaluate, gymnasium.make_vec) takes a probe's id too. The
-# entry points name course_utils.probes, lesson 08's helper module, which hands Gymnasium the
-# lesson's class on the first make (nothing is imported here).
-PROBES = {
-    "course/ProbeConstant-v0": ("ProbeConstant", "the value itself: one state, reward 1, value 1"),
-    "course/ProbeObservation-v0": ("ProbeObservation", "the observation reaches the value (backpropagation, input handling)"),
-    "course/ProbeDiscount-v0": ("ProbeDiscount", "discounting and bootstrapping over two steps"),
-    "course/ProbeAction-v0": ("ProbeAction", "the action: its value or probability, in the loss"),
-    "course/ProbeContext-v0": ("ProbeContext", "the action chosen from the observation: value and policy together"),
-}
-for _id, (_class, _) in PROBES.items():
-    if _id not in gym.registry:
-        gym.register(_id, entry_point=f"course_utils.probes:{_class}", max_episode_steps=10)
-
-
 def make_env(env_id: str, seed: int | None = None, render_mode: str | None = None, **kwargs) -> gym.Env:
     """Create a Gymnasium environment, seeded when ``seed`` is given.
 
@@ -129,7 +112,7 @@ class CountSteps(gym.Wrapper):
 
 
 class NoisyReward(gym.RewardWrapper):
-    """Add zero-mean Gaussian noise of standard deviation ``scale`` to every reward (lesson 05).
+    """Add zero-mean Gaussian noise of standard deviation ``scale`` to every reward (lesson 06).
 
     The expected reward, and so every true value, is unchanged; estimates built
     from noisy samples are not. The noise is seeded by ``seed`` and again by every

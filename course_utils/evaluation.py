@@ -135,7 +135,7 @@ def passes_with_margin(
 
     Stops early (returns ``False``) at the first set below the threshold, so a
     failing policy costs one set. Other arguments are as in ``evaluate``.
-    (Introduced in lesson 03; the training loops of lessons 03-07 stop on it.)
+    (Introduced in lesson 04; the training loops of lessons 04-08 stop on it.)
 
     Example: pushing towards the side the pole leans to averages about 42 steps,
     each set of 20 episodes averages at least 40, but not with a margin:
@@ -167,7 +167,7 @@ def passes_with_margin(
 
 
 def greedy_stop_test(weights, env_id: str, threshold: float, seed: int, *, quick_episodes: int = 10) -> bool:
-    """The stop test of lessons 06 and 07: does the greedy policy of a network's ``weights`` pass?
+    """The stop test of lessons 07 and 08: does the greedy policy of a network's ``weights`` pass?
 
     The greedy policy (the most probable action, or the largest Q-value) plays
     ``quick_episodes`` episodes reset from ``seed``; only when they average ``threshold`` or

@@ -1,4 +1,4 @@
-"""Human-in-the-loop play: a trained agent drives and hands over when it is unsure (lesson 03).
+"""Human-in-the-loop play: a trained agent drives and hands over when it is unsure (lesson 04).
 
 The agent acts while the largest of its Q-values stays above a threshold, set by
 default from the value it gives the start state. Below it, the agent asks: in a

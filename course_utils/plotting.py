@@ -1,4 +1,4 @@
-"""Learning curves and Q-value traces (introduced in lessons 01 and 03)."""
+"""Learning curves and Q-value traces (introduced in lessons 01 and 04)."""
 from __future__ import annotations
 
 from typing import Sequence

@@ -6,7 +6,7 @@ it samples actions and gives values and log-probabilities with NumPy forward pas
 the networks' current weights (as ``cu.ActorCriticAgent`` does), and runs one compiled
 gradient step per minibatch. ``RecordVectorRollout`` logs every finished episode, as
 ``cu.RecordVectorEpisodes`` does, and also keeps which environments were truncated at
-each step, which lesson 07's rollout does not return and GAE needs.
+each step, which lesson 08's rollout does not return and GAE needs.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 class PPOAgent:
     """A PPO agent as the rollout, the update loop and the training loop see it.
 
-    The rollout uses ``policy_logits`` and ``rng`` (lesson 07's ``collect_rollout``
+    The rollout uses ``policy_logits`` and ``rng`` (lesson 08's ``collect_rollout``
     works unchanged); the loop uses ``values`` and ``log_probs``; the update loop uses
     ``train_step`` and ``rng``. Acting, values and log-probabilities are NumPy forward
     passes of the weights as they were after the last ``train_step``.

@@ -1,4 +1,4 @@
-"""What lesson 06's training keeps around the episode a student plays and learns from (introduced in lesson 06).
+"""What lesson 07's training keeps around the episode a student plays and learns from (introduced in lesson 07).
 
 The student writes one REINFORCE iteration: play an episode with the policy, compute
 its returns to go and the advantages over the baseline, and update. ``ReinforceAgent``
@@ -16,13 +16,13 @@ from .acting import mlp_forward, sample_from_logits
 
 
 class ReinforceAgent:
-    """A policy network with a learned baseline, as lesson 06's episode code sees it.
+    """A policy network with a learned baseline, as lesson 07's episode code sees it.
 
     Args:
         obs_dim, n_actions: the environment's observation size and number of actions.
         rng: the run's ``numpy.random.Generator`` (actions are sampled with it).
-        network: ``network(obs_dim, n_outputs, hidden_units) -> keras.Model`` (lesson 03's builder).
-        loss: ``loss(logits, actions, weights)``, the policy-gradient loss (exercise 06.2).
+        network: ``network(obs_dim, n_outputs, hidden_units) -> keras.Model`` (lesson 04's builder).
+        loss: ``loss(logits, actions, weights)``, the policy-gradient loss (exercise 07.2).
         hidden_units, learning_rate, baseline_learning_rate: the networks' sizes and Adam's steps.
         use_baseline: False makes ``values`` return zeros and leaves the baseline untrained,
             so the same episode code runs REINFORCE without a baseline.

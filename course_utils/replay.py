@@ -1,4 +1,4 @@
-"""Experience replay with preallocated NumPy arrays (introduced in lesson 03)."""
+"""Experience replay with preallocated NumPy arrays (introduced in lesson 04)."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -102,7 +102,7 @@ class ReplayBuffer:
 
 
 class NStepAdder:
-    """Turn one-step transitions into n-step ones on their way into a replay buffer (lesson 03).
+    """Turn one-step transitions into n-step ones on their way into a replay buffer (lesson 04).
 
     Each stored transition starts at ``s_t`` and bootstraps ``n`` steps later: its reward is
     ``r_t + gamma r_{t+1} + ... + gamma^(n-1) r_{t+n-1}`` and its ``next_obs`` is ``s_{t+n}``,

@@ -1,4 +1,4 @@
-"""Exploration schedules: small callables mapping a step number to a value (lesson 02)."""
+"""Exploration schedules: small callables mapping a step number to a value (lesson 03)."""
 from __future__ import annotations
 
 import numbers

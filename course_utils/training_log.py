@@ -1,4 +1,4 @@
-"""A record of a training run, episode by episode (introduced in lessons 03 and 06)."""
+"""A record of a training run, episode by episode (introduced in lessons 04 and 07)."""
 from __future__ import annotations
 
 import time
@@ -12,7 +12,7 @@ class TrainingLog:
     """What a training run did: each finished episode's return, the env steps and seconds at its end.
 
     ``weights`` and ``solved`` are for the loop to fill in: the network it kept and
-    whether it passed its stop test. Lessons 06 and 07 log REINFORCE and
+    whether it passed its stop test. Lessons 07 and 08 log REINFORCE and
     actor-critic with it, so the two can be plotted against steps and seconds.
 
     Example:
@@ -28,7 +28,7 @@ class TrainingLog:
     seconds: list = field(default_factory=list)
     weights: list | None = None
     solved: bool = False
-    agent: object = field(default=None, repr=False)   # the trained agent, where a loop keeps it (lesson 06)
+    agent: object = field(default=None, repr=False)   # the trained agent, where a loop keeps it (lesson 07)
     started: float = field(default_factory=time.perf_counter, repr=False)
 
     def add(self, episode_return: float, env_steps: int) -> None:
@@ -42,9 +42,9 @@ class RecordEpisodes(gym.Wrapper):
     """Log each finished episode's return and end step in ``log``, whatever the code stepping the env does.
 
     ``log`` is a ``TrainingLog`` (its ``add``) or anything with lists ``returns`` and
-    ``steps`` (lesson 03's ``DQNLog``). Counts every step taken through it (``steps``);
+    ``steps`` (lesson 04's ``DQNLog``). Counts every step taken through it (``steps``);
     with ``summary=True`` also writes ``charts/episode_return`` to the default
-    TensorBoard writer. (Introduced in lesson 03.)
+    TensorBoard writer. (Introduced in lesson 04.)
     """
 
     def __init__(self, env: gym.Env, log, summary: bool = False):

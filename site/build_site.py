@@ -10,7 +10,7 @@ Two steps, in this order, because the second reads what the first writes:
 2. ``build``: Sphinx with MyST-NB renders the staged sources, outputs as stored (nothing is
    executed), into ``_site/``; a warning (a broken cross-reference, an unknown lexer) fails it.
 
-``python site/build_site.py [--lessons 03 ...] [--out DIR]``; run it with the site venv's Python.
+``python site/build_site.py [--lessons 04 ...] [--out DIR]``; run it with the site venv's Python.
 """
 from __future__ import annotations
 

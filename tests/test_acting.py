@@ -36,7 +36,7 @@ def test_sample_from_logits_frequencies():
 def test_acting_weights_of_a_dueling_network_match_the_model():
     import keras
 
-    from course_utils.lessons.lesson05 import build_dueling_q_network
+    from course_utils.lessons.lesson06 import build_dueling_q_network
     from course_utils.acting import acting_weights
 
     keras.utils.set_random_seed(1)

@@ -1,10 +1,10 @@
-"""course_utils.actor_critic: what lesson 07's loop keeps around the student's rollout."""
+"""course_utils.actor_critic: what lesson 08's loop keeps around the student's rollout."""
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import course_utils as cu
-from course_utils.checks import lesson07 as checks
+from course_utils.checks import lesson08 as checks
 
 
 def _rollout(steps=3, n=2, dim=4):
@@ -61,7 +61,7 @@ def test_an_agent_acts_with_the_weights_of_its_last_update():
     import keras
     import tensorflow as tf
 
-    from course_utils.lessons.lesson03 import build_q_network
+    from course_utils.lessons.lesson04 import build_q_network
 
     keras.utils.set_random_seed(0)
     actor, critic = build_q_network(4, 2), build_q_network(4, 1)

@@ -25,7 +25,7 @@ def test_quick_bench_measures_every_algorithm_with_the_lessons_code(tmp_path):
     # The lessons' own runs reach their thresholds even in quick mode; only DQN is capped.
     solved = {r["algorithm"]: r["solved"] for r in report["results"]}
     assert solved["random search"] and solved["tabular Q (195)"] and solved["REINFORCE"] and solved["actor-critic"]
-    assert solved["probes (lesson 08)"]
+    assert solved["probes (lesson 10)"]
     assert all(r["total_steps"] <= 2_000 for r in report["results"] if "DQN" in r["algorithm"])
     assert report["machine"]["cpus"] >= 1 and report["machine"]["tensorflow"][0].isdigit()
     page = (out / "bench.md").read_text()
@@ -59,7 +59,7 @@ def test_summary_takes_median_min_max_over_solved_seeds_only():
 def test_each_lesson_row_calls_the_training_function_its_lesson_exports(monkeypatch):
     """The contract: a row calls a function of the seed in the lesson's exported module, not the notebook's text,
     and reports what that call returned."""
-    from course_utils.lessons import lesson01, lesson02, lesson06, lesson07, lesson09
+    from course_utils.lessons import lesson01, lesson03, lesson07, lesson08, lesson09
     from course_utils.training_log import TrainingLog
 
     calls = []
@@ -74,13 +74,13 @@ def test_each_lesson_row_calls_the_training_function_its_lesson_exports(monkeypa
     log.add(31.0, env_steps=31)
     log.solved = True
     monkeypatch.setattr(lesson01, "search", spy("lesson01.search", (None, [500.0], 77, [(77, 0, 500.0)])))
-    monkeypatch.setattr(lesson02, "train", spy("lesson02.train", (None, [1.0], [(1, 500.0)], 77)))
-    for module in (lesson06, lesson07, lesson09):
+    monkeypatch.setattr(lesson03, "train", spy("lesson03.train", (None, [1.0], [(1, 500.0)], 77)))
+    for module in (lesson07, lesson08, lesson09):
         monkeypatch.setattr(module, "train", spy(f"{module.__name__.rsplit('.', 1)[1]}.train", log))
     rows = [r for run in (bench._random_search, bench._tabular, bench._reinforce, bench._no_baseline,
                           bench._actor_critic, bench._ppo) for r in run(7, True)]
-    assert calls == [("lesson01.search", 7, True), ("lesson02.train", 7, True), ("lesson02.train", 7, True),
-                     ("lesson06.train", 7, True), ("lesson06.train", 7, False), ("lesson07.train", 7, True),
+    assert calls == [("lesson01.search", 7, True), ("lesson03.train", 7, True), ("lesson03.train", 7, True),
+                     ("lesson07.train", 7, True), ("lesson07.train", 7, False), ("lesson08.train", 7, True),
                      ("lesson09.train", 7, True)]
     assert [(r.seed, r.solved, r.steps) for r in rows] == [(7, True, 77)] * 3 + [(7, True, 31)] * 4
 
@@ -112,21 +112,21 @@ def test_bench_refuses_bad_arguments(tmp_path):
     assert main(["bench", "--only", "nonesuch", "--out", str(tmp_path), "--root", str(ROOT)]) == 2
 
 
-def test_the_squared_error_row_trains_lesson_03s_step_with_the_squared_error():
+def test_the_squared_error_row_trains_lesson_04s_step_with_the_squared_error():
     import keras
 
-    from course_utils.lessons import lesson03
+    from course_utils.lessons import lesson04
     from course_utils.replay import Batch
 
     step = bench._dqn_pieces("squared error")["train_step"]
     keras.utils.set_random_seed(0)
-    network = lesson03.build_q_network(4, 2)
+    network = lesson04.build_q_network(4, 2)
     batch = Batch(np.ones((3, 4), np.float32), np.array([0, 1, 0]), np.array([10.0, -20.0, 30.0], np.float32),
                   np.zeros((3, 4), np.float32), np.ones(3, np.float32))  # terminated: the targets are the rewards
     q_taken = network(batch.obs).numpy()[[0, 1, 2], [0, 1, 0]]
     loss = step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
     np.testing.assert_allclose(float(loss), np.mean((batch.rewards - q_taken) ** 2), rtol=1e-5)
-    huber = lesson03.dqn_train_step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
+    huber = lesson04.dqn_train_step(network, keras.optimizers.SGD(0.0), batch, 0.99, None)
     assert float(huber) < float(loss) / 5  # errors of 10-30: Huber grows linearly, the square does not
 
 

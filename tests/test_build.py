@@ -156,16 +156,16 @@ def test_check_mode_passes_then_catches_a_hand_edit(course, tmp_path):
 def test_check_mode_catches_a_changed_source_and_a_stray_file(course, tmp_path):
     copy = tmp_path / "c"
     shutil.copytree(course, copy)
-    (copy / "exercises" / "07_old.ipynb").write_text("{}")
+    (copy / "exercises" / "08_old.ipynb").write_text("{}")
     src = copy / "notebooks" / "00_demo.ipynb"
     nb = read(src)
     nb.cells[0].source += " Edited."
     nbformat.write(nb, src)
     assert build(copy, check=True) == [
         "solutions/00_demo.ipynb is out of date: notebooks/00_demo.ipynb changed; run `course build`",
-        "exercises/07_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
+        "exercises/08_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
     src.write_text((course / "notebooks" / "00_demo.ipynb").read_text())
-    assert build(copy, check=True) == ["exercises/07_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
+    assert build(copy, check=True) == ["exercises/08_old.ipynb: has no source in notebooks/; run `course build` to remove it"]
 
 
 def test_course_build_check_command_exit_codes(course, tmp_path, course_cmd):
@@ -293,34 +293,38 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
         (pkg / edit).write_text((pkg / edit).read_text().removesuffix("\n# a one-line change\n"))
         return sorted(name[:2] for name in base if now[name] != base[name])
 
-    # lesson 05 measures overestimation; lesson 08's plots and agents' diagnostics live there too
-    assert changed_after("diagnostics.py") == ["05", "08"]
-    # lesson 03's loop uses the buffer; 06 and 07 import lesson 03's module for its network builder;
-    # lesson 08's probe agents are built from lessons 03, 06 and 07
-    assert changed_after("replay.py") == ["03", "04", "05", "06", "07", "08", "09"]
-    # cu.RecordEpisodes logs lesson 03's loop (and 04-08 run or import it); 05's diagnostics use lesson06's returns
-    assert changed_after("training_log.py") == ["03", "04", "05", "06", "07", "08", "09"]
-    # what lessons 06 and 07's loops keep around the student's code; 07 and 08 import lesson 06's module, 08 lesson 07's
-    assert changed_after("reinforce.py") == ["05", "06", "07", "08"]
-    assert changed_after("actor_critic.py") == ["07", "08", "09"]  # lesson 09's cu.ppo builds on it
-    # what lesson 09's loop keeps around the student's code (lesson 08's cu.course_loops runs that loop too),
-    # and lesson 09's own checks
-    assert changed_after("ppo.py") == ["08", "09"] and changed_after("checks/lesson09.py") == ["09"]
-    assert changed_after("lessons/lesson09.py") == ["08"]
-    assert changed_after("lessons/lesson07.py") == ["08", "09"]  # 09 runs lesson 07's rollout and its actor-critic
-    # what lesson 03's loop keeps around the student's step; 04-08 run that loop or import its module
-    assert changed_after("dqn.py") == ["03", "04", "05", "06", "07", "08", "09"]
-    assert changed_after("checks/lesson03.py") == ["03"]
-    assert changed_after("lessons/lesson03.py") == ["04", "05", "06", "07", "08", "09"]  # lesson 03 has its own text
-    assert changed_after("lessons/lesson06.py") == ["05", "07", "08"]
-    assert changed_after("probes.py") == ["08"] and changed_after("variants.py") == ["08"]
+    everyone = ["01", "03", "04", "05", "06", "07", "08", "09", "10"]
+    # lesson 06 measures overestimation; lesson 10's plots of agents' diagnostics live there too
+    assert changed_after("diagnostics.py") == ["06", "10"]
+    # lesson 04's loop uses the buffer and every later lesson imports lesson 04's module (its loop or its network)
+    assert changed_after("replay.py") == everyone[2:]
+    assert changed_after("training_log.py") == everyone[2:]  # cu.RecordEpisodes logs lesson 04's loop
+    # what lessons 07 and 08's loops keep around the student's code; 08 imports lesson 07's module, 10 runs both loops
+    assert changed_after("reinforce.py") == ["07", "08", "10"]
+    assert changed_after("actor_critic.py") == ["08", "09", "10"]  # lesson 09's cu.ppo builds on it
+    # what lesson 09's loop keeps around the student's code (lesson 10 runs that loop on the probes too)
+    assert changed_after("ppo.py") == ["09", "10"] and changed_after("checks/lesson09.py") == ["09"]
+    assert changed_after("dqn.py") == everyone[2:]
+    # the debugging kit is lesson 10's alone: it sits above every lesson it probes
+    assert [changed_after(f"debugging/{m}.py") for m in ("__init__", "probes", "suspects")] == [["10"]] * 3
+    assert changed_after("variants.py") == ["10"]
     # the reference bands, and lesson 01's plot of its search rounds
-    assert changed_after("plotting.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert changed_after("plotting.py") == everyone
     # the bands a bench run records are drawn in those plots: new bands, new solutions
-    assert changed_after("data/reference_curves.json") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert changed_after("data/reference_curves.json") == everyone
     assert [changed_after(f"instructor/{tool}.py") for tool in (  # the instructor's tools run no lesson
         "grade", "build", "bench", "record", "staleness", "transforms", "export", "execution")] == [[]] * 8
-    assert changed_after("evaluation.py") == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert changed_after("evaluation.py") == everyone
+    # staleness follows the lessons' order: an edit of lesson NN's generated module stales later lessons only,
+    # and a lesson's checks stale that lesson alone
+    assert changed_after("lessons/lesson09.py") == ["10"]
+    assert changed_after("lessons/lesson08.py") == ["09", "10"]  # 09 runs lesson 08's rollout; 10 its loop
+    assert changed_after("lessons/lesson04.py") == everyone[3:]
+    for nn in everyone:
+        module = pkg / "lessons" / f"lesson{nn}.py"
+        if module.exists():
+            assert all(later > nn for later in changed_after(f"lessons/lesson{nn}.py")), nn
+        assert changed_after(f"checks/lesson{nn}.py") == [nn]
 
 
 def test_a_new_lock_makes_every_lesson_stale(tmp_path):
@@ -338,11 +342,11 @@ def test_a_new_lock_makes_every_lesson_stale(tmp_path):
 def test_imports_are_followed_through_aliases_relative_imports_and_the_lazy_table():
     from course_utils.instructor.staleness import imported_modules
 
-    code = "import course_utils as cu\nfrom course_utils.checks import lesson06 as checks\nx = cu.evaluate\n%time y = 1"
-    assert imported_modules(code) == {"course_utils", "course_utils.checks", "course_utils.checks.lesson06",
+    code = "import course_utils as cu\nfrom course_utils.checks import lesson07 as checks\nx = cu.evaluate\n%time y = 1"
+    assert imported_modules(code) == {"course_utils", "course_utils.checks", "course_utils.checks.lesson07",
                                       "course_utils.evaluation"}
     inside = "def f():\n    from ..acting import mlp_forward\nfrom . import fail"
-    assert imported_modules(inside, "course_utils.checks.lesson05") == {
+    assert imported_modules(inside, "course_utils.checks.lesson06") == {
         "course_utils", "course_utils.acting", "course_utils.checks"}
     assert imported_modules("import numpy as np\nnp.evaluate") == set()
     dotted = "import course_utils.replay\ncourse_utils.evaluate(policy)"  # binds course_utils too
@@ -374,13 +378,13 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
     assert build(root, check=True) == []
     lock = root / "requirements-lock.txt"
     lock.write_text(lock.read_text() + "# a new pin\n")
-    src = root / "notebooks" / "06_reinforce.ipynb"
+    src = root / "notebooks" / "07_reinforce.ipynb"
     nb = read(src)
     nb.cells[0].source += " Edited."
     nbformat.write(nb, src)
     problems = build(root, check=True)
     assert len(problems) == 9, problems   # every lesson: the lock is an input of each
-    assert problems[5] == ("solutions/06_reinforce.ipynb is out of date: notebooks/06_reinforce.ipynb, "
+    assert problems[5] == ("solutions/07_reinforce.ipynb is out of date: notebooks/07_reinforce.ipynb, "
                            "requirements-lock.txt changed; run `course build`")
     assert problems[0] == ("solutions/01_gymnasium_random_search.ipynb is out of date: requirements-lock.txt "
                            "changed; run `course build`")
@@ -388,20 +392,20 @@ def test_check_names_every_stale_lesson_and_what_changed(tmp_path):
 
 def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
     root = project_copy(tmp_path)
-    src = root / "notebooks" / "02_tabular_q_learning.ipynb"
+    src = root / "notebooks" / "03_tabular_q_learning.ipynb"
     nb = read(src)
-    i = cell_index(nb, "exercise", "02.2")
+    i = cell_index(nb, "exercise", "03.2")
     nb.cells[i].source = nb.cells[i].source.replace("(ties broken at random)", "(ties broken at random, by rng)")
     nbformat.write(nb, src)
     problems = build(root, check=True)
-    assert problems[0].startswith("course_utils/lessons/lesson02.py: line ")
+    assert problems[0].startswith("course_utils/lessons/lesson03.py: line ")
     stale = {p.split(" is out of date: ")[0]: p.split(" is out of date: ")[1] for p in problems[1:]}
-    # 03's loop acts with lesson 02's epsilon_greedy; 04-09 import lesson 03's module (its loop or its network)
-    assert sorted(stale) == [f"solutions/{name}" for name in ("02_tabular_q_learning.ipynb", "03_deep_q_network.ipynb",
-                                                              "04_target_network.ipynb", "05_double_dueling_dqn.ipynb",
-                                                              "06_reinforce.ipynb", "07_actor_critic.ipynb",
-                                                              "08_debugging.ipynb", "09_ppo.ipynb")]
-    assert stale["solutions/03_deep_q_network.ipynb"] == "course_utils/lessons/lesson02.py changed; run `course build`"
+    # 03's loop acts with lesson 03's epsilon_greedy; 04-10 import lesson 04's module (its loop or its network)
+    assert sorted(stale) == [f"solutions/{name}" for name in ("03_tabular_q_learning.ipynb", "04_deep_q_network.ipynb",
+                                                              "05_target_network.ipynb", "06_double_dueling_dqn.ipynb",
+                                                              "07_reinforce.ipynb", "08_actor_critic.ipynb",
+                                                              "09_ppo.ipynb", "10_debugging.ipynb")]
+    assert stale["solutions/04_deep_q_network.ipynb"] == "course_utils/lessons/lesson03.py changed; run `course build`"
 
 
 def test_only_tensorflow_startup_noise_is_dropped_from_solutions():

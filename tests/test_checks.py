@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from course_utils import checks
-from course_utils.checks import lesson01, lesson02, lesson03, lesson06
+from course_utils.checks import lesson01, lesson03, lesson04, lesson07
 
 
 def student(source: str, name: str):
@@ -81,15 +81,15 @@ def discounted_returns(rewards, gamma):
      r"Exercise 01\.1: your code raised .*\nHint: env\.reset\(seed=seed\) returns \(obs, info\)"),
     (lesson01.check_linear_policy, (), LINEAR_NO_SUM, "linear_policy",
      r"Exercise 01\.2: the policy returned ndarray array\(\[.*\]\)\nHint: CartPole's env\.step wants an int"),
-    (lesson02.check_q_learning_update, (), UPDATE_TUPLE, "q_learning_update",
-     r"Exercise 02\.3: .*\nHint: "),
-    (lesson03.check_build_q_network, (), NETWORK_INT_SHAPE, "build_q_network",
-     r"Exercise 03\.1: your code raised .*\(in build_q_network, line 3\)\nHint: keras\.Input\(\(obs_dim,\)\)"),
-    (lesson06.check_discounted_returns, (), RETURNS_OWN_ASSERT, "discounted_returns",
-     r"Exercise 06\.1: your code failed an assertion: rewards must be an array \(in discounted_returns, line 3\)\n"
+    (lesson03.check_q_learning_update, (), UPDATE_TUPLE, "q_learning_update",
+     r"Exercise 03\.3: .*\nHint: "),
+    (lesson04.check_build_q_network, (), NETWORK_INT_SHAPE, "build_q_network",
+     r"Exercise 04\.1: your code raised .*\(in build_q_network, line 3\)\nHint: keras\.Input\(\(obs_dim,\)\)"),
+    (lesson07.check_discounted_returns, (), RETURNS_OWN_ASSERT, "discounted_returns",
+     r"Exercise 07\.1: your code failed an assertion: rewards must be an array \(in discounted_returns, line 3\)\n"
      r"Hint: loop backwards"),
-], ids=["01.1-gym-4-tuple", "01.1-reset-not-unpacked", "01.2-no-dot-product", "02.3-returns-tuple",
-        "03.1-int-shape", "06.1-own-assert"])
+], ids=["01.1-gym-4-tuple", "01.1-reset-not-unpacked", "01.2-no-dot-product", "03.3-returns-tuple",
+        "04.1-int-shape", "07.1-own-assert"])
 def test_an_error_in_the_student_code_becomes_a_course_message(check, args, source, name, message):
     with pytest.raises(AssertionError, match=message):
         check(student(source, name), *args)
@@ -105,12 +105,12 @@ def test_a_search_that_compares_with_none_is_named():
 
 def test_an_untouched_stub_and_the_check_s_own_failures_pass_through():
     def stub(rewards, gamma):
-        raise NotImplementedError("Exercise 06.1: write your code here")
+        raise NotImplementedError("Exercise 07.1: write your code here")
 
-    with pytest.raises(NotImplementedError, match="Exercise 06.1: write your code here"):
-        lesson06.check_discounted_returns(stub)
-    with pytest.raises(AssertionError, match=r"^Exercise 06\.1: .*the sums run forwards\nHint: the return to go"):
-        lesson06.check_discounted_returns(lambda rewards, gamma: __import__("numpy").cumsum(rewards))
+    with pytest.raises(NotImplementedError, match="Exercise 07.1: write your code here"):
+        lesson07.check_discounted_returns(stub)
+    with pytest.raises(AssertionError, match=r"^Exercise 07\.1: .*the sums run forwards\nHint: the return to go"):
+        lesson07.check_discounted_returns(lambda rewards, gamma: __import__("numpy").cumsum(rewards))
 
 
 def test_every_check_of_every_lesson_is_guarded():
@@ -192,15 +192,15 @@ def test_linear_policy_must_return_an_int_action(body, message, capsys):
 
 
 def test_the_binning_wrapper_must_use_its_arguments():
-    from course_utils.lessons.lesson02 import DiscretizeObservation
+    from course_utils.lessons.lesson03 import DiscretizeObservation
 
     class LessonNumbers(DiscretizeObservation):
         def __init__(self, env, bins, low, high):
-            super().__init__(env, bins, lesson02.LOW, lesson02.HIGH)   # ignores low and high
+            super().__init__(env, bins, lesson03.LOW, lesson03.HIGH)   # ignores low and high
 
-    with pytest.raises(AssertionError, match=r"Exercise 02\.1: with bins \(2, 3, 4, 5\).*\nHint: use the bins, low and "
+    with pytest.raises(AssertionError, match=r"Exercise 03\.1: with bins \(2, 3, 4, 5\).*\nHint: use the bins, low and "
                                              r"high given to __init__"):
-        lesson02.check_discretize(LessonNumbers)
+        lesson03.check_discretize(LessonNumbers)
 
 
 def test_epsilon_greedy_must_break_ties_with_the_rng_it_is_given():
@@ -211,8 +211,8 @@ def test_epsilon_greedy_must_break_ties_with_the_rng_it_is_given():
             return int(rng.integers(len(q_values)))
         return int(np.random.choice(np.flatnonzero(q_values == q_values.max())))
 
-    with pytest.raises(AssertionError, match=r"Exercise 02\.2: the same rng seed gave different actions"):
-        lesson02.check_epsilon_greedy(numpy_ties)
+    with pytest.raises(AssertionError, match=r"Exercise 03\.2: the same rng seed gave different actions"):
+        lesson03.check_epsilon_greedy(numpy_ties)
 
 
 def test_td_targets_must_work_inside_tf_function():
@@ -221,9 +221,9 @@ def test_td_targets_must_work_inside_tf_function():
     def numpy_targets(rewards, next_q_values, terminated, gamma):
         return rewards + gamma * (1.0 - terminated) * np.max(next_q_values, axis=1)
 
-    with pytest.raises(AssertionError, match=r"Exercise 03\.2: td_targets fails inside tf\.function.*\nHint: use "
+    with pytest.raises(AssertionError, match=r"Exercise 04\.2: td_targets fails inside tf\.function.*\nHint: use "
                                              r"TensorFlow operations"):
-        lesson03.check_td_targets(numpy_targets)
+        lesson04.check_td_targets(numpy_targets)
 
 
 def test_the_course_message_is_not_chained_to_the_library_traceback():
@@ -271,8 +271,8 @@ def test_a_loss_of_the_wrong_shape_says_which_shape(loss, message):
         q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
         return {loss}
     """, "dqn_loss")
-    with pytest.raises(AssertionError, match=rf"^Exercise 03\.3: {message}"):
-        lesson03.check_dqn_loss(dqn_loss)
+    with pytest.raises(AssertionError, match=rf"^Exercise 04\.3: {message}"):
+        lesson04.check_dqn_loss(dqn_loss)
 
 
 @pytest.mark.parametrize("returned, message", [
@@ -291,8 +291,8 @@ def test_q_learning_update_names_what_it_returned(returned, message):
         Q[obs, action] += alpha * td_error
         return {returned}
     """, "q_learning_update")
-    with pytest.raises(AssertionError, match=rf"^Exercise 02\.3: {message}\nHint: update Q in place and return only"):
-        lesson02.check_q_learning_update(update)
+    with pytest.raises(AssertionError, match=rf"^Exercise 03\.3: {message}\nHint: update Q in place and return only"):
+        lesson03.check_q_learning_update(update)
 
 
 @pytest.mark.parametrize("returned", ["np.float32(td_error)", "np.array(td_error)", "td_error"])
@@ -304,8 +304,8 @@ def test_q_learning_update_accepts_any_one_number(returned, capsys):
         Q[obs, action] += alpha * td_error
         return {returned}
     """, "q_learning_update")
-    lesson02.check_q_learning_update(update)
-    assert "Exercise 02.3: passed (8 cases checked)." in capsys.readouterr().out
+    lesson03.check_q_learning_update(update)
+    assert "Exercise 03.3: passed (8 cases checked)." in capsys.readouterr().out
 
 
 def test_swapped_alpha_is_named():
@@ -316,9 +316,9 @@ def test_swapped_alpha_is_named():
         Q[obs, action] = alpha * Q[obs, action] + (1 - alpha) * target
         return td_error
     """, "q_learning_update")
-    with pytest.raises(AssertionError, match=r"^Exercise 02\.3: with alpha=0\.1 Q\[obs, action\] moved by \(1 - alpha\) "
+    with pytest.raises(AssertionError, match=r"^Exercise 03\.3: with alpha=0\.1 Q\[obs, action\] moved by \(1 - alpha\) "
                                              r"\* td_error .*: alpha and 1 - alpha are swapped\nHint: "):
-        lesson02.check_q_learning_update(update)
+        lesson03.check_q_learning_update(update)
 
 
 @pytest.mark.parametrize("returns, message", [
@@ -330,9 +330,9 @@ def test_swapped_alpha_is_named():
     ([500.0] * 10, r"got 10 returns, expected 100"),
     (["a"] * 100, r"got a list that is not an array of numbers"),
 ])
-@pytest.mark.parametrize("check", [lesson01.check_solved, lesson03.check_solved], ids=["01.4", "03.6"])
+@pytest.mark.parametrize("check", [lesson01.check_solved, lesson04.check_solved], ids=["01.4", "04.6"])
 def test_solved_checks_name_what_they_were_given(check, returns, message):
-    exercise = "01.4" if check is lesson01.check_solved else "03.6"
+    exercise = "01.4" if check is lesson01.check_solved else "04.6"
     with pytest.raises(AssertionError, match=rf"^Exercise {re.escape(exercise)}: {message}"):
         check(returns)
 
@@ -341,7 +341,7 @@ def test_solved_checks_accept_a_list_or_an_array(capsys):
     import numpy as np
 
     lesson01.check_solved([500.0] * 100)
-    lesson03.check_solved(np.full(100, 480, dtype=np.int64))
+    lesson04.check_solved(np.full(100, 480, dtype=np.int64))
     assert capsys.readouterr().out.count("CartPole-v1 is solved.") == 2
 
 
@@ -374,16 +374,16 @@ def dqn_train_step(q_network, optimizer, batch, gamma, target_network=None):
     ("batch.rewards + gamma * (1 - batch.terminated) * next_max", "next_obs", "None", r"returned None, expected the loss"),
 ])
 def test_wrong_targets_in_the_training_step_get_a_targets_hint(targets, next_obs, returned, message):
-    dqn_loss = _reference("lesson03").dqn_loss
+    dqn_loss = _reference("lesson04").dqn_loss
     step = student(TRAIN_STEP.replace("NEXT", next_obs).replace("TARGETS", targets).replace("RETURNED", returned),
                    "dqn_train_step")
     step.__globals__["dqn_loss"] = dqn_loss
-    with pytest.raises(AssertionError, match=rf"^Exercise 03\.4: .*{message}"):
-        lesson03.check_dqn_train_step(step, dqn_loss, _reference("lesson03").td_targets)
+    with pytest.raises(AssertionError, match=rf"^Exercise 04\.4: .*{message}"):
+        lesson04.check_dqn_train_step(step, dqn_loss, _reference("lesson04").td_targets)
 
 
 def test_the_training_step_with_a_squared_loss_passes(capsys):
-    lesson03_reference = _reference("lesson03")
+    lesson04_reference = _reference("lesson04")
     squared = student("""
     def dqn_loss(q_network, batch, targets):
         q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
@@ -391,9 +391,9 @@ def test_the_training_step_with_a_squared_loss_passes(capsys):
     """, "dqn_loss")
     step = student(TRAIN_STEP.replace("NEXT", "next_obs").replace("RETURNED", "loss").replace(
         "TARGETS", "td_targets(batch.rewards, bootstrap(batch.next_obs), batch.terminated, gamma)"), "dqn_train_step")
-    step.__globals__.update(dqn_loss=squared, td_targets=lesson03_reference.td_targets)
-    lesson03.check_dqn_train_step(step, squared, lesson03_reference.td_targets)
-    assert "Exercise 03.4: passed" in capsys.readouterr().out
+    step.__globals__.update(dqn_loss=squared, td_targets=lesson04_reference.td_targets)
+    lesson04.check_dqn_train_step(step, squared, lesson04_reference.td_targets)
+    assert "Exercise 04.4: passed" in capsys.readouterr().out
 
 
 def test_a_tf_function_error_keeps_its_message_and_the_student_line(tmp_path):
@@ -408,9 +408,9 @@ def test_a_tf_function_error_keeps_its_message_and_the_student_line(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with pytest.raises(AssertionError) as caught:
-        lesson03.check_td_targets(module.td_targets)
+        lesson04.check_td_targets(module.td_targets)
     first = str(caught.value).splitlines()[0]
-    assert first.startswith("Exercise 03.2: td_targets fails inside tf.function, where the training step calls it: "
+    assert first.startswith("Exercise 04.2: td_targets fails inside tf.function, where the training step calls it: "
                             "it raised NotImplementedError: Cannot convert a symbolic tf.Tensor")
     assert first.endswith("(in td_targets, line 5)") and "File " not in first and "in user code" not in first
 
@@ -491,22 +491,22 @@ def noisy(fn):
 def test_a_correct_answer_that_prints_warns_and_logs_shows_only_the_verdict(capfd):
     import logging
 
-    from course_utils.checks import lesson02
-    from course_utils.lessons.lesson02 import epsilon_greedy
+    from course_utils.checks import lesson03
+    from course_utils.lessons.lesson03 import epsilon_greedy
 
     logging.basicConfig()
-    lesson02.check_epsilon_greedy(noisy(epsilon_greedy))
+    lesson03.check_epsilon_greedy(noisy(epsilon_greedy))
     out, err = capfd.readouterr()
-    assert out == "Exercise 02.2: passed (7 cases checked).\n" and err == ""
+    assert out == "Exercise 03.2: passed (7 cases checked).\n" and err == ""
 
 
 def test_a_wrong_answer_that_printed_says_so_after_the_hint(capfd):
-    from course_utils.checks import lesson02
+    from course_utils.checks import lesson03
 
     with pytest.raises(AssertionError) as err:
-        lesson02.check_epsilon_greedy(noisy(lambda q, e, rng: int(q.argmax())))
+        lesson03.check_epsilon_greedy(noisy(lambda q, e, rng: int(q.argmax())))
     text = str(err.value)
-    assert text.startswith("Exercise 02.2: ") and "\nHint: " in text
+    assert text.startswith("Exercise 03.2: ") and "\nHint: " in text
     assert "(While the check ran, your code printed or warned " in text and "'debug (array(" in text
     assert capfd.readouterr() == ("", "")
 

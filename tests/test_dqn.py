@@ -1,4 +1,4 @@
-"""course_utils.dqn: what lesson 03's loop keeps around the student's step."""
+"""course_utils.dqn: what lesson 04's loop keeps around the student's step."""
 import numpy as np
 import pytest
 
@@ -23,11 +23,11 @@ def test_record_episodes_logs_each_finished_episode_with_its_end_step():
 
 
 def test_the_agent_acts_stores_and_trains_as_the_exercise_text_says():
-    from course_utils.lessons import lesson03
+    from course_utils.lessons import lesson04
 
-    settings = lesson03.DQNSettings(batch_size=8, train_every=2, n_step=1)
-    agent = cu.DQNAgent(4, 2, settings, np.random.default_rng(0), network=lesson03.build_q_network,
-                        train_step=lesson03.dqn_train_step)
+    settings = lesson04.DQNSettings(batch_size=8, train_every=2, n_step=1)
+    agent = cu.DQNAgent(4, 2, settings, np.random.default_rng(0), network=lesson04.build_q_network,
+                        train_step=lesson04.dqn_train_step)
     obs = np.zeros(4, np.float32)
     assert agent.q_values(obs).shape == (2,) and agent.epsilon(0) == 1.0
     assert agent.epsilon(settings.epsilon_steps) == pytest.approx(0.05)
@@ -40,8 +40,8 @@ def test_the_agent_acts_stores_and_trains_as_the_exercise_text_says():
 
 
 def test_the_agent_refuses_an_unknown_target_update():
-    from course_utils.lessons import lesson03
+    from course_utils.lessons import lesson04
 
     with pytest.raises(ValueError, match="target_update must be 'none', 'hard' or 'soft', got 'fast'"):
-        cu.DQNAgent(4, 2, lesson03.DQNSettings(), np.random.default_rng(0), network=lesson03.build_q_network,
-                    train_step=lesson03.dqn_train_step, target_update="fast")
+        cu.DQNAgent(4, 2, lesson04.DQNSettings(), np.random.default_rng(0), network=lesson04.build_q_network,
+                    train_step=lesson04.dqn_train_step, target_update="fast")

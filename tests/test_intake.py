@@ -4,7 +4,7 @@ File and folder names follow the LMSs' own code: Canvas's ``app/models/content_z
 (``<sortable name>_[late_]<user id>_<attachment id>_<display name>``, the name lower-cased
 with everything but word characters removed; a resubmitted file ``name-1.ipynb``) and
 Moodle's ``mod/assign/locallib.php`` (``<Full Name>_<participant id>_assignsubmission_file_/``).
-The notebooks are the course's own lesson 01 (and, once, lesson 03) in Colab's shape.
+The notebooks are the course's own lesson 01 (and, once, lesson 04) in Colab's shape.
 """
 import csv
 import datetime
@@ -20,7 +20,7 @@ from course_utils.instructor import handback, intake
 from course_utils.instructor.markers import found_marker
 
 ROOT = Path(__file__).resolve().parents[1]
-L01, L03 = "01_gymnasium_random_search.ipynb", "03_deep_q_network.ipynb"
+L01, L03 = "01_gymnasium_random_search.ipynb", "04_deep_q_network.ipynb"
 
 
 def marker(cell):
@@ -70,8 +70,8 @@ def wrong_lesson_01() -> str:
                                                              False, 5001)),
     ("limaana_late_1001_5002_01_gymnasium_random_search-1.ipynb",
      ("1001", "limaana", "01_gymnasium_random_search-1.ipynb", True, 5002)),
-    ("limaana_LATE_1001_5002_Copy of 03_deep_q_network.ipynb",
-     ("1001", "limaana", "Copy of 03_deep_q_network.ipynb", True, 5002)),
+    ("limaana_LATE_1001_5002_Copy of 04_deep_q_network.ipynb",
+     ("1001", "limaana", "Copy of 04_deep_q_network.ipynb", True, 5002)),
     ("o_harasean_1003_7_notes.ipynb", ("1003", "o_harasean", "notes.ipynb", False, 7)),  # names lose "_N_"
 ])
 def test_canvas_file_names_give_the_user_id_and_name(name, expected):
@@ -98,15 +98,15 @@ def test_moodle_names_give_the_participant_id_and_full_name(path, expected):
 
 
 def test_a_folder_per_student_and_a_single_notebook_keep_todays_identity():
-    assert intake.identity_of(Path("/tmp/subs/ana/03_x.ipynb"), Path("/tmp/subs")).student == "ana"
+    assert intake.identity_of(Path("/tmp/subs/ana/04_x.ipynb"), Path("/tmp/subs")).student == "ana"
     assert intake.identity_of(Path("/tmp/subs/ana_1_2_03_x.ipynb"), Path("/tmp/subs")).layout == "canvas"
     assert intake.identity_of(Path("/tmp/subs/ana/ana_1_2_03_x.ipynb"), Path("/tmp/subs")).layout == "folder"
-    assert intake.identity_of(Path("/tmp/ben/03_x.ipynb")).layout == "file"
+    assert intake.identity_of(Path("/tmp/ben/04_x.ipynb")).layout == "file"
 
 
 @pytest.mark.parametrize("name, lesson", [
-    ("03_deep_q_network.ipynb", "03"), ("Copy of 03_deep_q_network.ipynb", "03"),
-    ("Copy of Copy of 01_gymnasium_random_search.ipynb", "01"), ("03_deep_q_network (1).ipynb", "03"),
+    ("04_deep_q_network.ipynb", "04"), ("Copy of 04_deep_q_network.ipynb", "04"),
+    ("Copy of Copy of 01_gymnasium_random_search.ipynb", "01"), ("04_deep_q_network (1).ipynb", "04"),
     ("my_dqn.ipynb", None), ("Untitled0.ipynb", None),
 ])
 def test_the_lesson_of_a_file_name(name, lesson):
@@ -121,15 +121,15 @@ def test_the_lesson_is_read_from_the_content_when_the_name_does_not_say():
     plain.metadata["course"] = {"lesson": "03"}
     assert intake.identify_lesson("homework.ipynb", plain) == intake.Lesson("03")
     plain.metadata = {}
-    plain.cells[0].id = "l07-12"
-    assert intake.identify_lesson("homework.ipynb", plain) == intake.Lesson("07")
+    plain.cells[0].id = "l08-12"
+    assert intake.identify_lesson("homework.ipynb", plain) == intake.Lesson("08")
 
 
 def test_name_and_content_that_disagree_or_say_nothing_are_said_so():
     nb = nbformat.reads((ROOT / "exercises" / L01).read_text(), as_version=4)
-    wrong = intake.identify_lesson("03_deep_q_network.ipynb", nb)
-    assert (wrong.lesson, wrong.status) == ("03", "wrong lesson")
-    assert "named for lesson 03 but holds lesson 01's exercises (by its markers)" in wrong.reason
+    wrong = intake.identify_lesson("04_deep_q_network.ipynb", nb)
+    assert (wrong.lesson, wrong.status) == ("04", "wrong lesson")
+    assert "named for lesson 04 but holds lesson 01's exercises (by its markers)" in wrong.reason
     nothing = intake.identify_lesson("notes.ipynb", nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
     assert (nothing.lesson, nothing.status) == (None, "unknown lesson")
     assert "file name does not start with a lesson number" in nothing.reason and "unreadable" not in nothing.reason
@@ -298,7 +298,7 @@ def test_a_moodle_download_is_graded_under_each_participant(tmp_path, course_cmd
 
 
 def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, course_cmd):
-    """The issue's rows in a folder per student (lesson 03 once, for the Colab copy), and the reasons that differ."""
+    """The issue's rows in a folder per student (lesson 04 once, for the Colab copy), and the reasons that differ."""
     subs = tmp_path / "submissions"
     files = {
         "ana/Copy of " + L03: colab_shaped("solutions", L03),
@@ -308,7 +308,7 @@ def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, cour
         "dee/Untitled0.ipynb": colab_shaped("exercises", L01),         # the lesson from the content
         "eve/notes.ipynb": json.dumps({"name": "eve", "scores": [1, 2]}),
         "fay/" + L01: "this is not json",
-        "gus/03_deep_q_network.ipynb": (ROOT / "exercises" / L01).read_text(),
+        "gus/04_deep_q_network.ipynb": (ROOT / "exercises" / L01).read_text(),
         "hal/homework.ipynb": nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])),
     }
     for name, text in files.items():
@@ -317,14 +317,14 @@ def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, cour
     # ben's "(1)" copy was written first, so only its copy number says it is the later download
     result, rows = grade(course_cmd, subs, tmp_path / "grades.csv")
     got = scores(rows)
-    assert got["ana"] == (12, 12, ["passed"] * 6)  # lesson 03: five exercises and its learning check
+    assert got["ana"] == (12, 12, ["passed"] * 6)  # lesson 04: five exercises and its learning check
     assert got["ben"] == (7, 7, ["passed"] * 4)
     assert got["cai"] == (7, 7, ["passed"] * 4)
     assert got["dee"] == (0, 7, ["not attempted"] * 3 + ["error"])  # lesson 01, read from its markers
     reasons = {r["student"]: (r["status"], r["reason"]) for r in rows}
     assert reasons["eve"][0] == "unreadable notebook" and "the file is JSON, but has no 'nbformat'" in reasons["eve"][1]
     assert reasons["fay"][0] == "unreadable notebook" and "the file is not JSON" in reasons["fay"][1]
-    assert reasons["gus"][0] == "wrong lesson" and "named for lesson 03 but holds lesson 01's" in reasons["gus"][1]
+    assert reasons["gus"][0] == "wrong lesson" and "named for lesson 04 but holds lesson 01's" in reasons["gus"][1]
     assert reasons["hal"][0] == "unknown lesson" and "cannot tell the lesson" in reasons["hal"][1]
     ben = next(r for r in rows if r["student"] == "ben")
     assert (Path(ben["notebook"]).name, ben["passed_over"]) == ("01_gymnasium_random_search (1).ipynb", L01)

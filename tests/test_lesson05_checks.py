@@ -1,168 +1,67 @@
-"""Lesson 05's checks pass the reference pieces and name each known mistake."""
-import numpy as np
+"""Lesson 05's checks pass the reference target updates and name each known mistake (exercise 05.1: hard and
+soft updates together; 05.2: the runs that use them)."""
 import pytest
 
-keras = pytest.importorskip("keras")
-from keras import ops  # noqa: E402
+pytest.importorskip("tensorflow")
 
-from course_utils.lessons import lesson03 as taught03, lesson05 as taught05  # noqa: E402
 from course_utils.checks import lesson05  # noqa: E402
+from course_utils.lessons import lesson05 as taught  # noqa: E402
 from mistake_bank import assert_rejected  # noqa: E402
+from test_checks import student  # noqa: E402
+
+HARD = "def hard_update(target, online):\n    {}\n"
+SOFT = "def soft_update(target, online, tau):\n    {}\n"
+SOFT_OK = "for t, o in zip(target.weights, online.weights):\n        t.assign(tau * o + (1 - tau) * t)"
 
 
-def test_reference_pieces_pass(capsys):
-    lesson05.check_double_dqn_targets(taught05.double_dqn_targets)
-    lesson05.check_dueling_q_values(taught05.dueling_q_values)
-    lesson05.check_build_dueling_q_network(taught05.build_dueling_q_network)
-    assert capsys.readouterr().out.count("passed") == 3
+def test_the_reference_updates_pass(capsys):
+    lesson05.check_target_updates(taught.hard_update, taught.soft_update)
+    assert capsys.readouterr().out == "Exercise 05.1: passed (8 cases checked).\n"
 
 
-def _pick(q, actions):
-    return ops.squeeze(ops.take_along_axis(q, ops.expand_dims(actions, 1), axis=1), 1)
-
-
-DOUBLE_MISTAKES = {
-    "target chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(tg, axis=1),
-                                  "the target network both chose and valued"),
-    "online chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(on, axis=1),
-                                  "the online network both chose and valued"),
-    "roles swapped": (lambda r, on, tg, d, g: r + g * (1 - d) * _pick(on, ops.argmax(tg, axis=1)),
-                      "the roles are swapped"),
-    "no terminal mask": (lambda r, on, tg, d, g: r + g * _pick(tg, ops.argmax(on, axis=1)),
-                         "terminated transitions still add"),
-    "no discount": (lambda r, on, tg, d, g: r + (1 - d) * _pick(tg, ops.argmax(on, axis=1)),
-                    "not discounted"),
-    "keeps the action axis": (lambda r, on, tg, d, g: r[:, None] + g * (1 - d[:, None]) * ops.take_along_axis(
-        tg, ops.expand_dims(ops.argmax(on, axis=1), 1), axis=1), "shape (16, 1)"),
-    "mean of the target's values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.mean(tg, axis=1),
-                                    "got target"),
-    "numpy inside": (lambda r, on, tg, d, g: r + g * (1 - d) * np.asarray(tg)[np.arange(len(r)), np.asarray(on).argmax(1)],
-                     "fails inside a compiled tf.function"),
-}
-
-
-@pytest.mark.parametrize("name", DOUBLE_MISTAKES)
-def test_double_dqn_mistakes_are_named(name):
-    wrong, message = DOUBLE_MISTAKES[name]
-    assert_rejected(lesson05.check_double_dqn_targets, wrong, "05.1", message)
-
-
-DUELING_MISTAKES = {
-    "not centred": (lambda v, a: v + a, "not centred"),
-    "max": (lambda v, a: v + a - ops.max(a, axis=1, keepdims=True), "subtracted the max"),
-    "batch axis": (lambda v, a: v + a - ops.mean(a, axis=0, keepdims=True), "over the batch"),
-    "whole array": (lambda v, a: v + a - ops.mean(a), "whole array"),
-    "advantages subtracted": (lambda v, a: v - a + ops.mean(a, axis=1, keepdims=True), "the Q-values are"),
-    "no keepdims": (lambda v, a: v + a - ops.mean(a, axis=1), "Incompatible shapes: [8,2] vs. [8]"),
-    "tensorflow op": (lambda v, a: v + a - __import__("tensorflow").reduce_mean(a, axis=1, keepdims=True),
-                      "symbolic tensors of a Keras model"),
-}
-
-
-@pytest.mark.parametrize("name", DUELING_MISTAKES)
-def test_dueling_q_values_mistakes_are_named(name):
-    wrong, message = DUELING_MISTAKES[name]
-    assert_rejected(lesson05.check_dueling_q_values, wrong, "05.2", message)
-
-
-def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=taught05.dueling_q_values, names=("value", "advantages"),
-             value_from_input=False, head_activation=None):
-    inputs = keras.Input((obs_dim,))
-    x = inputs
-    for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
-    values = keras.layers.Dense(1, name=names[0], activation=head_activation)(inputs if value_from_input else x)
-    advantages = keras.layers.Dense(n_actions, name=names[1])(x)
-    return keras.Model(inputs, combine(values, advantages))
-
-
-SHARED = keras.layers.Dense(64, activation="relu")
-
-NETWORK_MISTAKES = {
-    "plain Q-network": (lambda o, n, hidden_units=(64, 64): taught03.build_q_network(o, n, hidden_units),
-                        "no Dense layer named 'value'"),
-    "unnamed heads": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, names=("v", "a")),
-                      "no Dense layer named 'value'"),
-    "not centred": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, combine=lambda v, a: v + a),
-                    "is not the value head's output"),
-    "relu head": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, head_activation="relu"),
-                  "the 'value' head uses relu"),
-    "ignores hidden_units": (lambda o, n, hidden_units=(64, 64): _dueling(o, n),
-                             "the shared trunk has Dense sizes"),
-    "value head skips the trunk": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units,
-                                                                                 value_from_input=True),
-                                   "whose last output feeds both heads"),
-    "layers shared between calls": (lambda o, n, hidden_units=(64, 64): _shared_trunk(o, n, hidden_units),
-                                    "share weights"),
-}
-
-
-_SHARED_LAYERS = {}
-
-
-def _shared_trunk(obs_dim, n_actions, hidden_units):
-    """Builds its layers once per shape and reuses them: the online and the target network would share weights."""
-    key = (obs_dim, n_actions, tuple(hidden_units))
-    if key not in _SHARED_LAYERS:
-        _SHARED_LAYERS[key] = ([keras.layers.Dense(u, activation="relu") for u in hidden_units],
-                               keras.layers.Dense(1, name="value"), keras.layers.Dense(n_actions, name="advantages"))
-    trunk, value, advantages = _SHARED_LAYERS[key]
-    inputs = keras.Input((obs_dim,))
-    x = inputs
-    for layer in trunk:
-        x = layer(x)
-    return keras.Model(inputs, taught05.dueling_q_values(value(x), advantages(x)))
-
-
-@pytest.mark.parametrize("name", NETWORK_MISTAKES)
-def test_dueling_network_mistakes_are_named(name):
-    wrong, message = NETWORK_MISTAKES[name]
-    assert_rejected(lesson05.check_build_dueling_q_network, wrong, "05.3", message)
-
-
-def test_solve_check(capsys):
-    lesson05.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 480.0)})
-    with pytest.raises(AssertionError, match="mean return 300.0 over 100 episodes is below 475"):
-        lesson05.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 300.0)})
-    assert "dueling DQN: greedy mean over 100 episodes >= 475." in capsys.readouterr().out
-
-
-def test_an_untouched_stub_keeps_its_own_message():
-    def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
-        raise NotImplementedError("Exercise 05.1: write your code here")
-
-    with pytest.raises(NotImplementedError, match="Exercise 05.1: write your code here"):
-        lesson05.check_double_dqn_targets(double_dqn_targets)
-
-
-DOUBLE_VARIANTS = {
-    "tf.gather with batch_dims": lambda r, on, tg, d, g: r + g * (1.0 - d) * __import__("tensorflow").gather(
-        tg, ops.argmax(on, axis=1), axis=1, batch_dims=1),
-    "one-hot": lambda r, on, tg, d, g: r + g * (1 - d) * ops.sum(
-        ops.one_hot(ops.argmax(on, axis=1), ops.shape(on)[1]) * tg, axis=1),
-    "mask first": lambda r, on, tg, d, g: r + (1 - d) * (g * _pick(tg, ops.argmax(on, axis=-1))),
-}
-
-
-@pytest.mark.parametrize("name", DOUBLE_VARIANTS)
-def test_double_dqn_variants_pass(name, capsys):
-    lesson05.check_double_dqn_targets(DOUBLE_VARIANTS[name])
+def test_a_hard_update_by_assign_passes(capsys):
+    hard = student(HARD.format("for t, o in zip(target.weights, online.weights):\n        t.assign(o)"), "hard_update")
+    lesson05.check_target_updates(hard, taught.soft_update)
     assert "Exercise 05.1: passed" in capsys.readouterr().out
 
 
-DUELING_VARIANTS = {
-    "last axis": lambda v, a: v + (a - ops.mean(a, axis=-1, keepdims=True)),
-    "subtract then add": lambda v, a: a - ops.mean(a, axis=1, keepdims=True) + v,
+# (hard_update body, soft_update body, what the message must name)
+MISTAKES = {
+    "copied the wrong way": ("online.set_weights(target.get_weights())", SOFT_OK,
+                             "the online network received the target's weights"),
+    "renamed, not copied": ("target = online", SOFT_OK, "the target's weights did not change"),
+    "hard update as a blend": ("for t, o in zip(target.weights, online.weights):\n        t.assign(0.5 * o + 0.5 * t)",
+                               SOFT_OK, "it became a blend of 50% online and 50% target weights"),
+    "hard update scaled": ("target.set_weights([2 * w for w in online.get_weights()])", SOFT_OK,
+                           "its first kernel weight is"),
+    "kernels only": ("for t, o in zip(target.weights[::2], online.weights[::2]):\n        t.assign(o)", SOFT_OK,
+                     "these weights were not copied"),
+    "tau on the wrong side": ("target.set_weights(online.get_weights())",
+                              "for t, o in zip(target.weights, online.weights):\n        t.assign((1 - tau) * o + tau * t)",
+                              "the target moved by 1 - tau"),
+    "biases left out": ("target.set_weights(online.get_weights())",
+                        "for t, o in zip(target.weights[::2], online.weights[::2]):\n        t.assign(tau * o + (1 - tau) * t)",
+                        "expected 0.1 * "),
+    "NumPy, not in place": ("target.set_weights(online.get_weights())",
+                            "target.set_weights([tau * o + (1 - tau) * t for o, t in zip(online.get_weights(), "
+                            "target.get_weights())])", "soft_update fails inside tf.function"),
 }
 
 
-@pytest.mark.parametrize("name", DUELING_VARIANTS)
-def test_dueling_q_values_variants_pass(name, capsys):
-    lesson05.check_dueling_q_values(DUELING_VARIANTS[name])
-    assert "Exercise 05.2: passed" in capsys.readouterr().out
+@pytest.mark.parametrize("name", MISTAKES)
+def test_target_update_mistakes_are_named(name):
+    hard_body, soft_body, message = MISTAKES[name]
+    hard, soft = student(HARD.format(hard_body), "hard_update"), student(SOFT.format(soft_body), "soft_update")
+    assert_rejected(lambda pair: lesson05.check_target_updates(*pair), (hard, soft), "05.1", message)
 
 
-def test_a_numpy_call_inside_the_compiled_step_keeps_its_message():
-    with pytest.raises(AssertionError, match=r"^Exercise 05\.1: it fails inside a compiled tf\.function: it raised "
-                                             r"\w+: .*\nHint: use keras\.ops"):
-        lesson05.check_double_dqn_targets(DOUBLE_MISTAKES["numpy inside"][0])
+@pytest.mark.parametrize("given, message", [
+    ([500.0] * 100, "got list, expected a dict with one array of returns per run"),
+    (None, "got NoneType, expected a dict"),
+    ({"hard": None, "soft": [500.0] * 100}, "the 'hard' run: got NoneType, expected an array of 100 returns"),
+    ({"hard": [500.0] * 100, "soft": [[500.0]] * 100}, "the 'soft' run: the returns have shape (100, 1)"),
+    ({"hard": [500.0] * 100}, "no returns for the 'soft' run"),
+    ({"hard": [500.0] * 100, "soft": [200.0] * 100}, "the 'soft' run: mean return 200.0 over 100 episodes is below 475"),
+])
+def test_the_target_runs_check_names_what_it_was_given(given, message):
+    assert_rejected(lesson05.check_targets_solve, given, "05.2", message)

@@ -1,158 +1,168 @@
-"""Lesson 06's checks pass the reference pieces and correct variants, and name each plausible mistake."""
+"""Lesson 06's checks pass the reference pieces and name each known mistake."""
 import numpy as np
 import pytest
 
-tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
+from keras import ops  # noqa: E402
 
+from course_utils.lessons import lesson04 as taught03, lesson06 as taught05  # noqa: E402
 from course_utils.checks import lesson06  # noqa: E402
 from mistake_bank import assert_rejected  # noqa: E402
-from course_utils.lessons import lesson06 as reference  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
-    lesson06.check_discounted_returns(reference.discounted_returns)
-    lesson06.check_policy_gradient_loss(reference.policy_gradient_loss)
-    out = capsys.readouterr().out
-    assert out == "Exercise 06.1: passed (7 cases checked).\nExercise 06.2: passed (3 cases checked).\n"
+    lesson06.check_double_dqn_targets(taught05.double_dqn_targets)
+    lesson06.check_dueling_q_values(taught05.dueling_q_values)
+    lesson06.check_build_dueling_q_network(taught05.build_dueling_q_network)
+    assert capsys.readouterr().out.count("passed") == 3
 
 
-def _loop(step, init="np.zeros(len(rewards))", after="returns"):
-    """A backwards loop over the rewards with ``step`` computing ``future`` from rewards[t] and future."""
-    namespace = {"np": np}
-    exec(f"def discounted_returns(rewards, gamma):\n"  # noqa: S102
-         f"    returns, future = {init}, 0.0\n"
-         f"    for t in reversed(range(len(rewards))):\n"
-         f"        {step}\n"
-         f"    return {after}\n", namespace)
-    return namespace["discounted_returns"]
+def _pick(q, actions):
+    return ops.squeeze(ops.take_along_axis(q, ops.expand_dims(actions, 1), axis=1), 1)
 
 
-def _appending(rewards, gamma):
-    out, future = [], 0.0
-    for r in reversed(rewards):
-        future = r + gamma * future
-        out.append(future)
-    return np.array(out)      # forgot to reverse
-
-
-def _forward(rewards, gamma):
-    out, past = [], 0.0
-    for r in rewards:
-        past = r + gamma * past
-        out.append(past)
-    return np.array(out)
-
-
-def _from_start(rewards, gamma):
-    n = len(rewards)
-    return np.array([sum(gamma ** k * rewards[k] for k in range(t, n)) for t in range(n)])
-
-
-def _python_list(rewards, gamma):
-    out, future = [], 0.0
-    for r in reversed(rewards):
-        future = r + gamma * future
-        out.insert(0, future)
-    return out
-
-
-RETURNS_MISTAKES = {
-    "forward cumulative sum": (lambda r, g: np.cumsum(r), "the sums run forwards"),
-    "forward discounted loop": (_forward, "the sums run forwards"),
-    "reversed cumulative sum, no discount": (lambda r, g: np.cumsum(r[::-1])[::-1].astype(float), "not discounted"),
-    "every step gets G_0": (lambda r, g: np.full(len(r), reference.discounted_returns(r, g)[0]),
-                            "the whole episode's return"),
-    "not reversed back": (_appending, "reverse order"),
-    "discount from the episode start": (_from_start, "the discount counts from the start"),
-    "gamma on r_t too": (_loop("future = gamma * (rewards[t] + future); returns[t] = future"),
-                         "multiplied by gamma once too often"),
-    "leaves out r_t": (_loop("returns[t] = future; future = rewards[t] + gamma * future"), "leaves out r_t"),
-    "only the total": (lambda r, g: float(reference.discounted_returns(r, g)[0]), "expected a NumPy array"),
-    "python list": (_python_list, "returned list, expected a NumPy array"),
-    "int array": (_loop("future = rewards[t] + gamma * future; returns[t] = future",
-                        init="np.zeros(len(rewards), dtype=int)"), "returned integers"),
-    "tensorflow tensor": (lambda r, g: tf.constant(reference.discounted_returns(r, g)), "returned EagerTensor"),
+DOUBLE_MISTAKES = {
+    "target chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(tg, axis=1),
+                                  "the target network both chose and valued"),
+    "online chooses and values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.max(on, axis=1),
+                                  "the online network both chose and valued"),
+    "roles swapped": (lambda r, on, tg, d, g: r + g * (1 - d) * _pick(on, ops.argmax(tg, axis=1)),
+                      "the roles are swapped"),
+    "no terminal mask": (lambda r, on, tg, d, g: r + g * _pick(tg, ops.argmax(on, axis=1)),
+                         "terminated transitions still add"),
+    "no discount": (lambda r, on, tg, d, g: r + (1 - d) * _pick(tg, ops.argmax(on, axis=1)),
+                    "not discounted"),
+    "keeps the action axis": (lambda r, on, tg, d, g: r[:, None] + g * (1 - d[:, None]) * ops.take_along_axis(
+        tg, ops.expand_dims(ops.argmax(on, axis=1), 1), axis=1), "shape (16, 1)"),
+    "mean of the target's values": (lambda r, on, tg, d, g: r + g * (1 - d) * ops.mean(tg, axis=1),
+                                    "got target"),
+    "numpy inside": (lambda r, on, tg, d, g: r + g * (1 - d) * np.asarray(tg)[np.arange(len(r)), np.asarray(on).argmax(1)],
+                     "fails inside a compiled tf.function"),
 }
 
 
-@pytest.mark.parametrize("name", RETURNS_MISTAKES)
-def test_returns_to_go_mistakes_are_named(name):
-    wrong, message = RETURNS_MISTAKES[name]
-    assert_rejected(lesson06.check_discounted_returns, wrong, "06.1", message)
+@pytest.mark.parametrize("name", DOUBLE_MISTAKES)
+def test_double_dqn_mistakes_are_named(name):
+    wrong, message = DOUBLE_MISTAKES[name]
+    assert_rejected(lesson06.check_double_dqn_targets, wrong, "06.1", message)
 
 
-def _via_numpy_flip(rewards, gamma):
-    rewards = np.asarray(rewards, dtype=float)
-    powers = gamma ** np.arange(len(rewards))
-    return np.cumsum((rewards * powers)[::-1])[::-1] / powers
-
-
-RETURNS_VARIANTS = {
-    "reference": reference.discounted_returns,
-    "list then np.array": lambda r, g: np.array(_python_list(r, g)),
-    "float32 array": lambda r, g: reference.discounted_returns(r, g).astype(np.float32),
-    "discount matrix": lambda r, g: np.triu(g ** np.subtract.outer(np.arange(len(r)), np.arange(len(r))).T.clip(0)
-                                            * (np.arange(len(r))[None, :] >= np.arange(len(r))[:, None])) @ np.asarray(r),
+DUELING_MISTAKES = {
+    "not centred": (lambda v, a: v + a, "not centred"),
+    "max": (lambda v, a: v + a - ops.max(a, axis=1, keepdims=True), "subtracted the max"),
+    "batch axis": (lambda v, a: v + a - ops.mean(a, axis=0, keepdims=True), "over the batch"),
+    "whole array": (lambda v, a: v + a - ops.mean(a), "whole array"),
+    "advantages subtracted": (lambda v, a: v - a + ops.mean(a, axis=1, keepdims=True), "the Q-values are"),
+    "no keepdims": (lambda v, a: v + a - ops.mean(a, axis=1), "Incompatible shapes: [8,2] vs. [8]"),
+    "tensorflow op": (lambda v, a: v + a - __import__("tensorflow").reduce_mean(a, axis=1, keepdims=True),
+                      "symbolic tensors of a Keras model"),
 }
 
 
-@pytest.mark.parametrize("name", RETURNS_VARIANTS)
-def test_returns_to_go_variants_pass(name, capsys):
-    lesson06.check_discounted_returns(RETURNS_VARIANTS[name])
+@pytest.mark.parametrize("name", DUELING_MISTAKES)
+def test_dueling_q_values_mistakes_are_named(name):
+    wrong, message = DUELING_MISTAKES[name]
+    assert_rejected(lesson06.check_dueling_q_values, wrong, "06.2", message)
+
+
+def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=taught05.dueling_q_values, names=("value", "advantages"),
+             value_from_input=False, head_activation=None):
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for units in hidden_units:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    values = keras.layers.Dense(1, name=names[0], activation=head_activation)(inputs if value_from_input else x)
+    advantages = keras.layers.Dense(n_actions, name=names[1])(x)
+    return keras.Model(inputs, combine(values, advantages))
+
+
+SHARED = keras.layers.Dense(64, activation="relu")
+
+NETWORK_MISTAKES = {
+    "plain Q-network": (lambda o, n, hidden_units=(64, 64): taught03.build_q_network(o, n, hidden_units),
+                        "no Dense layer named 'value'"),
+    "unnamed heads": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, names=("v", "a")),
+                      "no Dense layer named 'value'"),
+    "not centred": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, combine=lambda v, a: v + a),
+                    "is not the value head's output"),
+    "relu head": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, head_activation="relu"),
+                  "the 'value' head uses relu"),
+    "ignores hidden_units": (lambda o, n, hidden_units=(64, 64): _dueling(o, n),
+                             "the shared trunk has Dense sizes"),
+    "value head skips the trunk": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units,
+                                                                                 value_from_input=True),
+                                   "whose last output feeds both heads"),
+    "layers shared between calls": (lambda o, n, hidden_units=(64, 64): _shared_trunk(o, n, hidden_units),
+                                    "share weights"),
+}
+
+
+_SHARED_LAYERS = {}
+
+
+def _shared_trunk(obs_dim, n_actions, hidden_units):
+    """Builds its layers once per shape and reuses them: the online and the target network would share weights."""
+    key = (obs_dim, n_actions, tuple(hidden_units))
+    if key not in _SHARED_LAYERS:
+        _SHARED_LAYERS[key] = ([keras.layers.Dense(u, activation="relu") for u in hidden_units],
+                               keras.layers.Dense(1, name="value"), keras.layers.Dense(n_actions, name="advantages"))
+    trunk, value, advantages = _SHARED_LAYERS[key]
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for layer in trunk:
+        x = layer(x)
+    return keras.Model(inputs, taught05.dueling_q_values(value(x), advantages(x)))
+
+
+@pytest.mark.parametrize("name", NETWORK_MISTAKES)
+def test_dueling_network_mistakes_are_named(name):
+    wrong, message = NETWORK_MISTAKES[name]
+    assert_rejected(lesson06.check_build_dueling_q_network, wrong, "06.3", message)
+
+
+def test_solve_check(capsys):
+    lesson06.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 480.0)})
+    with pytest.raises(AssertionError, match="mean return 300.0 over 100 episodes is below 475"):
+        lesson06.check_variants_solve({"double": np.full(100, 500.0), "dueling": np.full(100, 300.0)})
+    assert "dueling DQN: greedy mean over 100 episodes >= 475." in capsys.readouterr().out
+
+
+def test_an_untouched_stub_keeps_its_own_message():
+    def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
+        raise NotImplementedError("Exercise 06.1: write your code here")
+
+    with pytest.raises(NotImplementedError, match="Exercise 06.1: write your code here"):
+        lesson06.check_double_dqn_targets(double_dqn_targets)
+
+
+DOUBLE_VARIANTS = {
+    "tf.gather with batch_dims": lambda r, on, tg, d, g: r + g * (1.0 - d) * __import__("tensorflow").gather(
+        tg, ops.argmax(on, axis=1), axis=1, batch_dims=1),
+    "one-hot": lambda r, on, tg, d, g: r + g * (1 - d) * ops.sum(
+        ops.one_hot(ops.argmax(on, axis=1), ops.shape(on)[1]) * tg, axis=1),
+    "mask first": lambda r, on, tg, d, g: r + (1 - d) * (g * _pick(tg, ops.argmax(on, axis=-1))),
+}
+
+
+@pytest.mark.parametrize("name", DOUBLE_VARIANTS)
+def test_double_dqn_variants_pass(name, capsys):
+    lesson06.check_double_dqn_targets(DOUBLE_VARIANTS[name])
     assert "Exercise 06.1: passed" in capsys.readouterr().out
 
 
-def _taken(log_probs, actions):
-    return tf.gather(log_probs, actions, axis=1, batch_dims=1)
-
-
-PG_MISTAKES = {
-    "sign flipped": (lambda z, a, w: tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w)),
-                     "the sign is flipped"),
-    "sum, not mean": (lambda z, a, w: -tf.reduce_sum(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w)),
-                      "a sum over the batch"),
-    "probabilities": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.softmax(z), a) * tf.stop_gradient(w)),
-                      "uses probabilities"),
-    "raw logits": (lambda z, a, w: -tf.reduce_mean(_taken(z, a) * tf.stop_gradient(w)), "raw logits"),
-    "no weights": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z), a)), "ignores the weights"),
-    "softmax over the batch": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z, axis=0), a)
-                                                               * tf.stop_gradient(w)), "over the batch (axis 0)"),
-    "every action's log-prob": (lambda z, a, w: -tf.reduce_mean(tf.nn.log_softmax(z) * tf.stop_gradient(w)[:, None]),
-                                "of all actions"),
-    "no stop_gradient": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * w),
-                         "gradient into the weights"),
-    "numpy inside": (lambda z, a, w: -np.mean(_taken(tf.nn.log_softmax(z), a).numpy() * np.asarray(w)),
-                     "not a TensorFlow tensor"),
-    "per-step losses": (lambda z, a, w: -_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w),
-                        "expected a scalar"),
-    "gather without batch_dims": (lambda z, a, w: -tf.reduce_mean(tf.gather(tf.nn.log_softmax(z), a)
-                                                                  * tf.stop_gradient(w)), "your code raised"),
-    "len() of a tensor": (lambda z, a, w: -tf.reduce_sum(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w))
-                          / len(a), "fails inside tf.function"),
-    "returns the log-probs too": (lambda z, a, w: (-tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * w),
-                                                   tf.nn.log_softmax(z)), "returned tuple"),
+DUELING_VARIANTS = {
+    "last axis": lambda v, a: v + (a - ops.mean(a, axis=-1, keepdims=True)),
+    "subtract then add": lambda v, a: a - ops.mean(a, axis=1, keepdims=True) + v,
 }
 
 
-@pytest.mark.parametrize("name", PG_MISTAKES)
-def test_policy_gradient_loss_mistakes_are_named(name):
-    wrong, message = PG_MISTAKES[name]
-    assert_rejected(lesson06.check_policy_gradient_loss, wrong, "06.2", message)
-
-
-PG_VARIANTS = {
-    "log of softmax": lambda z, a, w: -tf.reduce_mean(_taken(tf.math.log(tf.nn.softmax(z)), a) * tf.stop_gradient(w)),
-    "one-hot": lambda z, a, w: -tf.reduce_mean(tf.reduce_sum(tf.one_hot(a, tf.shape(z)[1]) * tf.nn.log_softmax(z), 1)
-                                               * tf.stop_gradient(w)),
-    "sparse cross-entropy": lambda z, a, w: tf.reduce_mean(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=a, logits=z) * tf.stop_gradient(w)),
-    "keras ops": lambda z, a, w: -keras.ops.mean(keras.ops.take_along_axis(
-        keras.ops.log_softmax(z), keras.ops.expand_dims(a, 1), axis=1)[:, 0] * keras.ops.stop_gradient(w)),
-}
-
-
-@pytest.mark.parametrize("name", PG_VARIANTS)
-def test_policy_gradient_loss_variants_pass(name, capsys):
-    lesson06.check_policy_gradient_loss(PG_VARIANTS[name])
+@pytest.mark.parametrize("name", DUELING_VARIANTS)
+def test_dueling_q_values_variants_pass(name, capsys):
+    lesson06.check_dueling_q_values(DUELING_VARIANTS[name])
     assert "Exercise 06.2: passed" in capsys.readouterr().out
+
+
+def test_a_numpy_call_inside_the_compiled_step_keeps_its_message():
+    with pytest.raises(AssertionError, match=r"^Exercise 06\.1: it fails inside a compiled tf\.function: it raised "
+                                             r"\w+: .*\nHint: use keras\.ops"):
+        lesson06.check_double_dqn_targets(DOUBLE_MISTAKES["numpy inside"][0])

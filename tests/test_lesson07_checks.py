@@ -11,177 +11,148 @@ from course_utils.lessons import lesson07 as reference  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
-    lesson07.check_td_advantages(reference.td_advantages)
-    lesson07.check_actor_critic_losses(reference.actor_critic_losses)
-    assert capsys.readouterr().out == ("Exercise 07.1: passed (3 cases checked).\n"
-                                       "Exercise 07.2: passed (3 cases checked).\n")
+    lesson07.check_discounted_returns(reference.discounted_returns)
+    lesson07.check_policy_gradient_loss(reference.policy_gradient_loss)
+    out = capsys.readouterr().out
+    assert out == "Exercise 07.1: passed (7 cases checked).\nExercise 07.2: passed (3 cases checked).\n"
 
 
-TD_MISTAKES = {
-    "no terminal mask": (lambda r, v, nv, d, g: r + g * nv - v, "still add gamma * V(s')"),
-    "mask inverted": (lambda r, v, nv, d, g: r + g * d * nv - v, "the mask is inverted"),
-    "reward masked too": (lambda r, v, nv, d, g: (1 - d) * (r + g * nv) - v, "reward of terminated transitions"),
-    "TD target, not advantage": (lambda r, v, nv, d, g: r + g * (1 - d) * nv, "the TD target, not the advantage"),
-    "sign flipped": (lambda r, v, nv, d, g: v - (r + g * (1 - d) * nv), "the sign is flipped"),
-    "not discounted": (lambda r, v, nv, d, g: r + (1 - d) * nv - v, "V(s') is not discounted"),
-    "values swapped": (lambda r, v, nv, d, g: r + g * (1 - d) * v - nv, "values and next_values are swapped"),
-    "float64": (lambda r, v, nv, d, g: r + g * (1 - d.astype(float)) * nv - v, "gave a float64 result"),
-    "tensorflow ops": (lambda r, v, nv, d, g: tf.constant(r) + g * (1 - d) * nv - v, "returned EagerTensor"),
-    "python list": (lambda r, v, nv, d, g: [float(x) for x in r + g * (1 - d) * nv - v], "returned list"),
-    "mean over the batch": (lambda r, v, nv, d, g: np.mean(r + g * (1 - d) * nv - v), "returned one number"),
-    "a (batch, 1) column": (lambda r, v, nv, d, g: (r + g * (1 - d) * nv - v)[:, None], "shape (32, 1)"),
-    "python and": (lambda r, v, nv, d, g: r + g * (not d) * nv - v, "your code raised ValueError"),
+def _loop(step, init="np.zeros(len(rewards))", after="returns"):
+    """A backwards loop over the rewards with ``step`` computing ``future`` from rewards[t] and future."""
+    namespace = {"np": np}
+    exec(f"def discounted_returns(rewards, gamma):\n"  # noqa: S102
+         f"    returns, future = {init}, 0.0\n"
+         f"    for t in reversed(range(len(rewards))):\n"
+         f"        {step}\n"
+         f"    return {after}\n", namespace)
+    return namespace["discounted_returns"]
+
+
+def _appending(rewards, gamma):
+    out, future = [], 0.0
+    for r in reversed(rewards):
+        future = r + gamma * future
+        out.append(future)
+    return np.array(out)      # forgot to reverse
+
+
+def _forward(rewards, gamma):
+    out, past = [], 0.0
+    for r in rewards:
+        past = r + gamma * past
+        out.append(past)
+    return np.array(out)
+
+
+def _from_start(rewards, gamma):
+    n = len(rewards)
+    return np.array([sum(gamma ** k * rewards[k] for k in range(t, n)) for t in range(n)])
+
+
+def _python_list(rewards, gamma):
+    out, future = [], 0.0
+    for r in reversed(rewards):
+        future = r + gamma * future
+        out.insert(0, future)
+    return out
+
+
+RETURNS_MISTAKES = {
+    "forward cumulative sum": (lambda r, g: np.cumsum(r), "the sums run forwards"),
+    "forward discounted loop": (_forward, "the sums run forwards"),
+    "reversed cumulative sum, no discount": (lambda r, g: np.cumsum(r[::-1])[::-1].astype(float), "not discounted"),
+    "every step gets G_0": (lambda r, g: np.full(len(r), reference.discounted_returns(r, g)[0]),
+                            "the whole episode's return"),
+    "not reversed back": (_appending, "reverse order"),
+    "discount from the episode start": (_from_start, "the discount counts from the start"),
+    "gamma on r_t too": (_loop("future = gamma * (rewards[t] + future); returns[t] = future"),
+                         "multiplied by gamma once too often"),
+    "leaves out r_t": (_loop("returns[t] = future; future = rewards[t] + gamma * future"), "leaves out r_t"),
+    "only the total": (lambda r, g: float(reference.discounted_returns(r, g)[0]), "expected a NumPy array"),
+    "python list": (_python_list, "returned list, expected a NumPy array"),
+    "int array": (_loop("future = rewards[t] + gamma * future; returns[t] = future",
+                        init="np.zeros(len(rewards), dtype=int)"), "returned integers"),
+    "tensorflow tensor": (lambda r, g: tf.constant(reference.discounted_returns(r, g)), "returned EagerTensor"),
 }
 
 
-@pytest.mark.parametrize("name", TD_MISTAKES)
-def test_td_advantages_mistakes_are_named(name):
-    wrong, message = TD_MISTAKES[name]
-    assert_rejected(lesson07.check_td_advantages, wrong, "07.1", message)
+@pytest.mark.parametrize("name", RETURNS_MISTAKES)
+def test_returns_to_go_mistakes_are_named(name):
+    wrong, message = RETURNS_MISTAKES[name]
+    assert_rejected(lesson07.check_discounted_returns, wrong, "07.1", message)
 
 
-TD_VARIANTS = {
-    "np.where": lambda r, v, nv, d, g: np.where(d > 0, r, r + g * nv) - v,
-    "target minus value": lambda r, v, nv, d, g: (r + g * nv * (1.0 - d)) - v,
-    "bool mask": lambda r, v, nv, d, g: r + g * nv * ~d.astype(bool) - v,
+def _via_numpy_flip(rewards, gamma):
+    rewards = np.asarray(rewards, dtype=float)
+    powers = gamma ** np.arange(len(rewards))
+    return np.cumsum((rewards * powers)[::-1])[::-1] / powers
+
+
+RETURNS_VARIANTS = {
+    "reference": reference.discounted_returns,
+    "list then np.array": lambda r, g: np.array(_python_list(r, g)),
+    "float32 array": lambda r, g: reference.discounted_returns(r, g).astype(np.float32),
+    "discount matrix": lambda r, g: np.triu(g ** np.subtract.outer(np.arange(len(r)), np.arange(len(r))).T.clip(0)
+                                            * (np.arange(len(r))[None, :] >= np.arange(len(r))[:, None])) @ np.asarray(r),
 }
 
 
-@pytest.mark.parametrize("name", TD_VARIANTS)
-def test_td_advantages_variants_pass(name, capsys):
-    lesson07.check_td_advantages(TD_VARIANTS[name])
+@pytest.mark.parametrize("name", RETURNS_VARIANTS)
+def test_returns_to_go_variants_pass(name, capsys):
+    lesson07.check_discounted_returns(RETURNS_VARIANTS[name])
     assert "Exercise 07.1: passed" in capsys.readouterr().out
 
 
-def _losses(actor=None, critic=None, entropy=None, order=None):
-    """The reference losses with one piece replaced: each replacement takes the pieces it needs."""
-    def losses(logits, values, actions, advantages, targets, entropy_coef):
-        log_probs = tf.nn.log_softmax(logits)
-        taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
-        h = (entropy or (lambda lp: -tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))))(log_probs)
-        a = (actor or (lambda lp, t, adv, c, h: -tf.reduce_mean(t * tf.stop_gradient(adv)) - c * h))(
-            log_probs, taken, advantages, entropy_coef, h)
-        c = (critic or (lambda v, g: tf.reduce_mean(tf.square(tf.stop_gradient(g) - v))))(values, targets)
-        return (order or (lambda a, c, h: (a, c, h)))(a, c, h)
-    return losses
+def _taken(log_probs, actions):
+    return tf.gather(log_probs, actions, axis=1, batch_dims=1)
 
 
-sg = tf.stop_gradient
-LOSS_MISTAKES = {
-    "entropy sign": (_losses(entropy=lambda lp: tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))),
-                     "it is positive"),
-    "entropy summed over the batch": (_losses(entropy=lambda lp: -tf.reduce_sum(tf.exp(lp) * lp)), "sum over the batch"),
-    "entropy mean over everything": (_losses(entropy=lambda lp: -tf.reduce_mean(tf.exp(lp) * lp)),
-                                     "sum over the actions first"),
-    "bonus added": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv)) + c * h),
-                    "the entropy bonus has the wrong sign"),
-    "bonus missing": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv))),
-                      "the entropy bonus is missing"),
-    "policy term sign": (_losses(actor=lambda lp, t, adv, c, h: tf.reduce_mean(t * sg(adv)) - c * h),
-                         "sign of the policy-gradient term is flipped"),
-    "probabilities": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(tf.exp(t) * sg(adv)) - c * h),
+PG_MISTAKES = {
+    "sign flipped": (lambda z, a, w: tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w)),
+                     "the sign is flipped"),
+    "sum, not mean": (lambda z, a, w: -tf.reduce_sum(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w)),
+                      "a sum over the batch"),
+    "probabilities": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.softmax(z), a) * tf.stop_gradient(w)),
                       "uses probabilities"),
-    "actor sum": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_sum(t * sg(adv)) - c * h), "a sum over the batch"),
-    "advantage not stopped": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * adv) - c * h),
-                              "gradient flows into the advantages"),
-    "targets not stopped": (_losses(critic=lambda v, g: tf.reduce_mean(tf.square(g - v))),
-                            "gradient flows into the targets"),
-    "half MSE": (_losses(critic=lambda v, g: 0.5 * tf.reduce_mean(tf.square(sg(g) - v))), "half the mean squared"),
-    "absolute error": (_losses(critic=lambda v, g: tf.reduce_mean(tf.abs(sg(g) - v))), "mean absolute error"),
-    "huber": (_losses(critic=lambda v, g: keras.losses.Huber()(sg(g), v)), "a Huber loss"),
-    "critic sum": (_losses(critic=lambda v, g: tf.reduce_sum(tf.square(sg(g) - v))), "a sum over the batch"),
-    "critic per step": (_losses(critic=lambda v, g: tf.square(sg(g) - v)), "critic_loss is EagerTensor of shape"),
-    "losses swapped": (_losses(order=lambda a, c, h: (c, a, h)), "the actor and critic losses are swapped"),
-    "two values": (_losses(order=lambda a, c, h: (a, c)), "returned tuple of 2"),
-    "a dict": (_losses(order=lambda a, c, h: {"actor": a, "critic": c, "entropy": h}), "returned dict"),
-    "numpy entropy": (_losses(entropy=lambda lp: -np.mean(np.sum(np.exp(lp) * lp, axis=1))), "the wrong gradient"),
-    ".numpy() of the entropy": (_losses(order=lambda a, c, h: (a, c, h.numpy())), "fails inside tf.function"),
-    "numpy critic": (_losses(critic=lambda v, g: np.mean((np.asarray(g) - np.asarray(v)) ** 2)),
+    "raw logits": (lambda z, a, w: -tf.reduce_mean(_taken(z, a) * tf.stop_gradient(w)), "raw logits"),
+    "no weights": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z), a)), "ignores the weights"),
+    "softmax over the batch": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z, axis=0), a)
+                                                               * tf.stop_gradient(w)), "over the batch (axis 0)"),
+    "every action's log-prob": (lambda z, a, w: -tf.reduce_mean(tf.nn.log_softmax(z) * tf.stop_gradient(w)[:, None]),
+                                "of all actions"),
+    "no stop_gradient": (lambda z, a, w: -tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * w),
+                         "gradient into the weights"),
+    "numpy inside": (lambda z, a, w: -np.mean(_taken(tf.nn.log_softmax(z), a).numpy() * np.asarray(w)),
                      "not a TensorFlow tensor"),
+    "per-step losses": (lambda z, a, w: -_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w),
+                        "expected a scalar"),
+    "gather without batch_dims": (lambda z, a, w: -tf.reduce_mean(tf.gather(tf.nn.log_softmax(z), a)
+                                                                  * tf.stop_gradient(w)), "your code raised"),
+    "len() of a tensor": (lambda z, a, w: -tf.reduce_sum(_taken(tf.nn.log_softmax(z), a) * tf.stop_gradient(w))
+                          / len(a), "fails inside tf.function"),
+    "returns the log-probs too": (lambda z, a, w: (-tf.reduce_mean(_taken(tf.nn.log_softmax(z), a) * w),
+                                                   tf.nn.log_softmax(z)), "returned tuple"),
 }
 
 
-@pytest.mark.parametrize("name", LOSS_MISTAKES)
-def test_actor_critic_loss_mistakes_are_named(name):
-    wrong, message = LOSS_MISTAKES[name]
-    assert_rejected(lesson07.check_actor_critic_losses, wrong, "07.2", message)
+@pytest.mark.parametrize("name", PG_MISTAKES)
+def test_policy_gradient_loss_mistakes_are_named(name):
+    wrong, message = PG_MISTAKES[name]
+    assert_rejected(lesson07.check_policy_gradient_loss, wrong, "07.2", message)
 
 
-def _cross_entropy_losses(logits, values, actions, advantages, targets, entropy_coef):
-    probs = tf.nn.softmax(logits)
-    entropy = tf.reduce_mean(keras.losses.categorical_crossentropy(probs, logits, from_logits=True))
-    pg = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits) * tf.stop_gradient(advantages)
-    critic = keras.ops.mean(keras.ops.square(values - keras.ops.stop_gradient(targets)))
-    return tf.reduce_mean(pg) - entropy_coef * entropy, critic, entropy
-
-
-LOSS_VARIANTS = {
-    "softmax then log": _losses(entropy=lambda lp: -tf.reduce_mean(tf.reduce_sum(
-        tf.nn.softmax(lp) * tf.math.log(tf.nn.softmax(lp)), axis=1))),
-    "sparse cross-entropy": _cross_entropy_losses,
-    "keras MSE": _losses(critic=lambda v, g: keras.losses.MeanSquaredError()(sg(g), v)),
-    "list of three": _losses(order=lambda a, c, h: [a, c, h]),
-    "squared difference": _losses(critic=lambda v, g: tf.reduce_mean(tf.math.squared_difference(v, sg(g)))),
+PG_VARIANTS = {
+    "log of softmax": lambda z, a, w: -tf.reduce_mean(_taken(tf.math.log(tf.nn.softmax(z)), a) * tf.stop_gradient(w)),
+    "one-hot": lambda z, a, w: -tf.reduce_mean(tf.reduce_sum(tf.one_hot(a, tf.shape(z)[1]) * tf.nn.log_softmax(z), 1)
+                                               * tf.stop_gradient(w)),
+    "sparse cross-entropy": lambda z, a, w: tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=a, logits=z) * tf.stop_gradient(w)),
+    "keras ops": lambda z, a, w: -keras.ops.mean(keras.ops.take_along_axis(
+        keras.ops.log_softmax(z), keras.ops.expand_dims(a, 1), axis=1)[:, 0] * keras.ops.stop_gradient(w)),
 }
 
 
-@pytest.mark.parametrize("name", LOSS_VARIANTS)
-def test_actor_critic_loss_variants_pass(name, capsys):
-    lesson07.check_actor_critic_losses(LOSS_VARIANTS[name])
+@pytest.mark.parametrize("name", PG_VARIANTS)
+def test_policy_gradient_loss_variants_pass(name, capsys):
+    lesson07.check_policy_gradient_loss(PG_VARIANTS[name])
     assert "Exercise 07.2: passed" in capsys.readouterr().out
-
-
-def _message(check, answer) -> str:
-    with pytest.raises(AssertionError) as err:
-        check(answer)
-    return str(err.value)
-
-
-def test_td_advantages_fallback_shows_a_small_case():
-    """A mistake the check does not recognise still gets expected and received values on a case done by hand."""
-    text = _message(lesson07.check_td_advantages, lambda r, v, nv, d, g: r + g * (1 - d) * nv - v + np.float32(0.5))
-    assert "the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)." in text
-    assert ("For rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0], "
-            "gamma=0.9: expected [1.7, -2.0, 1.3], got [2.2, -1.5, 1.8].") in text, text
-
-
-def test_a_named_td_mistake_shows_the_small_case_too():
-    text = _message(lesson07.check_td_advantages, TD_MISTAKES["no terminal mask"][0])
-    assert "expected [1.7, -2.0, 1.3], got [1.7, 1.6, 1.3]." in text, text
-
-
-def test_loss_fallback_shows_a_small_case():
-    text = _message(lesson07.check_actor_critic_losses, _losses(
-        actor=lambda lp, t, adv, c, h: -2.0 * tf.reduce_mean(t * sg(adv)) - c * h))
-    assert ("For logits=[[0.0, 1.0], [2.0, 0.0]], values=[1.0, 2.0], actions=[1, 0], advantages=[1.0, -1.0], "
-            "targets=[2.0, 0.0], entropy_coef=0.1: expected (actor_loss, critic_loss, entropy) = "
-            "(0.0458, 2.5, 0.4738), got (0.139, 2.5, 0.4738).") in text, text
-
-
-def test_critic_fallback_shows_a_small_case():
-    text = _message(lesson07.check_actor_critic_losses, _losses(
-        critic=lambda v, g: tf.reduce_mean(tf.square(sg(g) - v)) + 1.0))
-    assert "critic loss" in text and "(0.0458, 2.5, 0.4738), got (0.0458, 3.5, 0.4738)." in text, text
-
-
-def test_no_message_names_the_course_s_internals():
-    """The student reads the messages: no helper names they never met."""
-    from test_lesson07_rollout import MISTAKES, rollout_function
-
-    texts = [_message(lesson07.check_td_advantages, wrong) for wrong, _ in TD_MISTAKES.values()]
-    texts += [_message(lesson07.check_actor_critic_losses, wrong) for wrong, _ in LOSS_MISTAKES.values()]
-    texts += [_message(lesson07.check_collect_rollout, rollout_function(**edits)) for edits, _ in MISTAKES.values()]
-    for text in texts:
-        assert "mlp_forward" not in text and "acting_weights" not in text and "course_utils" not in text, text
-
-
-def test_the_solved_check_gives_no_train_longer_advice():
-    text = _message(lesson07.check_solved, np.full(100, 200.0))
-    assert "mean return 200.0 over 100 episodes is below 475" in text
-    assert "longer" not in text and "more updates" not in text, text
-
-
-def test_the_gradient_fallback_shows_the_gradients_of_a_small_case():
-    text = _message(lesson07.check_actor_critic_losses, LOSS_MISTAKES["numpy entropy"][0])
-    assert ("d actor_loss / d logits: expected [[0.1246, -0.1246], [0.0701, -0.0701]], got "
-            "[[0.1345, -0.1345], [0.0596, -0.0596]]; d critic_loss / d values: expected [-1.0, 2.0], got [-1.0, 2.0].") in text, text

@@ -1,330 +1,187 @@
-"""Lesson 08's checks pass the reference probes and runner and correct variants, and name each plausible mistake."""
-import warnings
-
+"""Lesson 08's checks pass the reference pieces and correct variants, and name each plausible mistake."""
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
+tf = pytest.importorskip("tensorflow")
+keras = pytest.importorskip("keras")
 
-import course_utils as cu  # noqa: E402
 from course_utils.checks import lesson08  # noqa: E402
-from course_utils.lessons import lesson08 as reference  # noqa: E402
-from course_utils.lessons.lesson08 import ProbeEnv, observation  # noqa: E402
 from mistake_bank import assert_rejected  # noqa: E402
+from course_utils.lessons import lesson08 as reference  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
-    lesson08.check_discount_probe(reference.ProbeDiscount)
-    lesson08.check_context_probe(reference.ProbeContext)
-    lesson08.check_run_probe(reference.run_probe)
-    lesson08.check_diagnosis(reference.first_failure, {name: probe for name, (probe, _) in lesson08.DIAGNOSIS.items()})
-    out = capsys.readouterr().out
-    for exercise in ("08.1", "08.2", "08.3", "08.5"):
-        assert f"Exercise {exercise}: passed" in out
-    assert "dqn-3           left the terminal mask out" in out
+    lesson08.check_td_advantages(reference.td_advantages)
+    lesson08.check_actor_critic_losses(reference.actor_critic_losses)
+    assert capsys.readouterr().out == ("Exercise 08.1: passed (3 cases checked).\n"
+                                       "Exercise 08.2: passed (3 cases checked).\n")
 
 
-# ---------------------------------------------------------------- 08.1 ProbeDiscount
-
-
-def discount(reset=None, step=None, closed_form=None, n_actions=1):
-    """A ProbeDiscount with some of its methods replaced by a student's version."""
-    def default_reset(self, *, seed=None, options=None):
-        super(cls, self).reset(seed=seed)
-        self.t = 0
-        return observation(-1.0), {}
-
-    def default_step(self, action):
-        self.t += 1
-        if self.t == 1:
-            return observation(1.0), 0.0, False, False, {}
-        return observation(0.0), 1.0, True, False, {}
-
-    cls = type("ProbeDiscount", (ProbeEnv,), {
-        "n_actions": n_actions, "reset": reset or default_reset, "step": step or default_step,
-        "closed_form": closed_form or (lambda self, gamma: [(observation(-1.0), np.array([gamma])),
-                                                            (observation(1.0), np.array([1.0]))])})
-    return cls
-
-
-def first_then(first, second):
-    def step(self, action):
-        self.t += 1
-        return first if self.t == 1 else second
-    return step
-
-
-DISCOUNT_MISTAKES = {
-    "reward on both steps": (discount(step=first_then((observation(1.0), 1.0, False, False, {}),
-                                                      (observation(0.0), 1.0, True, False, {}))),
-                             "the first step gave reward 1, expected 0"),
-    "ends after one step": (discount(step=first_then((observation(1.0), 0.0, True, False, {}),
-                                                     (observation(0.0), 1.0, True, False, {}))),
-                            "the episode ended after one step"),
-    "never ends": (discount(step=first_then((observation(1.0), 0.0, False, False, {}),
-                                            (observation(0.0), 1.0, False, False, {}))),
-                   "the episode goes on after two steps"),
-    "truncated instead of terminated": (discount(step=first_then((observation(1.0), 0.0, False, False, {}),
-                                                                 (observation(0.0), 1.0, False, True, {}))),
-                                        "returned truncated=True"),
-    "observation as a float": (discount(step=first_then((1.0, 0.0, False, False, {}),
-                                                        (observation(0.0), 1.0, True, False, {}))),
-                               "observation"),
-    "float64 observation": (discount(step=first_then((np.array([1.0]), 0.0, False, False, {}),
-                                                     (observation(0.0), 1.0, True, False, {}))),
-                            "observation"),
-    "four values from step": (discount(step=first_then((observation(1.0), 0.0, False, {}),
-                                                       (observation(0.0), 1.0, True, {}))),
-                              "expected 5 values"),
-    "second state shows -1 again": (discount(step=first_then((observation(-1.0), 0.0, False, False, {}),
-                                                             (observation(0.0), 1.0, True, False, {}))),
-                                    "expected [1.0]"),
-    "no super().reset": (discount(reset=lambda self, *, seed=None, options=None: (setattr(self, "t", 0),
-                                                                                 (observation(-1.0), {}))[1]),
-                         "check_env"),
-    "reset without keyword seed": (discount(reset=lambda self: (setattr(self, "t", 0), (observation(-1.0), {}))[1]),
-                                   "reset(seed=0) raised TypeError"),
-    "undiscounted closed form": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([1.0])),
-                                                                       (observation(1.0), np.array([1.0]))]),
-                                 "at observation -1 it gives [1.0], expected [0.5]"),
-    "gamma squared": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([g * g])),
-                                                            (observation(1.0), np.array([1.0]))]),
-                      "discount it once"),
-    "closed form misses a state": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([g]))]),
-                                   "gives values for the observations [-1.0], expected [-1.0, 1.0]"),
-    "closed form gives a number": (discount(closed_form=lambda self, g: g), "expected a list of (observation"),
-    "two actions": (discount(n_actions=2), "has 2 action(s), expected 1"),
+TD_MISTAKES = {
+    "no terminal mask": (lambda r, v, nv, d, g: r + g * nv - v, "still add gamma * V(s')"),
+    "mask inverted": (lambda r, v, nv, d, g: r + g * d * nv - v, "the mask is inverted"),
+    "reward masked too": (lambda r, v, nv, d, g: (1 - d) * (r + g * nv) - v, "reward of terminated transitions"),
+    "TD target, not advantage": (lambda r, v, nv, d, g: r + g * (1 - d) * nv, "the TD target, not the advantage"),
+    "sign flipped": (lambda r, v, nv, d, g: v - (r + g * (1 - d) * nv), "the sign is flipped"),
+    "not discounted": (lambda r, v, nv, d, g: r + (1 - d) * nv - v, "V(s') is not discounted"),
+    "values swapped": (lambda r, v, nv, d, g: r + g * (1 - d) * v - nv, "values and next_values are swapped"),
+    "float64": (lambda r, v, nv, d, g: r + g * (1 - d.astype(float)) * nv - v, "gave a float64 result"),
+    "tensorflow ops": (lambda r, v, nv, d, g: tf.constant(r) + g * (1 - d) * nv - v, "returned EagerTensor"),
+    "python list": (lambda r, v, nv, d, g: [float(x) for x in r + g * (1 - d) * nv - v], "returned list"),
+    "mean over the batch": (lambda r, v, nv, d, g: np.mean(r + g * (1 - d) * nv - v), "returned one number"),
+    "a (batch, 1) column": (lambda r, v, nv, d, g: (r + g * (1 - d) * nv - v)[:, None], "shape (32, 1)"),
+    "python and": (lambda r, v, nv, d, g: r + g * (not d) * nv - v, "your code raised ValueError"),
 }
 
 
-@pytest.mark.parametrize("name", DISCOUNT_MISTAKES)
-def test_discount_probe_mistakes_are_named(name):
-    wrong, message = DISCOUNT_MISTAKES[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # check_env's own warnings about a wrong environment
-        assert_rejected(lesson08.check_discount_probe, wrong, "08.1", message)
+@pytest.mark.parametrize("name", TD_MISTAKES)
+def test_td_advantages_mistakes_are_named(name):
+    wrong, message = TD_MISTAKES[name]
+    assert_rejected(lesson08.check_td_advantages, wrong, "08.1", message)
 
 
-def test_discount_probe_given_as_an_instance_is_named():
-    assert_rejected(lesson08.check_discount_probe, reference.ProbeDiscount(), "08.1", "expected the class ProbeDiscount")
-
-
-def test_discount_probe_variants_pass(capsys):
-    counter = discount(step=lambda self, action: (setattr(self, "t", self.t + 1),
-                                                  (observation(1.0), 0.0, False, False, {}) if self.t == 1
-                                                  else (observation(0.0), 1.0, True, False, {}))[1],
-                       closed_form=lambda self, g: [(np.array([1.0], np.float32), [1.0]),
-                                                    (np.array([-1.0], np.float32), [g])])
-    noisy = discount(closed_form=lambda self, g: (print("debugging", g),
-                                                  [(observation(-1.0), np.array([g])), (observation(1.0), np.ones(1))])[1])
-    for cls in (counter, noisy):
-        lesson08.check_discount_probe(cls)
-    out = capsys.readouterr().out
-    assert out.count("Exercise 08.1: passed") == 2 and "debugging" not in out
-
-
-# ---------------------------------------------------------------- 08.2 ProbeContext
-
-
-def context(draw=None, reward=None, closed_form=None, n_actions=2):
-    def reset(self, *, seed=None, options=None):
-        ProbeEnv.reset(self, seed=seed)
-        self.x = float(draw(self) if draw else self.np_random.choice([-1.0, 1.0]))
-        return observation(self.x), {}
-
-    def step(self, action):
-        r = reward(self.x, action) if reward else (1.0 if (action == 1) == (self.x > 0) else -1.0)
-        return observation(0.0), r, True, False, {}
-
-    return type("ProbeContext", (ProbeEnv,), {
-        "n_actions": n_actions, "reset": reset, "step": step,
-        "closed_form": closed_form or (lambda self, g: [(observation(-1.0), np.array([1.0, -1.0])),
-                                                        (observation(1.0), np.array([-1.0, 1.0]))])})
-
-
-CONTEXT_MISTAKES = {
-    "global numpy random": (context(draw=lambda self: np.random.choice([-1.0, 1.0])), "self.np_random"),
-    "always +1": (context(draw=lambda self: 1.0), "over 40 seeds reset gave -1 0 times"),
-    "0 or 1": (context(draw=lambda self: self.np_random.integers(2)), "expected [-1.0] or [1.0]"),
-    "reward inverted": (context(reward=lambda x, a: -1.0 if (a == 1) == (x > 0) else 1.0),
-                        "after observation 1 gave reward 1, expected -1"),
-    "reward 0 when wrong": (context(reward=lambda x, a: 1.0 if (a == 1) == (x > 0) else 0.0), "expected -1"),
-    "reward ignores the observation": (context(reward=lambda x, a: 1.0 if a == 1 else -1.0),
-                                       "action 0 after observation -1 gave reward -1, expected 1"),
-    "one action": (context(n_actions=1), "has 1 action(s), expected 2"),
-    "closed form of the action probe": (context(closed_form=lambda self, g: [(observation(-1.0), np.array([-1.0, 1.0])),
-                                                                             (observation(1.0), np.array([-1.0, 1.0]))]),
-                                        "the matching action earns +1"),
+TD_VARIANTS = {
+    "np.where": lambda r, v, nv, d, g: np.where(d > 0, r, r + g * nv) - v,
+    "target minus value": lambda r, v, nv, d, g: (r + g * nv * (1.0 - d)) - v,
+    "bool mask": lambda r, v, nv, d, g: r + g * nv * ~d.astype(bool) - v,
 }
 
 
-@pytest.mark.parametrize("name", CONTEXT_MISTAKES)
-def test_context_probe_mistakes_are_named(name):
-    wrong, message = CONTEXT_MISTAKES[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert_rejected(lesson08.check_context_probe, wrong, "08.2", message)
+@pytest.mark.parametrize("name", TD_VARIANTS)
+def test_td_advantages_variants_pass(name, capsys):
+    lesson08.check_td_advantages(TD_VARIANTS[name])
+    assert "Exercise 08.1: passed" in capsys.readouterr().out
 
 
-def test_context_probe_variants_pass(capsys):
-    lesson08.check_context_probe(context(draw=lambda self: 2.0 * self.np_random.integers(2) - 1.0,
-                                         reward=lambda x, a: 2.0 * float(a == (x > 0)) - 1.0))
-    lesson08.check_context_probe(context(draw=lambda self: -1.0 if self.np_random.random() < 0.5 else 1.0))
-    assert capsys.readouterr().out.count("Exercise 08.2: passed") == 2
+def _losses(actor=None, critic=None, entropy=None, order=None):
+    """The reference losses with one piece replaced: each replacement takes the pieces it needs."""
+    def losses(logits, values, actions, advantages, targets, entropy_coef):
+        log_probs = tf.nn.log_softmax(logits)
+        taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
+        h = (entropy or (lambda lp: -tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))))(log_probs)
+        a = (actor or (lambda lp, t, adv, c, h: -tf.reduce_mean(t * tf.stop_gradient(adv)) - c * h))(
+            log_probs, taken, advantages, entropy_coef, h)
+        c = (critic or (lambda v, g: tf.reduce_mean(tf.square(tf.stop_gradient(g) - v))))(values, targets)
+        return (order or (lambda a, c, h: (a, c, h)))(a, c, h)
+    return losses
 
 
-# ---------------------------------------------------------------- 08.3 run_probe
-
-
-def runner(loop="right", compare="right"):
-    """A student's run_probe: the reference with one part written another way (or wrongly)."""
-    def run_probe(agent, env_id, steps, seed=0):
-        env = cu.make_env(env_id)
-        obs, _ = env.reset(seed=seed)
-        for i in range(steps):
-            if loop == "reset every step":
-                obs, _ = env.reset(seed=seed + i)
-            action = agent.act(obs)
-            next_obs, reward, terminated, truncated, _ = env.step(action)
-            if loop == "done as terminated":
-                agent.observe(obs, action, reward, next_obs, terminated or truncated, False)
-            elif loop == "arguments swapped":
-                agent.observe(next_obs, action, reward, obs, terminated, truncated)
-            else:
-                agent.observe(obs, action, reward, next_obs, terminated, truncated)
-            if loop == "one step too many" and i == steps - 1:
-                agent.observe(obs, action, reward, next_obs, terminated, truncated)
-            if loop == "print":
-                print("step", i, reward)
-            obs = env.reset()[0] if terminated or truncated else next_obs
-        error, best = 0.0, 1.0
-        for obs, q in cu.closed_form(env_id, agent.gamma):
-            probs = np.asarray(agent.action_probs(obs))
-            value = agent.value(obs)
-            if value is not None:
-                target = {"right": probs @ q, "max q": q.max()}.get(compare, probs @ q)
-                diff = value - target if compare == "signed" else abs(value - target)
-                error = max(error, diff) if compare != "mean" else error + abs(value - target) / 2
-            best = min(best, probs[np.argmax(q)]) if compare != "mean prob" else best * probs[np.argmax(q)]
-        if compare == "list":
-            return [error, best]
-        return error, best
-    return run_probe
-
-
-RUNNER_MISTAKES = {
-    "a reset with a new seed every step": (runner(loop="reset every step"), "transition 1: agent.observe got obs"),
-    "terminated or truncated as terminated": (runner(loop="done as terminated"), None),
-    "obs and next_obs swapped": (runner(loop="arguments swapped"), "transition 0: agent.observe got obs"),
-    "one step too many": (runner(loop="one step too many"), "called agent.observe 8 times, expected 7"),
-    "compared with max Q": (runner(compare="max q"), "the value error is 0.400, expected 0.000"),
-    "signed error": (runner(compare="signed"), "the value error is"),
-    "returns a list": (runner(compare="list"), "expected a pair"),
+sg = tf.stop_gradient
+LOSS_MISTAKES = {
+    "entropy sign": (_losses(entropy=lambda lp: tf.reduce_mean(tf.reduce_sum(tf.exp(lp) * lp, axis=1))),
+                     "it is positive"),
+    "entropy summed over the batch": (_losses(entropy=lambda lp: -tf.reduce_sum(tf.exp(lp) * lp)), "sum over the batch"),
+    "entropy mean over everything": (_losses(entropy=lambda lp: -tf.reduce_mean(tf.exp(lp) * lp)),
+                                     "sum over the actions first"),
+    "bonus added": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv)) + c * h),
+                    "the entropy bonus has the wrong sign"),
+    "bonus missing": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * sg(adv))),
+                      "the entropy bonus is missing"),
+    "policy term sign": (_losses(actor=lambda lp, t, adv, c, h: tf.reduce_mean(t * sg(adv)) - c * h),
+                         "sign of the policy-gradient term is flipped"),
+    "probabilities": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(tf.exp(t) * sg(adv)) - c * h),
+                      "uses probabilities"),
+    "actor sum": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_sum(t * sg(adv)) - c * h), "a sum over the batch"),
+    "advantage not stopped": (_losses(actor=lambda lp, t, adv, c, h: -tf.reduce_mean(t * adv) - c * h),
+                              "gradient flows into the advantages"),
+    "targets not stopped": (_losses(critic=lambda v, g: tf.reduce_mean(tf.square(g - v))),
+                            "gradient flows into the targets"),
+    "half MSE": (_losses(critic=lambda v, g: 0.5 * tf.reduce_mean(tf.square(sg(g) - v))), "half the mean squared"),
+    "absolute error": (_losses(critic=lambda v, g: tf.reduce_mean(tf.abs(sg(g) - v))), "mean absolute error"),
+    "huber": (_losses(critic=lambda v, g: keras.losses.Huber()(sg(g), v)), "a Huber loss"),
+    "critic sum": (_losses(critic=lambda v, g: tf.reduce_sum(tf.square(sg(g) - v))), "a sum over the batch"),
+    "critic per step": (_losses(critic=lambda v, g: tf.square(sg(g) - v)), "critic_loss is EagerTensor of shape"),
+    "losses swapped": (_losses(order=lambda a, c, h: (c, a, h)), "the actor and critic losses are swapped"),
+    "two values": (_losses(order=lambda a, c, h: (a, c)), "returned tuple of 2"),
+    "a dict": (_losses(order=lambda a, c, h: {"actor": a, "critic": c, "entropy": h}), "returned dict"),
+    "numpy entropy": (_losses(entropy=lambda lp: -np.mean(np.sum(np.exp(lp) * lp, axis=1))), "the wrong gradient"),
+    ".numpy() of the entropy": (_losses(order=lambda a, c, h: (a, c, h.numpy())), "fails inside tf.function"),
+    "numpy critic": (_losses(critic=lambda v, g: np.mean((np.asarray(g) - np.asarray(v)) ** 2)),
+                     "not a TensorFlow tensor"),
 }
 
 
-@pytest.mark.parametrize("name", [n for n, (_, m) in RUNNER_MISTAKES.items() if m])
-def test_run_probe_mistakes_are_named(name):
-    wrong, message = RUNNER_MISTAKES[name]
-    assert_rejected(lesson08.check_run_probe, wrong, "08.3", message)
+@pytest.mark.parametrize("name", LOSS_MISTAKES)
+def test_actor_critic_loss_mistakes_are_named(name):
+    wrong, message = LOSS_MISTAKES[name]
+    assert_rejected(lesson08.check_actor_critic_losses, wrong, "08.2", message)
 
 
-def test_passing_terminated_or_truncated_as_terminated_is_harmless_on_probes(capsys):
-    """No probe ever truncates, so the merged flag is the same transition: nothing to reject here."""
-    lesson08.check_run_probe(runner(loop="done as terminated"))
-    assert "Exercise 08.3: passed" in capsys.readouterr().out
+def _cross_entropy_losses(logits, values, actions, advantages, targets, entropy_coef):
+    probs = tf.nn.softmax(logits)
+    entropy = tf.reduce_mean(keras.losses.categorical_crossentropy(probs, logits, from_logits=True))
+    pg = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=actions, logits=logits) * tf.stop_gradient(advantages)
+    critic = keras.ops.mean(keras.ops.square(values - keras.ops.stop_gradient(targets)))
+    return tf.reduce_mean(pg) - entropy_coef * entropy, critic, entropy
 
 
-def test_run_probe_with_a_leftover_print_passes(capsys):
-    lesson08.check_run_probe(runner(loop="print"))
-    out = capsys.readouterr().out
-    assert out.startswith("Exercise 08.3: passed") and "step 0" not in out
-
-
-def test_run_probe_that_is_a_stub_says_so():
-    def stub(agent, env_id, steps, seed=0):
-        raise NotImplementedError("Exercise 08.3: write your code here")
-    with pytest.raises(NotImplementedError, match="write your code here"):
-        lesson08.check_run_probe(stub)
-
-
-# ---------------------------------------------------------------- 08.4 and 08.5
-
-
-ANSWERS = {name: probe for name, (probe, _) in lesson08.DIAGNOSIS.items()}
-
-DIAGNOSIS_MISTAKES = {
-    "a correct agent accused": ({**ANSWERS, "dqn-2": "course/ProbeAction-v0"}, "An agent may be correct"),
-    "a later probe named": ({**ANSWERS, "actor-critic-2": "course/ProbeDiscount-v0"}, "a simpler probe shows the bug"),
-    "an earlier probe named": ({**ANSWERS, "reinforce-1": "course/ProbeAction-v0"}, "reinforce-1 passes"),
-    "a bug missed": ({**ANSWERS, "dqn-4": None}, "run the probes on dqn-4 again"),
-    "an agent left out": ({k: v for k, v in ANSWERS.items() if k != "dqn-1"}, "no answer for dqn-1"),
-    "a made-up probe": ({**ANSWERS, "dqn-1": "ProbeObservation"}, "is not a probe id"),
-    "a list": (list(ANSWERS.values()), "expected a dict"),
-    "an unknown agent": ({**ANSWERS, "dqn-9": None}, "unknown agent(s) dqn-9"),
+LOSS_VARIANTS = {
+    "softmax then log": _losses(entropy=lambda lp: -tf.reduce_mean(tf.reduce_sum(
+        tf.nn.softmax(lp) * tf.math.log(tf.nn.softmax(lp)), axis=1))),
+    "sparse cross-entropy": _cross_entropy_losses,
+    "keras MSE": _losses(critic=lambda v, g: keras.losses.MeanSquaredError()(sg(g), v)),
+    "list of three": _losses(order=lambda a, c, h: [a, c, h]),
+    "squared difference": _losses(critic=lambda v, g: tf.reduce_mean(tf.math.squared_difference(v, sg(g)))),
 }
 
 
-@pytest.mark.parametrize("name", DIAGNOSIS_MISTAKES)
-def test_diagnosis_mistakes_are_named(name):
-    wrong, message = DIAGNOSIS_MISTAKES[name]
-    assert_rejected(lambda found: lesson08.check_diagnosis(reference.first_failure, found), wrong, "08.5", message)
+@pytest.mark.parametrize("name", LOSS_VARIANTS)
+def test_actor_critic_loss_variants_pass(name, capsys):
+    lesson08.check_actor_critic_losses(LOSS_VARIANTS[name])
+    assert "Exercise 08.2: passed" in capsys.readouterr().out
 
 
-def _first_failure(order=None, fresh=True, n_actions=None, seed=None, stop=True, report_each=True, value=None):
-    """A first_failure written with one mistake (or none), using the lesson's run_probe and passes."""
-    def first_failure(make, seed_=0, report=print, **kwargs):
-        seed_used = seed_ if seed is None else seed
-        ids = list(cu.PROBES) if order is None else order
-        agent, failed = None, None
-        for env_id in ids:
-            n = cu.make_env(env_id).action_space.n if n_actions is None else n_actions
-            if fresh or agent is None:
-                agent = make(n, seed=seed_used)
-            error, prob = reference.run_probe(agent, env_id, reference.PROBE_STEPS, seed=seed_used)
-            if report_each:
-                report(f"{env_id} {error:.2f} {prob:.2f}")
-            ok = reference.passes(error, prob)
-            if not ok and failed is None:
-                failed = env_id
-                if stop:
-                    return value if value is not None else env_id
-        return failed
-    return lambda make, seed=0, report=print: first_failure(make, seed, report)
+def _message(check, answer) -> str:
+    with pytest.raises(AssertionError) as err:
+        check(answer)
+    return str(err.value)
 
 
-FIRST_FAILURE_MISTAKES = {
-    "one agent for every probe": (_first_failure(fresh=False), "made 1 agent(s) for"),
-    "hardest probe first": (_first_failure(order=list(cu.PROBES)[::-1]), "expected [1, 1, 1, 2, 2]"),
-    "two actions everywhere": (_first_failure(n_actions=2), "the agents were made with n_actions [2"),
-    "seed not passed on": (_first_failure(seed=0), "made agents with seed(s) ['0']"),
-    "goes on after the failure": (_first_failure(stop=False), "it went on after the first failure"),
-    "no report": (_first_failure(report_each=False), "report was called 0 time(s)"),
-    "returns the probe's name": (_first_failure(value="ProbeConstant"), "returned 'ProbeConstant'"),
-}
+def test_td_advantages_fallback_shows_a_small_case():
+    """A mistake the check does not recognise still gets expected and received values on a case done by hand."""
+    text = _message(lesson08.check_td_advantages, lambda r, v, nv, d, g: r + g * (1 - d) * nv - v + np.float32(0.5))
+    assert "the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)." in text
+    assert ("For rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0], "
+            "gamma=0.9: expected [1.7, -2.0, 1.3], got [2.2, -1.5, 1.8].") in text, text
 
 
-@pytest.mark.parametrize("name", FIRST_FAILURE_MISTAKES)
-def test_first_failure_mistakes_are_named(name):
-    wrong, message = FIRST_FAILURE_MISTAKES[name]
-    assert_rejected(lambda f: lesson08.check_diagnosis(f, ANSWERS), wrong, "08.5", message)
+def test_a_named_td_mistake_shows_the_small_case_too():
+    text = _message(lesson08.check_td_advantages, TD_MISTAKES["no terminal mask"][0])
+    assert "expected [1.7, -2.0, 1.3], got [1.7, 1.6, 1.3]." in text, text
 
 
-def test_a_failing_course_agent_is_named():
-    results = {kind: {env_id: (0.0, 1.0) for env_id in cu.PROBES} for kind in ("DQN", "REINFORCE", "actor-critic")}
-    lesson08.check_course_agents_pass(results)
-    results["actor-critic"]["course/ProbeDiscount-v0"] = (0.5, 1.0)
-    assert_rejected(lesson08.check_course_agents_pass, results, "08.4",
-                    "the course's actor-critic fails course/ProbeDiscount-v0: value error 0.50")
+def test_loss_fallback_shows_a_small_case():
+    text = _message(lesson08.check_actor_critic_losses, _losses(
+        actor=lambda lp, t, adv, c, h: -2.0 * tf.reduce_mean(t * sg(adv)) - c * h))
+    assert ("For logits=[[0.0, 1.0], [2.0, 0.0]], values=[1.0, 2.0], actions=[1, 0], advantages=[1.0, -1.0], "
+            "targets=[2.0, 0.0], entropy_coef=0.1: expected (actor_loss, critic_loss, entropy) = "
+            "(0.0458, 2.5, 0.4738), got (0.139, 2.5, 0.4738).") in text, text
 
 
-def test_untouched_stubs_say_write_your_code_here():
-    def stub(*args, **kwargs):
-        raise NotImplementedError("Exercise 08.1: write your code here")
+def test_critic_fallback_shows_a_small_case():
+    text = _message(lesson08.check_actor_critic_losses, _losses(
+        critic=lambda v, g: tf.reduce_mean(tf.square(sg(g) - v)) + 1.0))
+    assert "critic loss" in text and "(0.0458, 2.5, 0.4738), got (0.0458, 3.5, 0.4738)." in text, text
 
-    untouched = type("ProbeDiscount", (ProbeEnv,), {"reset": stub, "step": stub, "closed_form": stub})
-    with pytest.raises(NotImplementedError, match="Exercise 08.1: write your code here"):
-        lesson08.check_discount_probe(untouched)
-    only_reset = discount(step=stub)
-    with pytest.raises(NotImplementedError, match="Exercise 08.1: write your code here"):
-        lesson08.check_discount_probe(only_reset)
+
+def test_no_message_names_the_course_s_internals():
+    """The student reads the messages: no helper names they never met."""
+    from test_lesson08_rollout import MISTAKES, rollout_function
+
+    texts = [_message(lesson08.check_td_advantages, wrong) for wrong, _ in TD_MISTAKES.values()]
+    texts += [_message(lesson08.check_actor_critic_losses, wrong) for wrong, _ in LOSS_MISTAKES.values()]
+    texts += [_message(lesson08.check_collect_rollout, rollout_function(**edits)) for edits, _ in MISTAKES.values()]
+    for text in texts:
+        assert "mlp_forward" not in text and "acting_weights" not in text and "course_utils" not in text, text
+
+
+def test_the_solved_check_gives_no_train_longer_advice():
+    text = _message(lesson08.check_solved, np.full(100, 200.0))
+    assert "mean return 200.0 over 100 episodes is below 475" in text
+    assert "longer" not in text and "more updates" not in text, text
+
+
+def test_the_gradient_fallback_shows_the_gradients_of_a_small_case():
+    text = _message(lesson08.check_actor_critic_losses, LOSS_MISTAKES["numpy entropy"][0])
+    assert ("d actor_loss / d logits: expected [[0.1246, -0.1246], [0.0701, -0.0701]], got "
+            "[[0.1345, -0.1345], [0.0596, -0.0596]]; d critic_loss / d values: expected [-1.0, 2.0], got [-1.0, 2.0].") in text, text

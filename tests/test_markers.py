@@ -10,7 +10,7 @@ from course_utils.instructor.markers import (
     stub_source,
 )
 
-SOURCE = """# EXERCISE 03.2
+SOURCE = """# EXERCISE 04.2
 def f(x):
     \"\"\"Doc.\"\"\"
     ### BEGIN SOLUTION
@@ -24,12 +24,12 @@ CONSTANT = 3
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("# EXERCISE 03.2\nx = 1", ("exercise", "03.2", 0)),
+    ("# EXERCISE 04.2\nx = 1", ("exercise", "04.2", 0)),
     ("\n#EXERCISE 12.10", ("exercise", "12.10", 0)),
-    ("# CHECK 03.2 (2 points)\ncheck(f)", ("check", "03.2", 2)),
+    ("# CHECK 04.2 (2 points)\ncheck(f)", ("check", "04.2", 2)),
     ("# CHECK 01.1 (1 point)", ("check", "01.1", 1)),
-    ("# CHECK 03.2\ncheck(f)", None),  # no points: not a check marker
-    ("x = 1\n# EXERCISE 03.2", None),  # only the first line counts
+    ("# CHECK 04.2\ncheck(f)", None),  # no points: not a check marker
+    ("x = 1\n# EXERCISE 04.2", None),  # only the first line counts
     ("# EXERCISE 3.2", None),
 ])
 def test_cell_marker(source, expected):
@@ -38,18 +38,18 @@ def test_cell_marker(source, expected):
 
 
 def test_markdown_cells_have_no_marker():
-    assert cell_marker(nbformat.v4.new_markdown_cell("# EXERCISE 03.2")) is None
+    assert cell_marker(nbformat.v4.new_markdown_cell("# EXERCISE 04.2")) is None
 
 
 def test_stub_keeps_indentation_and_everything_outside_regions():
-    stub = stub_source(SOURCE, "03.2")
+    stub = stub_source(SOURCE, "04.2")
     assert stub.splitlines() == [
-        "# EXERCISE 03.2", "def f(x):", '    """Doc."""',
-        "    # YOUR CODE HERE", '    raise NotImplementedError("Exercise 03.2: write your code here")',
+        "# EXERCISE 04.2", "def f(x):", '    """Doc."""',
+        "    # YOUR CODE HERE", '    raise NotImplementedError("Exercise 04.2: write your code here")',
         "",
-        "# YOUR CODE HERE", 'raise NotImplementedError("Exercise 03.2: write your code here")',
+        "# YOUR CODE HERE", 'raise NotImplementedError("Exercise 04.2: write your code here")',
     ]
-    assert is_stub(stub, "03.2") and not is_stub(stub, "03.1") and not is_stub(SOURCE, "03.2")
+    assert is_stub(stub, "04.2") and not is_stub(stub, "04.1") and not is_stub(SOURCE, "04.2")
 
 
 def test_solution_keeps_code_and_drops_marker_lines():

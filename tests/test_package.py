@@ -30,7 +30,7 @@ def test_every_export_resolves_to_the_module_the_table_names(name):
     value = getattr(course_utils, name)
     module = importlib.import_module(f"course_utils.{course_utils._EXPORTS[name]}")
     assert getattr(module, name) is value
-    # a function or class is defined there; a constant (cu.PROBES, cu.HEALTHY) has no __module__ of its own
+    # a function or class is defined there; a constant (cu.HEALTHY) has no __module__ of its own
     assert getattr(value, "__module__", module.__name__) == module.__name__
 
 

@@ -1,4 +1,4 @@
-"""course_utils.reinforce: what lesson 06's episode code talks to."""
+"""course_utils.reinforce: what lesson 07's episode code talks to."""
 import numpy as np
 import pytest
 
@@ -6,10 +6,10 @@ import course_utils as cu
 
 
 def agent(use_baseline=True):
-    from course_utils.lessons import lesson06
+    from course_utils.lessons import lesson07
 
-    return cu.ReinforceAgent(4, 2, np.random.default_rng(0), network=lesson06.build_policy_network,
-                             loss=lesson06.policy_gradient_loss, use_baseline=use_baseline)
+    return cu.ReinforceAgent(4, 2, np.random.default_rng(0), network=lesson07.build_policy_network,
+                             loss=lesson07.policy_gradient_loss, use_baseline=use_baseline)
 
 
 def test_the_agent_samples_gives_values_and_updates_both_networks():
@@ -26,13 +26,13 @@ def test_the_agent_samples_gives_values_and_updates_both_networks():
 def test_without_a_baseline_values_are_zero_and_the_two_estimates_agree():
     a = agent(use_baseline=False)
     assert np.array_equal(a.values(np.ones((5, 4))), np.zeros(5))
-    from course_utils.lessons import lesson06
+    from course_utils.lessons import lesson07
 
-    spread = a.gradient_variance(cu.make_env("CartPole-v1", seed=0), lesson06.discounted_returns, 0.99, episodes=3)
+    spread = a.gradient_variance(cu.make_env("CartPole-v1", seed=0), lesson07.discounted_returns, 0.99, episodes=3)
     assert set(spread) == {"without baseline", "with baseline"} and spread["without baseline"] > 0
     # an untrained baseline network is not zero, so the estimates differ; with zero weights they agree
     a.baseline_weights = [np.zeros_like(w) for w in a.baseline_weights]
-    spread = a.gradient_variance(cu.make_env("CartPole-v1", seed=0), lesson06.discounted_returns, 0.99, episodes=3)
+    spread = a.gradient_variance(cu.make_env("CartPole-v1", seed=0), lesson07.discounted_returns, 0.99, episodes=3)
     assert spread["with baseline"] == pytest.approx(spread["without baseline"])
 
 

@@ -42,11 +42,11 @@ def test_on_colab_follows_colab_s_module(monkeypatch):
 
 
 def test_check_helpers_print_fixed_lines_and_raise_with_hint(capsys):
-    checks.passed("03.2", 12, "Targets do not bootstrap from terminal states.")
+    checks.passed("04.2", 12, "Targets do not bootstrap from terminal states.")
     assert capsys.readouterr().out == (
-        "Exercise 03.2: passed (12 cases checked).\nTargets do not bootstrap from terminal states.\n")
-    with pytest.raises(AssertionError, match="Exercise 03.2: td_targets gave 1.0, expected 0.0\nHint: mask"):
-        checks.fail("03.2", "td_targets gave 1.0, expected 0.0", "mask the bootstrap")
+        "Exercise 04.2: passed (12 cases checked).\nTargets do not bootstrap from terminal states.\n")
+    with pytest.raises(AssertionError, match="Exercise 04.2: td_targets gave 1.0, expected 0.0\nHint: mask"):
+        checks.fail("04.2", "td_targets gave 1.0, expected 0.0", "mask the bootstrap")
 
 
 def test_lesson_seed(monkeypatch):

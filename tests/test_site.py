@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 REPOSITORY = re.search(r'^Repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
-INSTRUCTOR_PAGES = ["index", "building", "grading", "lms", "versions", "benchmark"]
+INSTRUCTOR_PAGES = ["index", "building", "grading", "lms", "versions", "benchmark", "renumbering"]
 
 
 def build_site():
@@ -394,7 +394,7 @@ def internal_links_resolve(base: str, links: list) -> list:
 
 BROWSER_PAGES = ["index.html", *(f"lessons/{path.stem}.html" for path in SOLUTIONS), "package.html",
                  "troubleshooting.html", *(f"instructors/{page}.html" for page in INSTRUCTOR_PAGES)]
-SCREENSHOTS = {"index.html": "home", "lessons/03_deep_q_network.html": "lesson03"}  # for the issue's report
+SCREENSHOTS = {"index.html": "home", "lessons/04_deep_q_network.html": "lesson04"}  # for the issue's report
 
 
 @pytest.mark.slow

@@ -46,14 +46,14 @@ def test_output_difference_shows_the_first_differing_line(expected, received, sa
 
 
 @pytest.mark.parametrize("source, marker", [
-    ("# EXERCISE 03.2\ndef f(): pass", CellMarker("exercise", "03.2")),
-    ("#exercise 03.2\ndef f(): pass", CellMarker("exercise", "03.2")),
-    ("#  Exercise  03 . 2 :\ndef f(): pass", CellMarker("exercise", "03.2")),
-    ("import numpy as np\n\n# EXERCISE 03.2\ndef f(): pass", CellMarker("exercise", "03.2")),
-    ("x = 1  # EXERCISE 03.2", None),               # a marker must be a line of its own
-    ("# see exercise 03.2 above\nx = 1", None),
-    ("# CHECK 03.2 (2 points)\nchecks.f()", CellMarker("check", "03.2", 2)),
-    ("# check 03.2\nchecks.f()", CellMarker("check", "03.2")),
+    ("# EXERCISE 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
+    ("#exercise 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
+    ("#  Exercise  03 . 2 :\ndef f(): pass", CellMarker("exercise", "04.2")),
+    ("import numpy as np\n\n# EXERCISE 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
+    ("x = 1  # EXERCISE 04.2", None),               # a marker must be a line of its own
+    ("# see exercise 04.2 above\nx = 1", None),
+    ("# CHECK 04.2 (2 points)\nchecks.f()", CellMarker("check", "04.2", 2)),
+    ("# check 04.2\nchecks.f()", CellMarker("check", "04.2")),
     ("print(1)", None),
 ])
 def test_found_marker_is_lenient_where_it_is_safe(source, marker):

@@ -1,544 +1,189 @@
-"""Checks of lesson 03: the Q-network, TD targets, the DQN loss and training step, one step of the loop."""
+"""Checks of lesson 03: binning wrapper, epsilon-greedy, the Q-learning update."""
 from __future__ import annotations
 
+import numbers
+import warnings
+
+import gymnasium as gym
 import numpy as np
 
-from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed
-
-
-def _dense_layers(model):
-    import keras
-
-    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
-
-
-@guarded("03.1", "keras.Input((obs_dim,)), one Dense(units, activation='relu') per entry of hidden_units, a linear Dense(n_actions), then keras.Model(inputs, outputs)")
-def check_build_q_network(build_q_network) -> None:
-    """Check ``build_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
-    import keras
-
-    cases = [(4, 2, (64, 64)), (6, 3, (32,)), (2, 5, (16, 8, 4))]
-    for obs_dim, n_actions, hidden in cases:
-        model = build_q_network(obs_dim, n_actions, hidden_units=hidden)
-        if not isinstance(model, keras.Model):
-            fail("03.1", f"returned {type(model).__name__}", "return a keras.Model (Sequential or functional)")
-        out = model(np.zeros((3, obs_dim), np.float32))
-        if tuple(out.shape) != (3, n_actions):
-            fail("03.1", f"for obs_dim={obs_dim}, n_actions={n_actions} the output has shape {tuple(out.shape)}",
-                 f"the input has obs_dim features; the last Dense layer has n_actions units: expected (3, {n_actions})")
-        dense = _dense_layers(model)
-        if [layer.units for layer in dense] != [*hidden, n_actions]:
-            fail("03.1", f"Dense layer sizes {[layer.units for layer in dense]}, expected {[*hidden, n_actions]}",
-                 "one Dense layer per entry of hidden_units, then the output layer")
-        _behaves_like_dense_relu(model, dense, obs_dim)
-    default = build_q_network(4, 2)
-    if [layer.units for layer in _dense_layers(default)] != [64, 64, 2]:
-        fail("03.1", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
-    passed("03.1", len(cases) + 1)
-
-
-def _behaves_like_dense_relu(model, dense, obs_dim) -> None:
-    """Compare the model's output with a NumPy pass through its Dense weights: ReLU hidden, linear output.
-
-    Judged by what the network computes, not by how its layers are spelled: a
-    ``keras.layers.ReLU()`` layer after a linear Dense is as right as ``activation="relu"``.
-    """
-    from ..acting import mlp_forward
-
-    x = np.random.default_rng(obs_dim).normal(0, 3, size=(64, obs_dim)).astype(np.float32)
-    weights = [w for layer in dense for w in (np.asarray(layer.kernel), np.asarray(layer.bias))]
-    got = np.asarray(model(x), dtype=float)
-    if np.allclose(got, mlp_forward(weights, x), rtol=1e-4, atol=1e-4):
-        return
-    linear = x
-    for i in range(0, len(weights), 2):
-        linear = linear @ weights[i] + weights[i + 1]
-    right = mlp_forward(weights, x)
-    if np.allclose(got.sum(axis=1), 1.0, atol=1e-4):
-        fail("03.1", "each row of outputs sums to 1: the output layer is a softmax",
-             "Q-values are returns, not probabilities: no activation on the output layer")
-    if np.allclose(got, np.maximum(right, 0), atol=1e-4) or (got >= 0).all() and (right < 0).any():
-        fail("03.1", "the network's outputs are never negative: the output layer is squashed (a ReLU)",
-             "Q-values are returns, which can be negative or large: no activation on the output layer")
-    if np.allclose(got, linear, rtol=1e-4, atol=1e-4):
-        fail("03.1", "the network is linear: the hidden layers have no activation",
-             "use activation='relu' on every hidden layer")
-    fail("03.1", "the outputs differ from Dense layers with ReLU on the hidden ones and a linear output",
-         "use activation='relu' on every hidden layer and none on the output layer (tanh or sigmoid are not ReLU)")
-
-
-def reference_td_targets(rewards, next_q_values, terminated, gamma):
-    return rewards + gamma * (1.0 - terminated) * np.max(next_q_values, axis=1)
-
-
-@guarded("03.2", "use TensorFlow ops on the whole batch: rewards + gamma * (1 - terminated) * tf.reduce_max(next_q_values, axis=1), one target per transition")
-def check_td_targets(td_targets) -> None:
-    """Check ``td_targets(rewards, next_q_values, terminated, gamma)``."""
-    rng = np.random.default_rng(3)
-    for gamma, n_actions in [(0.99, 2), (0.9, 3), (0.0, 2), (1.0, 4)]:
-        r = rng.normal(1, 1, 16).astype(np.float32)
-        nq = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
-        term = (rng.random(16) < 0.4).astype(np.float32)
-        got = np.asarray(td_targets(r, nq, term, gamma), dtype=float)
-        want = reference_td_targets(r, nq, term, gamma)
-        if got.shape != (16,):
-            fail("03.2", f"returned shape {got.shape} for a batch of 16", "return one target per transition: shape (batch,)")
-        if np.allclose(got, want, atol=1e-5):
-            continue
-        if np.allclose(got, r + gamma * nq.max(axis=1), atol=1e-5):
-            fail("03.2", "terminated transitions still add gamma * max Q(s', a')",
-                 "you bootstrapped from a terminal state: multiply by (1 - terminated)")
-        if np.allclose(got, r + gamma * (1 - term) * nq.mean(axis=1), atol=1e-5):
-            fail("03.2", "the target averages the next Q-values", "take the max over the next actions")
-        if np.allclose(got, r + (1 - term) * nq.max(axis=1), atol=1e-5):
-            fail("03.2", "the next value is not discounted", "multiply max Q(s', a') by gamma")
-        i = int(np.argmax(np.abs(got - want)))
-        fail("03.2", f"with gamma={gamma}, one transition of the batch: reward {r[i]:.3f}, next Q-values "
-             f"[{', '.join(f'{float(q):.3f}' for q in nq[i])}], terminated {term[i]:.0f}: your target {got[i]:.3f}, expected "
-             f"{want[i]:.3f} (= reward + gamma * (1 - terminated) * max of the next Q-values)",
-             "compute it element-wise for the batch, one target per transition")
-    _inside_tf_function(td_targets, r, nq, term, gamma)
-    passed("03.2", 5)
-
-
-def _inside_tf_function(td_targets, r, nq, term, gamma) -> None:
-    """The training step runs td_targets on symbolic tensors inside tf.function: it must work there too."""
-    import tensorflow as tf
-
-    try:
-        got = tf.function(lambda a, b, c: td_targets(a, b, c, gamma))(tf.constant(r), tf.constant(nq), tf.constant(term))
-    except Exception as err:  # noqa: BLE001 - NumPy calls and Python loops fail on symbolic tensors
-        what = f"td_targets fails inside tf.function, where the training step calls it: it {describe(err)}"
-    else:
-        what = None
-    if what:
-        fail("03.2", what,
-             "use TensorFlow operations (tf.reduce_max, arithmetic on tensors), not NumPy functions, .numpy() "
-             "or Python loops over the batch")
-    if not np.allclose(np.asarray(got), reference_td_targets(r, nq, term, gamma), atol=1e-5):
-        fail("03.2", "inside tf.function td_targets gave other values", "use TensorFlow operations only")
-
-
-def _batch(rng, n=32, obs_dim=4, n_actions=2):
-    from ..replay import Batch
-
-    return Batch(rng.normal(size=(n, obs_dim)).astype(np.float32), rng.integers(n_actions, size=n),
-                 rng.normal(1, 1, n).astype(np.float32), rng.normal(size=(n, obs_dim)).astype(np.float32),
-                 (rng.random(n) < 0.3).astype(np.float32))
-
-
-def _network(seed, obs_dim=4, n_actions=2):
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((obs_dim,)), keras.layers.Dense(16, activation="relu"),
-                             keras.layers.Dense(n_actions)])
-
-
-def _shape_of(value) -> tuple:
-    """The shape of a tensor, array or number (a number has shape ())."""
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        return tuple(shape)
-    try:
-        return np.shape(value)
-    except ValueError:  # a list of tensors of different shapes
-        return (len(value),)
-
-
-def reference_losses(q_network, batch, targets):
-    """Return (huber, squared) losses of Q(s, a) against the targets."""
-    import keras
-    import tensorflow as tf
-
-    q_taken = tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)
-    targets = tf.stop_gradient(tf.cast(targets, q_taken.dtype))
-    return keras.losses.Huber()(targets, q_taken), tf.reduce_mean(tf.square(targets - q_taken))
-
-
-@guarded("03.3", "Q(s, a) of the taken actions is tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1); compare it with tf.stop_gradient(targets) by a Huber or squared error, averaged")
-def check_dqn_loss(dqn_loss) -> None:
-    """Check ``dqn_loss(q_network, batch, targets)``: Huber or squared error of Q(s, a), no gradient into targets."""
-    import tensorflow as tf
-
-    rng = np.random.default_rng(5)
-    for seed in range(3):
-        net, batch = _network(seed), _batch(rng)
-        targets = tf.Variable(rng.normal(3, 2, len(batch.actions)).astype(np.float32))
-        with tf.GradientTape(persistent=True) as tape:
-            got = dqn_loss(net, batch, targets)
-            huber, squared = reference_losses(net, batch, targets)
-        if got is None or isinstance(got, (tuple, list, dict, str)):
-            fail("03.3", f"returned {type(got).__name__}, expected the loss as a scalar tensor",
-                 "return only the loss: one number, the mean over the batch")
-        shape = _shape_of(got)
-        if shape != ():
-            n = len(batch.actions)
-            hint = ("return the mean over the batch: one number (tf.reduce_mean, or keras.losses.Huber() "
-                    "called on the whole batch)")
-            if shape in ((n,), (n, 1)):
-                hint = "you returned one error per transition; average them over the batch: tf.reduce_mean"
-            elif shape == (n, n):
-                hint = ("Q(s, a) has shape (batch,) and the targets (batch,): a (batch, 1) operand broadcast them "
-                        "to (batch, batch); pick Q(s, a) with tf.gather(..., axis=1, batch_dims=1) and do not "
-                        "add an axis")
-            fail("03.3", f"the loss has shape {shape}, expected a scalar (shape ()) for a batch of {n}", hint)
-        value = float(np.asarray(got))
-        reference = huber if np.isclose(value, float(huber), atol=1e-5) else squared
-        if not np.isclose(value, float(reference), atol=1e-5):
-            q_max = tf.reduce_max(net(batch.obs), axis=1)
-            if np.isclose(value, float(tf.reduce_mean(tf.square(targets - q_max))), atol=1e-5):
-                fail("03.3", "the loss uses max_a Q(s, a)", "use the Q-value of the action actually taken: "
-                     "tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)")
-            fail("03.3", f"loss {value:.4f}; expected Huber {float(huber):.4f} or squared error {float(squared):.4f}",
-                 "compare Q(s, a) of the taken actions with the targets, mean over the batch")
-        must_be_tensor("03.3", got, "the loss", "compute it with TensorFlow operations on q_network(batch.obs) "
-                       "(no .numpy() or np.* inside)")
-        g = tape.gradient(got, targets)
-        if g is not None and np.abs(np.asarray(g)).max() > 0:
-            fail("03.3", "gradient flows into the targets",
-                 "wrap the targets in tf.stop_gradient: the target is a fixed goal for this step")
-        grads, ref = tape.gradient(got, net.trainable_variables), tape.gradient(reference, net.trainable_variables)
-        if any(a is None for a in grads) or not all(np.allclose(a, b, atol=1e-5) for a, b in zip(grads, ref)):
-            fail("03.3", "the loss has the right value but not the right gradient",
-                 "compute it with TensorFlow operations on q_network(batch.obs) (no .numpy() inside)")
-        del tape
-    passed("03.3", 3)
-
-
-@guarded("03.4", "targets from target_network (q_network when it is None) before the tape, dqn_loss inside tf.GradientTape, then optimizer.apply_gradients over q_network.trainable_variables; return the loss")
-def check_dqn_train_step(dqn_train_step, dqn_loss, td_targets) -> None:
-    """Check ``dqn_train_step(q_network, optimizer, batch, gamma, target_network=None)``: one gradient step."""
-    import keras
-    import tensorflow as tf
-
-    rng = np.random.default_rng(9)
-    batch = _batch(rng)
-    for use_target in (False, True):
-        net, reference_net = _network(1), _network(1)
-        target = _network(2) if use_target else None
-        with tf.GradientTape() as tape:
-            source = target if use_target else reference_net
-            targets = td_targets(batch.rewards, source(batch.next_obs).numpy(), batch.terminated, 0.9)
-            want_loss = dqn_loss(reference_net, batch, targets)
-        keras.optimizers.SGD(0.1).apply_gradients(
-            zip(tape.gradient(want_loss, reference_net.trainable_variables), reference_net.trainable_variables))
-        before = [w.copy() for w in net.get_weights()]
-        kwargs = {"target_network": target} if use_target else {}
-        got_loss = dqn_train_step(net, keras.optimizers.SGD(0.1), batch, 0.9, **kwargs)
-        if got_loss is None:
-            fail("03.4", "returned None, expected the loss", "return the loss computed inside the GradientTape")
-        if _shape_of(got_loss) != ():
-            fail("03.4", f"returned {type(got_loss).__name__} of shape {_shape_of(got_loss)}, expected the loss "
-                 "(one number)", "return only the loss computed inside the GradientTape")
-        got_value, want_value = float(np.asarray(got_loss)), float(want_loss)
-        after = net.get_weights()
-        stepped_right = all(np.allclose(a, b, atol=1e-5) for a, b in zip(after, reference_net.get_weights()))
-        if not np.isclose(got_value, want_value, atol=1e-4):
-            _wrong_loss("03.4", got_value, want_value, stepped_right, batch, dqn_loss, target if use_target else None)
-        if all(np.allclose(a, b) for a, b in zip(before, after)):
-            fail("03.4", "the network's weights did not change", "apply the gradients: optimizer.apply_gradients(zip(grads, vars))")
-        if not stepped_right:
-            hint = ("compute the targets with target_network when it is given (q_network otherwise)" if use_target
-                    else "targets from q_network(batch.next_obs) with td_targets, then dqn_loss, one optimizer step")
-            fail("03.4", "the weights after one step differ from the reference step", hint)
-    net, target = _network(3), _network(4)
-    optimizer = keras.optimizers.SGD(0.1)
-    compiled = tf.function(lambda b: dqn_train_step(net, optimizer, b, 0.9, target_network=target))
-    try:
-        compiled(batch)
-    except Exception as err:  # noqa: BLE001 - .numpy(), NumPy calls and Python ifs fail on symbolic tensors
-        what = f"the step fails inside tf.function: it {describe(err)}"
-    else:
-        what = None
-    if what:
-        fail("03.4", what,
-             "use TensorFlow operations only (no .numpy(), no Python if on tensors): the training loop compiles it")
-    passed("03.4", 3)
-
-
-def _wrong_loss(exercise, got, want, stepped_right, batch, dqn_loss, target_network) -> None:
-    """Fail 03.4 when the returned loss is not the reference's, naming the likely cause.
-
-    When the step itself matched the reference, only the returned value is wrong; when
-    both differ, the targets are the usual culprit, so try the common wrong ones.
-    """
-    if stepped_right:
-        fail(exercise, f"returned {got:.4f}, expected the loss {want:.4f}; the gradient step itself is right",
-             "return the loss computed inside the GradientTape (before apply_gradients), not another value")
-    bootstrap = target_network if target_network is not None else _network(1)
-    next_max = np.asarray(bootstrap(batch.next_obs)).max(axis=1)
-    obs_max = np.asarray(bootstrap(batch.obs)).max(axis=1)
-    r, mask, gamma = batch.rewards, 1.0 - batch.terminated, 0.9
-    suspects = [
-        (r + gamma * next_max, "the targets bootstrap from terminated transitions",
-         "multiply gamma * max Q(s', a') by (1 - batch.terminated): use your td_targets"),
-        (r + mask * next_max, "the targets are not discounted", "pass gamma on to td_targets"),
-        (r + gamma * mask * obs_max, "the targets were computed from batch.obs",
-         "the targets look one step ahead: td_targets(batch.rewards, network(batch.next_obs), batch.terminated, gamma)"),
-        (r, "the targets are the rewards alone", "add gamma * (1 - terminated) * max Q(s', a'): use your td_targets"),
-    ]
-    if target_network is not None:
-        own_max = np.asarray(_network(1)(batch.next_obs)).max(axis=1)
-        suspects.insert(0, (r + gamma * mask * own_max, "the targets came from q_network although a target_network "
-                            "was given", "compute the targets with target_network(batch.next_obs) when it is given"))
-    for targets, what, hint in suspects:
-        loss = float(np.asarray(dqn_loss(_network(1), batch, targets.astype(np.float32))))
-        if np.isclose(got, loss, atol=1e-4):
-            fail(exercise, f"returned loss {got:.4f}, expected {want:.4f}: {what}", hint)
-    fail(exercise, f"on a batch of {len(batch.actions)} transitions (gamma {gamma}) you returned the loss {got:.4f}, "
-         f"expected {want:.4f}, and the weights moved differently from one correct step: the targets (first "
-         f"three expected: {', '.join(f'{float(y):.3f}' for y in r[:3] + gamma * mask[:3] * next_max[:3])}) or the "
-         "loss differ",
-         "targets = td_targets(batch.rewards, network(batch.next_obs), batch.terminated, gamma) with the target "
-         "network when given (q_network otherwise), computed before the tape; then dqn_loss(q_network, batch, "
-         "targets) inside it")
-
-
-@guarded("03.6", "pass the array of returns that cu.evaluate gave, one per episode")
-def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
-    """Check the trained network's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
-    mean_return_reaches("03.6", greedy_returns, threshold, episodes,
-                        f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
-                        "over 30 seeds the lesson's code always passed its stop test within this budget, so "
-                        "look for what the checks above could not see: is your learning curve inside the gray "
-                        "band, and did the training cell say it passed the stop test?")
-
-
-# 03.5: one step of the loop -----------------------------------------------------------------
-# The student's step is driven on a small scripted environment whose observations name the
-# episode and the time step, so every stored transition, every reset and every call of
-# agent.train() can be compared with what the step should have done.
-
-# (length, how it ends) of each episode; both kinds of end fall into the exploring phase and
-# into the greedy one
-LOOP_EPISODES = [(6, "terminated"), (9, "truncated"), (4, "terminated"), (11, "truncated"), (7, "terminated"),
-                 (8, "truncated"), (5, "terminated"), (10, "truncated"), (6, "terminated"), (12, "truncated"),
-                 (40, "terminated")]
-LOOP_STEPS, EXPLORING, LEARNING_STARTS, TRAIN_EVERY, N_ACTIONS = 80, 40, 10, 4, 3
-
-
-class _LoopEnv:
-    """A scripted environment: observation ``[episode, t, 1]``; episode lengths and ends from ``LOOP_EPISODES``."""
-
-    def __init__(self):
-        import gymnasium as gym
-
-        self.action_space = gym.spaces.Discrete(N_ACTIONS, seed=0)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
-        self.episode, self.t, self.now, self.ended = -1, 0, 0, None
-        self.steps_this_call, self.log, self.first_obs = 0, [], {}
-
-    def _obs(self):
-        return np.array([self.episode, self.t, 1.0], np.float32)
-
-    def reset(self, *, seed=None, options=None):
-        self.episode, self.t, self.ended = self.episode + 1, 0, None
-        self.first_obs[self.episode] = self._obs()
-        return self._obs(), {}
-
-    def step(self, action):
-        self.steps_this_call += 1
-        if self.steps_this_call > 1:
-            fail("03.5", f"at step {self.now} env.step was called twice", "one environment step per call of your function")
-        if self.ended is not None:
-            step, how = self.ended
-            fail("03.5", f"at step {self.now} env.step was called on an episode that ended at step {step} "
-                 f"({how}), without env.reset() in between",
-                 "when terminated or truncated is True, start a new episode with env.reset() and return its first "
-                 "observation")
-        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) or not 0 <= action < N_ACTIONS:
-            fail("03.5", f"at step {self.now} env.step got the action {action!r} ({type(action).__name__})",
-                 f"pass one action, an int from 0 to {N_ACTIONS - 1} (epsilon_greedy returns one)")
-        obs = self._obs()
-        length, how = LOOP_EPISODES[self.episode]
-        self.t += 1
-        reward = 1.0 + self.t / 10
-        terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
-        if terminated or truncated:
-            self.ended = (self.now, how)
-        self.log.append((obs, int(action), reward, self._obs(), terminated, truncated))
-        return self._obs(), reward, terminated, truncated, {}
-
-
-class _LoopAgent:
-    """What the step is given as ``agent``, recording what the step does with it."""
-
-    def __init__(self):
-        from types import SimpleNamespace
-
-        self.settings = SimpleNamespace(learning_starts=LEARNING_STARTS, train_every=TRAIN_EVERY, batch_size=4,
-                                        gamma=0.99, n_step=3)
-        self.rng = np.random.default_rng(0)
-        self.now, self.stored, self.trained_at, self.asked_epsilon, self.asked_q = 0, [], [], [], []
-
-    @staticmethod
-    def q_of(obs) -> np.ndarray:
-        episode, t, _ = np.asarray(obs, dtype=float)
-        return np.array([np.sin(3 * episode + t), np.cos(2 * t + episode), np.sin(episode * t + 1)])
-
-    def q_values(self, obs):
-        self.asked_q.append((self.now, np.array(obs, dtype=np.float32, copy=True)))
-        return self.q_of(obs)
-
-    def epsilon(self, step):
-        self.asked_epsilon.append((self.now, step))
-        return 1.0 if step <= EXPLORING else 0.0
-
-    def store(self, obs, action, reward, next_obs, terminated, truncated):
-        self.stored.append((self.now, np.array(obs, dtype=np.float32, copy=True), action, reward,
-                            np.array(next_obs, dtype=np.float32, copy=True), terminated, truncated))
-
-    def train(self):
-        self.trained_at.append(self.now)
-        return 0.0
-
-
-LOOP_HINT = ("action = epsilon_greedy(agent.q_values(obs), agent.epsilon(step), agent.rng); env.step(action); "
-             "agent.store(...) with terminated and truncated as env.step gave them; agent.train() when due; "
-             "env.reset() when the episode is over; return the observation to act on next")
-
-
-def _same(a, b) -> bool:
-    return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-
-
-@guarded("03.5", LOOP_HINT)
-def check_dqn_env_step(dqn_env_step) -> None:
-    """Check ``dqn_env_step(agent, env, obs, step) -> next obs`` on a scripted environment, step by step."""
-    env, agent = _LoopEnv(), _LoopAgent()
-    obs, _ = env.reset(seed=0)
-    for step in range(1, LOOP_STEPS + 1):
-        env.now = agent.now = step
-        env.steps_this_call = 0
-        returned = call("03.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
-        if env.steps_this_call == 0:
-            fail("03.5", f"at step {step} env.step was not called", "take one environment step per call")
-        _returned_right(returned, env, step)
-        obs = returned
-    _stored_right(agent.stored, env)
-    _trained_when_due(agent.trained_at)
-    _acted_epsilon_greedily(agent, env)
-    passed("03.5", LOOP_STEPS)
-
-
-def _returned_right(returned, env, step) -> None:
-    """The step returns the observation to act on next: after an episode's end, the new episode's first one."""
-    current = env._obs()
-    if isinstance(returned, tuple) and len(returned) == 2:
-        fail("03.5", f"at step {step} your function returned a tuple of two: {returned!r}"[:300],
-             "env.reset() returns (obs, info): return the observation only")
-    if _same(returned, current):
-        return
-    last = env.log[-1]
-    if env.ended is None and (last[4] or last[5]):  # an episode ended here and was reset
-        if _same(returned, last[3]):
-            fail("03.5", f"at step {step} the episode ended and you returned its last observation {last[3]}; the "
-                 f"environment was reset and now shows {current}",
-                 "return the first observation of the new episode, the one env.reset() gave")
-    if _same(returned, last[0]):
-        fail("03.5", f"at step {step} you returned the observation you acted on ({last[0]}), expected the next one "
-             f"({current})", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
-    fail("03.5", f"at step {step} you returned {returned!r}, expected the environment's current observation {current}",
-         "return the observation env.step gave (or env.reset() gave, after an episode's end)")
-
-
-def _stored_right(stored, env) -> None:
-    """One transition stored per step, each as env.step gave it."""
-    if not stored:
-        fail("03.5", f"agent.store was never called in {LOOP_STEPS} steps", "store every transition: agent.store(obs, "
-             "action, reward, next_obs, terminated, truncated)")
-    steps = [s[0] for s in stored]
-    if steps != list(range(1, LOOP_STEPS + 1)):
-        twice = sorted({s for s in steps if steps.count(s) > 1})
-        missing = [s for s in range(1, LOOP_STEPS + 1) if s not in steps]
-        what = f"stored twice at step {twice[0]}" if twice else f"nothing stored at step {missing[0]}"
-        fail("03.5", f"{len(stored)} transitions stored in {LOOP_STEPS} steps ({what})",
-             "store exactly one transition per environment step")
-    for (step, obs, action, reward, next_obs, terminated, truncated), true in zip(stored, env.log):
-        t_obs, t_action, t_reward, t_next, t_term, t_trunc = true
-        if not _same(obs, t_obs):
-            said = " (the next observation)" if _same(obs, t_next) else ""
-            fail("03.5", f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
-                 "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
-        if action != t_action:
-            fail("03.5", f"at step {step} you stored action={action!r}, but env.step was given {t_action}",
-                 "store the action you passed to env.step")
-        if not np.isclose(float(reward), t_reward):
-            fail("03.5", f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
-                 "store the reward env.step returned")
-        if not _same(next_obs, t_next):
-            first = env.first_obs.get(int(t_next[0]) + 1)
-            if (t_term or t_trunc) and first is not None and _same(next_obs, first):
-                fail("03.5", f"at step {step} the episode ended and you stored next_obs={next_obs}, the first "
-                     f"observation of the next episode; env.step returned {t_next}",
-                     "store the transition before you reset: next_obs is what env.step returned")
-            fail("03.5", f"at step {step} you stored next_obs={next_obs}, env.step returned {t_next}",
-                 "next_obs is the observation env.step returned")
-        _flags_right(step, terminated, truncated, t_term, t_trunc)
-
-
-def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
-    """terminated and truncated stored apart, as env.step returned them."""
-    if bool(terminated) != t_term:
-        if t_trunc:
-            fail("03.5", f"at step {step} the episode was truncated by the time limit (terminated=False, "
-                 f"truncated=True) and you stored terminated={terminated!r}",
-                 "a truncated episode did not end in a terminal state: its target still bootstraps from next_obs; "
-                 "store terminated as env.step returned it")
-        fail("03.5", f"at step {step} env.step returned terminated={t_term} and you stored terminated={terminated!r}",
-             "store terminated as env.step returned it")
-    if bool(truncated) != t_trunc:
-        fail("03.5", f"at step {step} env.step returned truncated={t_trunc} and you stored truncated={truncated!r}",
-             "store truncated as env.step returned it: the buffer needs it to keep one episode's steps apart from "
-             "the next one's")
-
-
-def _trained_when_due(trained_at) -> None:
-    """agent.train() at every multiple of train_every from learning_starts on, and never before."""
-    due = [s for s in range(1, LOOP_STEPS + 1) if s >= LEARNING_STARTS and s % TRAIN_EVERY == 0]
-    if trained_at == due:
-        return
-    rule = f"with learning_starts={LEARNING_STARTS} and train_every={TRAIN_EVERY}, train at steps {due[:4]} ..."
-    if not trained_at:
-        fail("03.5", f"agent.train() was never called in {LOOP_STEPS} steps",
-             f"call agent.train() when step >= learning_starts and step % train_every == 0 ({rule})")
-    early = [s for s in trained_at if s < LEARNING_STARTS]
-    if early:
-        fail("03.5", f"agent.train() was called at step {early[0]}, before learning_starts={LEARNING_STARTS}",
-             f"wait until the buffer has learning_starts transitions of random play ({rule})")
-    fail("03.5", f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
-         f"train when step >= learning_starts and step % train_every == 0 ({rule})")
-
-
-def _acted_epsilon_greedily(agent, env) -> None:
-    """Greedy on the current observation's Q-values where epsilon is 0; every action tried where it is 1."""
-    if not agent.asked_epsilon:
-        fail("03.5", "agent.epsilon(step) was never called", "act epsilon-greedily with epsilon = agent.epsilon(step)")
-    wrong = [(now, asked) for now, asked in agent.asked_epsilon if asked != now]
-    if wrong:
-        fail("03.5", f"at step {wrong[0][0]} you asked agent.epsilon({wrong[0][1]!r})",
-             "ask for the exploration rate of the current step: agent.epsilon(step)")
-    actions = [true[1] for true in env.log]
-    for step, (obs, action, *_) in enumerate(env.log, start=1):
-        if step <= EXPLORING:
-            continue
-        q = _LoopAgent.q_of(obs)
-        if action != int(q.argmax()):
-            asked = [o for now, o in agent.asked_q if now == step]
-            if asked and not _same(asked[-1], obs):
-                fail("03.5", f"at step {step} you acted on the Q-values of {asked[-1]}, not of the current "
-                     f"observation {obs}", "act on agent.q_values(obs), the observation you were given")
-            if action == int(q.argmin()):
-                fail("03.5", f"at step {step} epsilon was 0 and you took the action with the lowest Q-value "
-                     f"(Q-values {np.round(q, 2)}, action {action})", "the greedy action is the argmax")
-            fail("03.5", f"at step {step} epsilon was 0, the Q-values were {np.round(q, 2)} and you took action "
-                 f"{action}; the greedy action is {int(q.argmax())}", "with probability 1 - epsilon take the greedy action")
-    exploring = actions[:EXPLORING]
-    greedy = [int(_LoopAgent.q_of(true[0]).argmax()) for true in env.log[:EXPLORING]]
-    if exploring == greedy:
-        fail("03.5", f"epsilon was 1 for the first {EXPLORING} steps and every action you took was the greedy one",
-             "with probability epsilon take a random action: epsilon_greedy(q_values, epsilon, agent.rng)")
-    if len(set(exploring)) < N_ACTIONS:
-        fail("03.5", f"epsilon was 1 for the first {EXPLORING} steps and you took only actions {sorted(set(exploring))} "
-             f"of the {N_ACTIONS}", "a random action is any of the n_actions actions, each as likely")
+from . import fail, guarded, mean_return_reaches, passed
+
+BINS = (1, 1, 6, 12)
+LOW = np.array([-2.4, -3.0, -0.21, -3.5])
+HIGH = -LOW
+
+
+def reference_index(obs, bins, low, high) -> int:
+    """The bin index the lesson asks for: equal-width bins, clipped, row-major."""
+    bins = np.asarray(bins)
+    frac = (np.asarray(obs, dtype=float) - low) / (high - low)
+    idx = np.clip(np.floor(frac * bins).astype(int), 0, bins - 1)
+    return int(np.ravel_multi_index(idx, bins))
+
+
+@guarded("03.1", "in __init__ keep bins, low and high as arrays and set observation_space = Discrete(prod(bins)); observation(obs) returns one int, np.ravel_multi_index of the clipped bin index of each dimension")
+def check_discretize(wrapper_class) -> None:
+    """Check ``DiscretizeObservation(env, bins, low, high)``."""
+    from gymnasium.utils.env_checker import check_env
+
+    env = wrapper_class(gym.make("CartPole-v1"), BINS, LOW, HIGH)
+    if not isinstance(env, gym.ObservationWrapper):
+        fail("03.1", f"{type(env).__name__} is not a gymnasium.ObservationWrapper",
+             "subclass gymnasium.ObservationWrapper and implement observation(self, obs)")
+    space = env.observation_space
+    if not isinstance(space, gym.spaces.Discrete) or space.n != int(np.prod(BINS)):
+        fail("03.1", f"observation_space is {space}", f"set self.observation_space = Discrete(prod(bins)) = Discrete({np.prod(BINS)})")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            check_env(env, skip_render_check=True, skip_close_check=True)
+        except AssertionError as err:
+            fail("03.1", f"gymnasium's env checker refused the wrapper: {err}",
+                 "observation() must return one int inside the Discrete space")
+    rng = np.random.default_rng(2)
+    inside = rng.uniform(LOW, HIGH, size=(300, 4))
+    outside = rng.uniform(3 * LOW, 3 * HIGH, size=(300, 4))
+    edges = np.array([LOW, HIGH, LOW - 1, HIGH + 1])  # not interior edges: float rounding may go either way there
+    for group, hint in [(inside, "split [low, high] of each dimension into bins[i] equal parts and "
+                                 "combine the indices with np.ravel_multi_index(indices, bins)"),
+                        (edges, "a value equal to high belongs in the last bin: clip each index to bins[i] - 1"),
+                        (outside, "clip values outside [low, high] into the first or last bin")]:
+        for obs in group:
+            got = env.observation(obs.astype(np.float32))
+            want = reference_index(obs.astype(np.float32), BINS, LOW, HIGH)
+            if not isinstance(got, (numbers.Integral, np.integer)) or isinstance(got, bool):
+                fail("03.1", f"observation() returned {type(got).__name__} {got!r}", "return a single int")
+            if got != want:
+                fail("03.1", f"observation({np.round(obs, 3).tolist()}) = {got}, expected {want}", hint)
+    bins, low, high = (2, 3, 4, 5), np.array([-1.0, -2.0, -0.5, -1.0]), np.array([1.0, 0.0, 0.5, 3.0])
+    other = wrapper_class(gym.make("CartPole-v1"), bins, low, high)
+    for obs in rng.uniform(low - 0.5, high + 0.5, size=(100, 4)).astype(np.float32):
+        got, want = other.observation(obs), reference_index(obs, bins, low, high)
+        if got != want:
+            fail("03.1", f"with bins {bins}, low {low.tolist()} and high {high.tolist()}: observation("
+                 f"{np.round(obs, 3).tolist()}) = {got}, expected {want}",
+                 "use the bins, low and high given to __init__, not the lesson's numbers")
+    one = wrapper_class(gym.make("CartPole-v1"), (1, 1, 1, 1), LOW, HIGH)
+    if one.observation_space.n != 1 or one.observation(np.ones(4, np.float32)) != 0:
+        fail("03.1", "with bins (1, 1, 1, 1) every observation should map to 0", "one bin per dimension: index 0")
+    passed("03.1", len(inside) + len(edges) + len(outside) + 100 + 2)
+
+
+def _frequencies(epsilon_greedy, q, epsilon, draws=20_000, seed=0):
+    rng = np.random.default_rng(seed)
+    actions = [epsilon_greedy(q, epsilon, rng) for _ in range(draws)]
+    for a in actions[:50]:
+        if isinstance(a, bool) or not isinstance(a, (numbers.Integral, np.integer)) or not 0 <= a < len(q):
+            fail("03.2", f"epsilon_greedy returned {a!r}", f"return an int action between 0 and {len(q) - 1}")
+    return np.bincount(np.asarray(actions, dtype=int), minlength=len(q)) / draws
+
+
+@guarded("03.2", "with probability epsilon return int(rng.integers(len(q_values))), else an int chosen with rng among the actions whose value is the maximum")
+def check_epsilon_greedy(epsilon_greedy) -> None:
+    """Check ``epsilon_greedy(q_values, epsilon, rng) -> int`` by its action frequencies."""
+    q = np.array([0.5, 2.0, -1.0, 1.0])
+    f = _frequencies(epsilon_greedy, q, 0.0, draws=500)
+    if f[1] != 1.0:
+        fail("03.2", f"with epsilon=0 the greedy action 1 was taken {f[1]:.0%} of the time",
+             "with probability 1 - epsilon take argmax(q_values)")
+    f = _frequencies(epsilon_greedy, q, 1.0)
+    if np.abs(f - 0.25).max() > 0.02:
+        fail("03.2", f"with epsilon=1 the action frequencies were {np.round(f, 3).tolist()}",
+             "with probability epsilon pick an action uniformly at random from all actions")
+    for eps in (0.1, 0.3, 0.6):
+        f = _frequencies(epsilon_greedy, q, eps)
+        want = 1 - eps + eps / len(q)
+        if abs(f[1] - (1 - eps)) < 0.01 and abs(f[1] - want) > 0.015:
+            fail("03.2", f"with epsilon={eps} the greedy action was taken {f[1]:.3f} of the time, expected {want:.3f}",
+                 "the random action is drawn from all actions, the greedy one included")
+        if abs(f[1] - want) > 0.015:
+            fail("03.2", f"with epsilon={eps} the greedy action was taken {f[1]:.3f} of the time, expected "
+                         f"1 - eps + eps/n = {want:.3f}", "explore with probability epsilon: rng.random() < epsilon")
+    ties = np.array([1.0, 3.0, 3.0, 0.0])
+    f = _frequencies(epsilon_greedy, ties, 0.0, draws=4000)
+    if abs(f[1] - 0.5) > 0.05 or abs(f[2] - 0.5) > 0.05:
+        fail("03.2", f"with two best actions (1 and 2) the frequencies were {np.round(f, 3).tolist()}",
+             "break ties at random: rng.choice(np.flatnonzero(q_values == q_values.max())); np.argmax always picks the first")
+    runs = [[epsilon_greedy(q, 0.5, r) for _ in range(30)] + [epsilon_greedy(ties, 0.0, r) for _ in range(30)]
+            for r in (np.random.default_rng(9), np.random.default_rng(9))]
+    if runs[0] != runs[1]:
+        fail("03.2", "the same rng seed gave different actions", "draw every random number from rng, not np.random")
+    passed("03.2", 7)
+
+
+def _is_number(value) -> bool:
+    """True for one real number: a Python or NumPy scalar, or a 0-d numeric array (not a bool)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "fiu"
+
+
+def reference_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma) -> float:
+    target = reward + (0.0 if terminated else gamma * Q[next_obs].max())
+    td = target - Q[obs, action]
+    Q[obs, action] += alpha * td
+    return float(td)
+
+
+@guarded("03.3", "target = reward + gamma * max(Q[next_obs]) (reward alone when terminated); Q[obs, action] += alpha * (target - Q[obs, action]); return the TD error as a float")
+def check_q_learning_update(q_learning_update) -> None:
+    """Check ``q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)``."""
+    rng = np.random.default_rng(4)
+    cases = 0
+    for terminated in (False, True):
+        for alpha, gamma in [(0.5, 0.99), (0.1, 0.9), (1.0, 0.0), (0.3, 1.0)]:
+            Q = rng.normal(size=(6, 3))
+            obs, action, next_obs, reward = 2, 1, 4, float(rng.normal())
+            expected, original = Q.copy(), Q.copy()
+            want = reference_update(expected, obs, action, reward, next_obs, terminated, alpha, gamma)
+            got = q_learning_update(Q, obs, action, reward, next_obs, terminated, alpha, gamma)
+            if not _is_number(got):
+                shown = " ".join(repr(got).split())
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                fail("03.3", f"returned {type(got).__name__} {shown}, expected the TD error as one float",
+                     "update Q in place and return only the TD error: return float(td_error)")
+            changed = np.argwhere(~np.isclose(Q, original))
+            if len(changed) == 0 and not np.isclose(want, 0):
+                fail("03.3", "Q was not changed", "update the table in place: Q[obs, action] += alpha * td_error")
+            if any(tuple(c) != (obs, action) for c in changed):
+                fail("03.3", f"entries {[tuple(c) for c in changed]} changed", "change only Q[obs, action]")
+            bootstrapped = original.copy()
+            td_boot = reference_update(bootstrapped, obs, action, reward, next_obs, False, alpha, gamma)
+            if terminated and np.isclose(got, td_boot) and not np.isclose(got, want):
+                fail("03.3", "the target used gamma * max Q[next_obs] on a terminated transition",
+                     "you bootstrapped from a terminal state: when terminated, the target is just the reward")
+            if not terminated and np.isclose(got, reward - original[obs, action]) and not np.isclose(got, want):
+                fail("03.3", "the target ignored the next state on a non-terminal transition",
+                     "bootstrap with reward + gamma * max(Q[next_obs]) unless terminated (truncated still bootstraps)")
+            sarsa = reward + gamma * original[next_obs, action] - original[obs, action]
+            if not terminated and np.isclose(got, sarsa) and not np.isclose(got, want):
+                fail("03.3", "the target used Q[next_obs, action]", "Q-learning takes the max over the next actions")
+            if np.isclose(got, alpha * want) and not np.isclose(alpha, 1.0):
+                fail("03.3", f"returned {got}, which is alpha * the TD error", "return the TD error itself, before alpha")
+            if np.isclose(got, expected[obs, action]) and not np.isclose(got, want):
+                fail("03.3", f"returned {got}, the new value of Q[obs, action]", "return the TD error, not the updated value")
+            if not np.isclose(got, want):
+                fail("03.3", f"returned TD error {got}, expected {want}", "td_error = target - Q[obs, action]")
+            if not np.allclose(Q, expected):
+                moved = Q[obs, action] - original[obs, action]
+                if not np.isclose(alpha, 0.5) and np.isclose(moved, (1 - alpha) * want):
+                    fail("03.3", f"with alpha={alpha} Q[obs, action] moved by (1 - alpha) * td_error = {moved:.4f}, "
+                         f"expected alpha * td_error = {alpha * want:.4f}: alpha and 1 - alpha are swapped",
+                         "the new value keeps (1 - alpha) of the old one: Q[obs, action] += alpha * td_error, "
+                         "i.e. (1 - alpha) * Q[obs, action] + alpha * target")
+                hint = ("the step was not scaled by alpha" if np.isclose(Q[obs, action], original[obs, action] + want)
+                        else "Q[obs, action] += alpha * td_error")
+                fail("03.3", f"Q[obs, action] became {Q[obs, action]:.4f}, expected {expected[obs, action]:.4f}", hint)
+            cases += 1
+    passed("03.3", cases)
+
+
+@guarded("03.4", "pass the array of returns that cu.evaluate gave, one per episode")
+def check_greedy_return(greedy_returns, threshold: float = 195.0, episodes: int = 100) -> None:
+    """Check the greedy policy's mean return over ``episodes`` episodes reaches ``threshold``."""
+    mean_return_reaches("03.4", greedy_returns, threshold, episodes,
+                        f"Greedy mean over {episodes} episodes >= {threshold:g}: the Q-table balances the pole.",
+                        "train for more episodes, or check the schedules of epsilon and alpha")

@@ -1,196 +1,128 @@
-"""Checks of lesson 05: double-DQN targets, the dueling combination and the dueling network."""
+"""Checks of lesson 05: the target-network updates (hard copies and soft Polyak averaging) and the runs that use them."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import call, describe, each_reaches, fail, guarded, passed
+from . import describe, each_reaches, fail, guarded, passed
 
 
-def _as_array(value, exercise: str, what: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=float)
-    except Exception as err:  # a symbolic tensor, None, a tuple of mixed shapes ...
-        fail(exercise, f"{what} returned {type(value).__name__}, which is not an array ({err})",
-             "return the array (or tensor) the formula gives")
+def _pair(seed_online, seed_target):
+    import keras
+
+    def net(seed):
+        keras.utils.set_random_seed(seed)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2)])
+        rng = np.random.default_rng(seed)
+        for layer in model.layers:  # non-zero biases, so a copy that skips them shows
+            layer.bias.assign(rng.normal(size=layer.bias.shape).astype(np.float32))
+        return model
+    return net(seed_online), net(seed_target)
 
 
-@guarded("05.1", "choose a' = argmax of next_q_online, read next_q_target at a' (keras.ops.take_along_axis), then rewards + gamma * (1 - terminated) * that value")
-def check_double_dqn_targets(double_dqn_targets) -> None:
-    """Check ``double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma)``."""
+def _first(arrays) -> float:
+    """The first number of a list of weight arrays, for a message's small case."""
+    return float(np.asarray(arrays[0]).ravel()[0])
+
+
+def _hard(hard_update, ex: str) -> int:
+    """Check ``hard_update(target, online)``: every weight copied, the two networks stay separate."""
+    online, target = _pair(0, 1)
+    want, before = online.get_weights(), target.get_weights()
+    hard_update(target, online)
+    if not all(np.array_equal(a, b) for a, b in zip(online.get_weights(), want)):
+        if all(np.allclose(a, b) for a, b in zip(online.get_weights(), before)):
+            fail(ex, "the online network received the target's weights: the copy went the wrong way",
+                 "hard_update(target, online) copies the online network into the target network, not back")
+        fail(ex, "the online network's weights changed", "only the target network may change")
+    got = target.get_weights()
+    same = [np.allclose(a, b) for a, b in zip(got, want)]
+    if not any(same):
+        if all(np.allclose(a, b) for a, b in zip(got, before)):
+            fail(ex, "the target's weights did not change",
+                 "assigning `target = online` only renames a local variable; copy the values of the online "
+                 "network's weights into the target's")
+        share = _blend_share(got, before, want)
+        if share is not None:
+            fail(ex, f"the target moved only part of the way: it became a blend of {share:.0%} online and "
+                 f"{1 - share:.0%} target weights", "a hard update is a full copy, not a soft update (it is a soft update with tau = 1)")
+        fail(ex, f"the target's weights changed, but not to the online network's: its first kernel weight is "
+             f"{_first(got):.4f}, the online network's {_first(want):.4f} (it was {_first(before):.4f})",
+             "copy the online network's weights unchanged")
+    if not all(same):
+        names = [v.path for v, ok in zip(target.weights, same) if not ok]
+        fail(ex, f"these weights were not copied: {names}", "copy every weight of every layer, kernels and biases")
+    online.layers[0].kernel.assign(online.layers[0].kernel + 1.0)
+    if np.allclose(target.layers[0].kernel.numpy(), online.layers[0].kernel.numpy()):
+        fail(ex, "after the copy, changing the online network changed the target too",
+             "copy the values (set_weights / assign), do not make the target share the online network's variables")
+    return 3
+
+
+def _blend_share(got, before, want):
+    """Return s in (0, 1) when every weight of ``got`` is s * want + (1 - s) * before, else None."""
+    step = np.concatenate([(w - b).ravel() for w, b in zip(want, before)])
+    moved = np.concatenate([(g - b).ravel() for g, b in zip(got, before)])
+    share = float(moved @ step / (step @ step))
+    if 0 < share < 1 and np.allclose(moved, share * step, atol=1e-5):
+        return share
+    return None
+
+
+def _soft(soft_update, ex: str) -> int:
+    """Check ``soft_update(target, online, tau)``: target <- tau * online + (1 - tau) * target, every weight."""
     import tensorflow as tf
 
-    rng = np.random.default_rng(5)
-    cases = [(0.99, 2), (0.9, 3), (0.5, 4), (1.0, 2)]
-    for gamma, n_actions in cases:
-        r = rng.normal(1, 1, 16).astype(np.float32)
-        online = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
-        target = rng.normal(5, 3, (16, n_actions)).astype(np.float32)
-        term = (rng.random(16) < 0.4).astype(np.float32)
-        term[:2] = (0.0, 1.0)
-        got = _as_array(call("05.1", double_dqn_targets, tf.constant(r), tf.constant(online), tf.constant(target),
-                              tf.constant(term), gamma,
-                              hint="the inputs are tensors of shapes (batch,), (batch, n_actions), "
-                                   "(batch, n_actions), (batch,); use keras.ops functions on them"),
-                        "05.1", "double_dqn_targets")
-        chosen = online.argmax(axis=1)
-        value = target[np.arange(16), chosen]
-        want = r + gamma * (1 - term) * value
-        if got.shape != (16,):
-            fail("05.1", f"returned shape {got.shape} for a batch of 16",
-                 "return one target per transition, shape (batch,): take the chosen action's value with "
-                 "take_along_axis and squeeze the action axis away")
-        if np.allclose(got, want, atol=1e-4):
+    for tau in (0.1, 0.5, 0.0, 1.0):
+        online, target = _pair(2, 3)
+        o, t = online.get_weights(), target.get_weights()
+        soft_update(target, online, tau)
+        got = target.get_weights()
+        want = [tau * a + (1 - tau) * b for a, b in zip(o, t)]
+        if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, want)):
+            if any(not np.allclose(a, b) for a, b in zip(online.get_weights(), o)):
+                fail(ex, "the online network changed", "only the target moves; the online network is read")
             continue
-        mask = 1 - term
-        if np.allclose(got, r + gamma * mask * target.max(axis=1), atol=1e-4):
-            fail("05.1", "the target network both chose and valued the next action: that is the plain DQN target",
-                 "choose a' = argmax of next_q_online, then read next_q_target at a'")
-        if np.allclose(got, r + gamma * mask * online.max(axis=1), atol=1e-4):
-            fail("05.1", "the online network both chose and valued the next action",
-                 "choose with next_q_online, but read the value from next_q_target")
-        if np.allclose(got, r + gamma * mask * online[np.arange(16), target.argmax(axis=1)], atol=1e-4):
-            fail("05.1", "the roles are swapped: the target network chose the action and the online network valued it",
-                 "a' = argmax_a next_q_online; value = next_q_target[a']")
-        if np.allclose(got, r + gamma * value, atol=1e-4):
-            fail("05.1", "terminated transitions still add gamma * Q_target(s', a')",
-                 "multiply the bootstrapped value by (1 - terminated)")
-        if np.allclose(got, r + mask * value, atol=1e-4):
-            fail("05.1", "the next value is not discounted", "multiply it by gamma")
-        i = int(np.argmax(np.abs(got - want)))
-        fail("05.1", f"with gamma={gamma} and {n_actions} actions, transition {i} (reward {r[i]:.3f}, terminated "
-             f"{bool(term[i])}, next_q_online {np.round(online[i], 3).tolist()}, next_q_target "
-             f"{np.round(target[i], 3).tolist()}) got target {got[i]:.3f}, expected {want[i]:.3f}",
-             "r + gamma * (1 - terminated) * (next_q_target at the action where next_q_online is largest), "
-             "for the whole batch at once")
-    r, online, target = np.ones(4, np.float32), np.eye(4, 2, dtype=np.float32), np.zeros((4, 2), np.float32)
-    compiled = tf.function(double_dqn_targets, jit_compile=True)
+        swapped = [(1 - tau) * a + tau * b for a, b in zip(o, t)]
+        if all(np.allclose(g, w, atol=1e-6) for g, w in zip(got, swapped)):
+            fail(ex, f"with tau={tau} the target moved by 1 - tau", "target <- tau * online + (1 - tau) * target")
+        wrong = [v.path for v, g, w in zip(target.weights, got, want) if not np.allclose(g, w, atol=1e-6)]
+        fail(ex, f"with tau={tau} these weights are not tau * online + (1 - tau) * target: {wrong}; the first "
+             f"kernel weight became {_first(got):.4f}, expected {tau} * {_first(o):.4f} + {1 - tau:g} * {_first(t):.4f} "
+             f"= {_first(want):.4f}", "update every weight of every layer, kernels and biases, each from its own "
+             "counterpart in the online network")
+    online, target = _pair(4, 5)
+    o, t = online.get_weights(), target.get_weights()
     try:
-        got = compiled(tf.constant(r), tf.constant(online), tf.constant(target), tf.zeros(4), 0.9)
-    except Exception as err:  # noqa: BLE001 - NumPy calls and .numpy() fail on symbolic tensors
-        what = f"it fails inside a compiled tf.function: it {describe(err)}"
+        tf.function(lambda: soft_update(target, online, 0.25))()
+    except Exception as err:  # noqa: BLE001 - get_weights/set_weights and .numpy() fail on symbolic tensors
+        what = f"soft_update fails inside tf.function: it {describe(err)}"
     else:
         what = None
     if what:
-        fail("05.1", what,
-             "use keras.ops (or tf) operations only, no .numpy() or np.* on tensors: the training step compiles it")
-    if not np.allclose(np.asarray(got), r):
-        fail("05.1", "inside a compiled tf.function it gives other values", "use keras.ops operations only")
-    passed("05.1", len(cases) + 1)
+        fail(ex, what,
+             "the training step is compiled, and get_weights/set_weights (which go through NumPy) only work "
+             "outside it: change the target's variables in place with TensorFlow operations")
+    got = target.get_weights()
+    if not all(np.allclose(g, 0.25 * a + 0.75 * b, atol=1e-6) for g, a, b in zip(got, o, t)):
+        fail(ex, f"inside tf.function, with tau=0.25, the first kernel weight became {_first(got):.4f}, expected "
+             f"{0.25 * _first(o) + 0.75 * _first(t):.4f}", "change the variables in place with TensorFlow "
+             "operations, so that the compiled step runs them")
+    return 5
 
 
-@guarded("05.2", "values has shape (batch, 1), advantages (batch, n_actions): return values + advantages - ops.mean(advantages, axis=1, keepdims=True)")
-def check_dueling_q_values(dueling_q_values) -> None:
-    """Check ``dueling_q_values(values, advantages)``: V + A - mean_a A, also on symbolic Keras tensors."""
-    import keras
-    import tensorflow as tf
-
-    rng = np.random.default_rng(7)
-    for n_actions in (2, 3, 5):
-        v = rng.normal(10, 5, (8, 1)).astype(np.float32)
-        a = rng.normal(0, 3, (8, n_actions)).astype(np.float32)
-        got = _as_array(call("05.2", dueling_q_values, tf.constant(v), tf.constant(a),
-                              hint=f"values has shape (8, 1) and advantages (8, {n_actions}); average over the "
-                                   "actions with keepdims=True so the mean has shape (8, 1) and broadcasts"),
-                        "05.2", "dueling_q_values")
-        want = v + a - a.mean(axis=1, keepdims=True)
-        if got.shape != (8, n_actions):
-            fail("05.2", f"values (8, 1) and advantages (8, {n_actions}) gave shape {got.shape}",
-                 f"expected (8, {n_actions}): one Q-value per action; keep the action axis when you average "
-                 "(keepdims=True) so it broadcasts")
-        if np.allclose(got, want, atol=1e-4):
-            continue
-        if np.allclose(got, v + a, atol=1e-4):
-            fail("05.2", "the advantages are not centred: you returned V + A",
-                 "subtract mean_a A(s, a) from the advantages; otherwise V and A are not identifiable "
-                 "(any constant can move between them)")
-        if np.allclose(got, v + a - a.max(axis=1, keepdims=True), atol=1e-4):
-            fail("05.2", "you subtracted the max advantage; this lesson uses the mean",
-                 "use V + A - mean_a A (the dueling paper's more stable choice)")
-        if np.allclose(got, v + a - a.mean(axis=0, keepdims=True), atol=1e-4):
-            fail("05.2", "the mean was taken over the batch (axis 0)", "average over the actions: axis=1")
-        if np.allclose(got, v + a - a.mean(), atol=1e-4):
-            fail("05.2", "the mean was taken over the whole array", "average over the actions only: axis=1, keepdims=True")
-        fail("05.2", f"for V = {v[0, 0]:.3f} and A = {np.round(a[0], 3).tolist()} the Q-values are "
-             f"{np.round(got[0], 3).tolist()}, expected {np.round(want[0], 3).tolist()}",
-             "Q(s, a) = V(s) + A(s, a) - mean over actions of A(s, .), element-wise for the whole batch")
-    v_in, a_in = keras.Input((1,)), keras.Input((3,))
-    try:
-        model = keras.Model([v_in, a_in], dueling_q_values(v_in, a_in))
-    except Exception as err:  # noqa: BLE001 - tf and NumPy functions fail on symbolic Keras tensors
-        what = f"it fails on the symbolic tensors of a Keras model: it {describe(err)}"
-    else:
-        what = None
-    if what:
-        fail("05.2", what,
-             "use keras.ops (keras.ops.mean, not tf.reduce_mean or np.mean): the network joins its heads with it")
-    v, a = np.array([[1.0], [2.0]], np.float32), np.array([[0.0, 3.0, 6.0], [1.0, 1.0, 1.0]], np.float32)
-    if not np.allclose(np.asarray(model([v, a])), [[-2.0, 1.0, 4.0], [2.0, 2.0, 2.0]], atol=1e-5):
-        fail("05.2", "inside a Keras model it gives other values", "use keras.ops operations only")
-    passed("05.2", 4)
+@guarded("05.1", "hard_update(target, online) copies every weight of online into target and returns nothing; "
+         "soft_update(target, online, tau) moves every target weight to tau * online + (1 - tau) * target, in place "
+         "and inside tf.function; for tau=0.5, a target weight 0.0 and an online weight 1.0 become 0.5")
+def check_target_updates(hard_update, soft_update) -> None:
+    """Check exercise 05.1: ``hard_update(target, online)`` and ``soft_update(target, online, tau)``."""
+    cases = _hard(hard_update, "05.1") + _soft(soft_update, "05.1")
+    passed("05.1", cases)
 
 
-@guarded("05.3", "a Dense-ReLU trunk, heads Dense(1, name='value') and Dense(n_actions, name='advantages'), combined with dueling_q_values")
-def check_build_dueling_q_network(build_dueling_q_network) -> None:
-    """Check ``build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
-    import keras
-
-    from ..acting import acting_weights
-
-    cases = [(4, 2, (64, 64)), (6, 3, (32,)), (2, 5, (16, 8))]
-    for obs_dim, n_actions, hidden in cases:
-        model = call("05.3", build_dueling_q_network, obs_dim, n_actions, hidden,
-                      hint="build it with the functional API: keras.Input, the Dense trunk, two Dense heads, "
-                           "then dueling_q_values(values, advantages)")
-        if not isinstance(model, keras.Model):
-            fail("05.3", f"returned {type(model).__name__}", "return a keras.Model built with the functional API")
-        x = np.random.default_rng(obs_dim).normal(size=(5, obs_dim)).astype(np.float32)
-        q = np.asarray(call("05.3", model, x, hint=f"the model's input takes obs_dim={obs_dim} features"))
-        if q.shape != (5, n_actions):
-            fail("05.3", f"for obs_dim={obs_dim}, n_actions={n_actions} the output has shape {q.shape}",
-                 f"expected (5, {n_actions}): the model's output is dueling_q_values(values, advantages)")
-        layers = {layer.name: layer for layer in model.layers if isinstance(layer, keras.layers.Dense)}
-        for name, units in (("value", 1), ("advantages", n_actions)):
-            if name not in layers:
-                fail("05.3", f"no Dense layer named {name!r} (Dense layers: {sorted(layers)})",
-                     f"name the heads: keras.layers.Dense(1, name='value') and "
-                     f"keras.layers.Dense(n_actions, name='advantages')")
-            if layers[name].units != units:
-                fail("05.3", f"the {name!r} head has {layers[name].units} units", f"it needs {units}")
-            if layers[name].activation.__name__ != "linear":
-                fail("05.3", f"the {name!r} head uses {layers[name].activation.__name__}",
-                     "the heads are linear: returns can be any number")
-        trunk = [layer for name, layer in layers.items() if name not in ("value", "advantages")]
-        if [layer.units for layer in trunk] != list(hidden):
-            fail("05.3", f"the shared trunk has Dense sizes {[layer.units for layer in trunk]}, expected {list(hidden)}",
-                 "one Dense layer (ReLU) per entry of hidden_units, then the two heads on its output")
-        if any(layer.activation.__name__ != "relu" for layer in trunk):
-            fail("05.3", f"trunk activations {[layer.activation.__name__ for layer in trunk]}",
-                 "use activation='relu' on every trunk layer")
-        value = np.asarray(keras.Model(model.inputs, layers["value"].output)([x]))
-        if not np.allclose(q.mean(axis=1, keepdims=True), value, atol=1e-4):
-            fail("05.3", "the mean over actions of the output is not the value head's output",
-                 "the output must be dueling_q_values(values, advantages), whose advantages are centred")
-        try:
-            acting_weights(model, verify=True)
-        except ValueError:
-            fail("05.3", f"for obs_dim={obs_dim}, n_actions={n_actions} the network is not a trunk of Dense ReLU "
-                 "layers whose last output feeds both heads, with the heads' dueling combination as its output",
-                 "both heads read the last trunk layer's output; the model's output is "
-                 "dueling_q_values(values, advantages) and nothing else (no layer after it, none skipped)")
-    default = build_dueling_q_network(4, 2)
-    sizes = [layer.units for layer in default.layers if isinstance(layer, keras.layers.Dense)]
-    if sorted(sizes) != [1, 2, 64, 64]:
-        fail("05.3", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
-    one, two = build_dueling_q_network(4, 2), build_dueling_q_network(4, 2)
-    if any(a is b for a, b in zip(one.weights, two.weights)):
-        fail("05.3", "two calls returned networks that share weights",
-             "create new layers inside the function on every call (the target network is a second call)")
-    passed("05.3", len(cases) + 2)
-
-
-@guarded("05.4", "pass a dict {'double': returns, 'dueling': returns} of the arrays cu.evaluate gave")
-def check_variants_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
-    """Check that double DQN and dueling DQN each reach ``threshold`` over ``episodes`` greedy episodes."""
-    each_reaches("05.4", greedy_returns, ("double", "dueling"), threshold, episodes,
-                 f"{{name}} DQN: greedy mean over {episodes} episodes >= {threshold:g}.",
-                 "check your {name} exercise; the run uses it")
+@guarded("05.2", "pass a dict {'hard': returns, 'soft': returns} of the arrays cu.evaluate gave")
+def check_targets_solve(greedy_returns: dict, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check that DQN with each kind of target update reaches ``threshold`` over ``episodes`` episodes."""
+    each_reaches("05.2", greedy_returns, ("hard", "soft"), threshold, episodes,
+                 f"{{name}} target updates: greedy mean over {episodes} episodes >= {threshold:g}.",
+                 "check your {name}_update; the runs use it for the target network")

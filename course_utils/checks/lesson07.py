@@ -1,4 +1,4 @@
-"""Checks of lesson 07: TD advantages and the actor-critic losses."""
+"""Checks of lesson 07: returns to go, the policy-gradient loss, one episode and its update."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,584 +6,346 @@ import numpy as np
 from . import call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
-def reference_td_advantages(rewards, values, next_values, terminated, gamma):
-    return rewards + gamma * (1.0 - terminated) * next_values - values
+def reference_returns(rewards, gamma) -> np.ndarray:
+    out, g = np.zeros(len(rewards)), 0.0
+    for t in reversed(range(len(rewards))):
+        g = rewards[t] + gamma * g
+        out[t] = g
+    return out
 
 
-# a case small enough to work out by hand, shown in every message about wrong values
-SMALL_TD = dict(rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0])
+def _numpy_result(exercise: str, got, what: str, use: str) -> np.ndarray:
+    """Return ``got`` when it is a NumPy array of numbers; else fail naming what it is."""
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "fiu":
+        kind = f"{type(got).__name__}" + (f" of dtype {got.dtype}" if isinstance(got, np.ndarray) else "")
+        fail(exercise, f"{what} returned {kind}, expected a NumPy array of floats", use)
+    return got
 
 
-def _small_td_case(td_advantages, gamma=0.9) -> str:
-    """Return a sentence: the student's advantages on ``SMALL_TD`` and the expected ones."""
-    args = {k: np.array(v, np.float32) for k, v in SMALL_TD.items()}
-    want = reference_td_advantages(*args.values(), gamma)
-    shown = ", ".join(f"{k}={v}" for k, v in SMALL_TD.items())
-    try:
-        got = np.asarray(td_advantages(*(a.copy() for a in args.values()), gamma), dtype=float).round(4).tolist()
-    except Exception as err:  # noqa: BLE001 - a message, whatever the code does
-        got = f"an error ({type(err).__name__})"
-    return f" For {shown}, gamma={gamma}: expected {want.astype(float).round(4).tolist()}, got {got}."
-
-
-@guarded("07.1", "elementwise on the batch: rewards + gamma * (1 - terminated) * next_values - values")
-def check_td_advantages(td_advantages) -> None:
-    """Check ``td_advantages(rewards, values, next_values, terminated, gamma)``: one-step TD errors.
-
-    The training loop passes float32 NumPy arrays and goes on with NumPy (``.mean()``,
-    ``.std()``) before feeding the result to TensorFlow next to float32 tensors, so the
-    result must be a float32 NumPy array.
-    """
-    rng = np.random.default_rng(11)
-    for gamma in (0.99, 0.9, 0.0):
-        n = 32
-        r = rng.normal(1.0, 1.0, n).astype(np.float32)
-        v, nv = rng.normal(5, 2, n).astype(np.float32), rng.normal(5, 2, n).astype(np.float32)
-        term = (rng.random(n) < 0.3).astype(np.float32)
-        got = td_advantages(r.copy(), v.copy(), nv.copy(), term.copy(), gamma)
-        if isinstance(got, (float, np.generic)) or isinstance(got, np.ndarray) and got.shape == ():
-            fail("07.1", f"returned one number ({type(got).__name__}), expected an array of {n} advantages",
-                 "do not average or sum: one advantage per transition, element-wise on the arrays")
-        if not isinstance(got, np.ndarray):
-            fail("07.1", f"returned {type(got).__name__} for NumPy arrays, expected a NumPy array",
-                 "the training loop goes on with NumPy (advantages.mean(), .std()): use plain arithmetic on the "
-                 "arrays, no tf operations")
-        if got.shape != (n,):
-            fail("07.1", f"returned shape {got.shape} for {n} transitions", "return one advantage per transition")
-        if got.dtype != np.float32:
-            fail("07.1", f"float32 inputs gave a {got.dtype} result",
-                 "keep float32 (no astype(float), np.float64 or np.array(..., dtype=float)): the training step "
-                 "multiplies the advantages with float32 tensors, and TensorFlow does not mix dtypes")
+@guarded("07.1", "loop backwards over the rewards: G_t = r_t + gamma * G_{t+1}, one value per reward, as a NumPy array")
+def check_discounted_returns(discounted_returns) -> None:
+    """Check ``discounted_returns(rewards, gamma)``: the return to go of every step."""
+    rng = np.random.default_rng(6)
+    cases = [([1.0, 1.0, 1.0], 0.9), ([0.0, 0.0, 1.0], 0.5), ([2.0], 0.99), ([1.0, 2.0, 3.0, 4.0], 0.0),
+             ([1.0, -1.0, 2.0], 1.0), (list(rng.normal(size=50)), 0.97), ([1.0] * 500, 0.99)]
+    for rewards, gamma in cases:
+        got = _numpy_result("07.1", discounted_returns(list(rewards), gamma), "discounted_returns",
+                            "return np.array of the returns (the training loop calls .astype on it): "
+                            "e.g. fill returns = np.zeros(len(rewards)) backwards")
+        want = reference_returns(rewards, gamma)
+        if got.dtype.kind in "iu" and not np.allclose(want, np.round(want)):
+            fail("07.1", f"discounted_returns({rewards[:5]}{'...' if len(rewards) > 5 else ''}, {gamma}) returned "
+                 f"integers {got[:5].tolist()}: the array has dtype {got.dtype}",
+                 "make the returns array a float one (np.zeros(len(rewards)), not np.zeros_like of int rewards): "
+                 "an int array rounds every G_t you store in it")
         got = got.astype(float)
-        want = reference_td_advantages(r, v, nv, term, gamma)
-        if np.allclose(got, want, atol=1e-5):
+        if got.shape != want.shape:
+            fail("07.1", f"returned shape {got.shape} for {len(rewards)} rewards", "return one value per step")
+        if np.allclose(got, want):
             continue
-        mask = 1.0 - term
+        r = np.asarray(rewards, dtype=float)
+        shown = f"discounted_returns({rewards[:5]}{'...' if len(rewards) > 5 else ''}, {gamma})"
+        values = f"{shown} = {np.round(got[:5], 3).tolist()}, expected {np.round(want[:5], 3).tolist()}"
+        prefix = np.array([sum(r * gamma**k for k, r in enumerate(reversed(rewards[:t + 1]))) for t in range(len(rewards))])
+        forwards = np.allclose(got, prefix) or np.allclose(got, np.cumsum(rewards))
+        if forwards and np.allclose(got, want[::-1]):
+            fail("07.1", f"{shown} = {np.round(got[:5], 3).tolist()}: the sums run forwards, or the returns are "
+                 "in reverse order", "the return to go at step t adds the rewards from t to the END: loop "
+                 "backwards, and store G_t at index t (returns[t] = ...)")
+        if forwards:
+            fail("07.1", f"{shown} = {np.round(got[:5], 3).tolist()}: the sums run forwards",
+                 "the return to go at step t adds the rewards from t to the END: loop backwards")
+        if np.allclose(got, want[::-1]):
+            fail("07.1", f"{values}: the returns are in reverse order",
+                 "you computed them from the last step backwards: store G_t at index t (returns[t] = ...), "
+                 "or reverse the list at the end")
+        if np.allclose(got, np.full(len(rewards), want[0])):
+            fail("07.1", f"{shown} gave every step the whole episode's return",
+                 "step t gets only the rewards from t onwards, G_t = r_t + gamma * G_{t+1}")
+        if np.allclose(got, reference_returns(rewards, 1.0)):
+            fail("07.1", f"{values}: not discounted", "multiply the later return by gamma")
+        if np.allclose(got, want * gamma ** np.arange(len(rewards))):
+            fail("07.1", f"{values}: the discount counts from the start of the episode",
+                 "discount from step t itself: r_t counts fully, r_{t+1} times gamma, r_{t+2} times gamma**2, ...")
+        if np.allclose(got, gamma * want):
+            fail("07.1", f"{values}: every return is multiplied by gamma once too often",
+                 "r_t itself is not discounted: G_t = r_t + gamma * G_{t+1}, not gamma * (r_t + G_{t+1})")
+        if np.allclose(got, want - r) or np.allclose(got, np.append(want[1:], 0.0)):
+            fail("07.1", f"{values}: G_t leaves out r_t", "the return to go includes the reward of step t itself")
+        fail("07.1", values, "G_t = r_t + gamma * G_{t+1}, with G after the last step = 0")
+    passed("07.1", len(cases))
 
-        def wrong(what, hint):
-            fail("07.1", what + "." + _small_td_case(td_advantages), hint)
 
-        if np.allclose(got, r + gamma * nv - v, atol=1e-5):
-            wrong("transitions with terminated=1 still add gamma * V(s')",
-                  "you bootstrapped from a terminal state: multiply gamma * V(s') by (1 - terminated)")
-        if np.allclose(got, r + gamma * term * nv - v, atol=1e-5):
-            wrong("only the terminated transitions add gamma * V(s'): the mask is inverted",
-                  "multiply by (1 - terminated), which is 0 when the episode terminated")
-        if np.allclose(got, mask * (r + gamma * nv) - v, atol=1e-5):
-            wrong("the reward of terminated transitions was masked too",
-                  "only the bootstrapped part goes: r + gamma * (1 - terminated) * V(s') - V(s)")
-        if np.allclose(got, want + v, atol=1e-5):
-            wrong("the result is the TD target, not the advantage", "subtract the critic's V(s): target - values")
-        if np.allclose(got, -want, atol=1e-5):
-            wrong("the sign is flipped", "advantage = r + gamma * V(s') * (1 - terminated) - V(s)")
-        if gamma and np.allclose(got, r + mask * nv - v, atol=1e-5):
-            wrong("V(s') is not discounted", "multiply the next value by gamma")
-        if np.allclose(got, r + gamma * mask * v - nv, atol=1e-5):
-            wrong("values and next_values are swapped", "bootstrap from next_values, V(s'), and subtract values, V(s)")
-        wrong("the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)",
-              "compute it element-wise on the arrays")
-    passed("07.1", 3)
-
-
-def reference_losses(logits, values, actions, advantages, targets, entropy_coef):
-    """The check's own actor and critic losses: written apart from the lesson's solution on purpose.
-
-    It repeats what ``lessons.lesson07`` computes, so that a mistake in the solution
-    and the check's oracle would have to be made twice to pass unnoticed.
-    """
+def reference_loss(logits, actions, weights):
     import tensorflow as tf
 
-    log_probs = tf.nn.log_softmax(logits)
-    taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
-    entropy = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=1))
-    actor_loss = -tf.reduce_mean(taken * tf.stop_gradient(advantages)) - entropy_coef * entropy
-    critic_loss = tf.reduce_mean(tf.square(tf.stop_gradient(targets) - values))
-    return actor_loss, critic_loss, entropy
+    logp = tf.gather(tf.nn.log_softmax(logits), actions, axis=1, batch_dims=1)
+    return -tf.reduce_mean(logp * tf.stop_gradient(weights))
 
 
-def _three_scalars(out) -> tuple:
-    """Return the three losses as floats, failing with a message when ``out`` is not three numbers."""
-    if not isinstance(out, (tuple, list)) or len(out) != 3:
-        size = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
-        fail("07.2", f"returned {type(out).__name__}{size}, expected a tuple of three losses",
-             "return actor_loss, critic_loss, entropy (in this order)")
-    values = []
-    for name, x in zip(("actor_loss", "critic_loss", "entropy"), out):
-        shape = tuple(getattr(x, "shape", np.shape(x))) if x is not None else None
-        if shape != ():
-            fail("07.2", f"{name} is {type(x).__name__}" + (f" of shape {shape}" if shape else "") +
-                 ", expected one number", "average over the batch (tf.reduce_mean) so each is a scalar")
-        values.append(float(np.asarray(x)))
-    return tuple(values)
+def _scalar(exercise: str, got, what: str) -> float:
+    """Return the student's loss as a float, failing with a message when it is not one number."""
+    if got is None or isinstance(got, (tuple, list, dict, str)):
+        fail(exercise, f"{what} returned {type(got).__name__}, expected one number (a scalar tensor)",
+             "return only the loss, averaged over the batch")
+    shape = tuple(getattr(got, "shape", np.shape(got)))
+    if shape != ():
+        fail(exercise, f"{what} has shape {shape}, expected a scalar (shape ())",
+             "average over the batch (tf.reduce_mean) so the loss is one number")
+    return float(np.asarray(got))
 
 
-@guarded("07.2", "log-probabilities by tf.nn.log_softmax; actor loss -mean(log pi(a|s) * stop_gradient(advantages)) - entropy_coef * entropy; critic loss mean((stop_gradient(targets) - values)^2); return the three")
-def check_actor_critic_losses(actor_critic_losses) -> None:
-    """Check ``actor_critic_losses(logits, values, actions, advantages, targets, entropy_coef)``."""
+@guarded("07.2", "tf.nn.log_softmax(logits), the taken action's entry with tf.gather(..., actions, axis=1, batch_dims=1), times tf.stop_gradient(weights), averaged and negated")
+def check_policy_gradient_loss(policy_gradient_loss) -> None:
+    """Check ``policy_gradient_loss(logits, actions, weights)`` = mean of -log pi(a|s) * weight."""
     import tensorflow as tf
 
-    rng = np.random.default_rng(12)
-    for batch, n, coef in [(16, 2, 0.01), (5, 3, 0.1), (8, 2, 0.0)]:
+    rng = np.random.default_rng(7)
+    cases = 0
+    for batch, n in [(7, 2), (5, 3), (1, 4)]:
         logits = tf.Variable(rng.normal(size=(batch, n)).astype(np.float32))
-        values = tf.Variable(rng.normal(size=batch).astype(np.float32))
-        advantages = tf.Variable(rng.normal(size=batch).astype(np.float32))
-        targets = tf.Variable(rng.normal(size=batch).astype(np.float32))
         actions = tf.constant(rng.integers(n, size=batch))
+        weights = tf.Variable(rng.normal(size=batch).astype(np.float32))
         with tf.GradientTape(persistent=True) as tape:
-            out = actor_critic_losses(logits, values, actions, advantages, targets, coef)
-            ref = reference_losses(logits, values, actions, advantages, targets, coef)
-        a, c, e = _three_scalars(out)
-        ra, rc, re = (float(x) for x in ref)
-        _diagnose(a, c, e, ra, rc, re, coef, logits.numpy(), values.numpy(), actions.numpy(), advantages.numpy(),
-                  targets.numpy(), actor_critic_losses)
-        for name, loss in zip(("actor_loss", "critic_loss"), out):
-            must_be_tensor("07.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
-                            "tf.gather, tf.reduce_mean, tf.square): no .numpy() or np.* inside")
-        for name, loss, var in [("advantages", out[0], advantages), ("targets", out[1], targets)]:
-            g = tape.gradient(loss, var)
-            if g is not None and np.abs(np.asarray(g)).max() > 0:
-                fail("07.2", f"gradient flows into the {name}",
-                     f"wrap the {name} in tf.stop_gradient: they are targets computed from the critic, not parameters")
-        for got_loss, ref_loss, var in [(out[0], ref[0], logits), (out[1], ref[1], values)]:
-            g, rg = tape.gradient(got_loss, var), tape.gradient(ref_loss, var)
-            if g is None or not np.allclose(g, rg, atol=1e-5):
-                fail("07.2", "a loss has the right value but the wrong gradient." + _small_gradient_case(actor_critic_losses),
-                     "build the losses from TensorFlow operations (no .numpy() inside)")
+            got = policy_gradient_loss(logits, actions, weights)
+            want = reference_loss(logits, actions, weights)
+        got_value = _scalar("07.2", got, "the loss")
+        logp_all = tf.nn.log_softmax(logits).numpy()
+        logp = tf.gather(logp_all, actions, axis=1, batch_dims=1).numpy()
+        probs = np.exp(logp)
+        w, a, z = weights.numpy(), actions.numpy(), logits.numpy()
+        rows = np.arange(batch)
+        if np.isclose(got_value, -want) and not np.isclose(want, 0):
+            fail("07.2", f"loss {got_value:.4f}, expected {float(want):.4f}: the sign is flipped",
+                 "gradient descent minimises the loss, so the loss is MINUS log pi(a|s) * weight")
+        if np.isclose(got_value, -np.sum(logp * w)) and batch > 1:
+            fail("07.2", "the loss is a sum over the batch", "take the mean (tf.reduce_mean), not the sum")
+        if np.isclose(got_value, -np.mean(probs * w)):
+            fail("07.2", "the loss uses probabilities", "use log-probabilities: tf.nn.log_softmax(logits)")
+        if np.isclose(got_value, -np.mean(z[rows, a] * w)):
+            fail("07.2", "the loss uses the raw logits as log-probabilities",
+                 "turn the logits into log-probabilities first: tf.nn.log_softmax(logits)")
+        if np.isclose(got_value, -np.mean(logp)) and not np.isclose(float(want), -np.mean(logp)):
+            fail("07.2", "the loss ignores the weights", "multiply each log pi(a|s) by its weight (the return to go)")
+        over_batch = logits.numpy() - np.log(np.exp(logits.numpy()).sum(axis=0, keepdims=True))
+        if np.isclose(got_value, -np.mean(over_batch[rows, a] * w)) and batch > 1:
+            fail("07.2", "the softmax was taken over the batch (axis 0)",
+                 "the probabilities of one state's actions sum to 1: tf.nn.log_softmax(logits) works on the last axis")
+        if np.isclose(got_value, -np.mean(logp_all * w[:, None])) or np.isclose(got_value, -np.mean(logp_all.sum(1) * w)):
+            fail("07.2", "the loss uses the log-probabilities of all actions, not of the action taken",
+                 "pick the taken action's entry in each row: tf.gather(log_probs, actions, axis=1, batch_dims=1)")
+        if not np.isclose(got_value, float(want), atol=1e-5):
+            fail("07.2", f"loss {got_value:.4f}, expected {float(want):.4f}",
+                 "pick log pi(a|s) of the taken actions from tf.nn.log_softmax(logits), times the weights, "
+                 "mean, negated")
+        must_be_tensor("07.2", got, "the loss", "build the loss from TensorFlow operations on the logits "
+                        "(tf.nn.log_softmax, tf.gather, tf.reduce_mean): no .numpy() or np.* inside")
+        grad_w = tape.gradient(got, weights)
+        if grad_w is not None and np.abs(np.asarray(grad_w)).max() > 0:
+            fail("07.2", "the loss sends gradient into the weights (returns/advantages)",
+                 "wrap the weights in tf.stop_gradient: they are targets, not something to optimise")
+        grad_l, ref_l = tape.gradient(got, logits), tape.gradient(want, logits)
+        if grad_l is None or not np.allclose(grad_l, ref_l, atol=1e-5):
+            fail("07.2", "the gradient with respect to the logits differs from the reference",
+                 "build the loss from TensorFlow operations on the logits (no .numpy() inside)")
         del tape
-        if batch == 16:
-            first = (logits, values, actions, advantages, targets, coef)
-    matches_when_compiled("07.2", actor_critic_losses, first, reference_losses,
-              "use TensorFlow operations only (no .numpy() or np.* on tensors): the training step compiles "
-              "the losses")
-    passed("07.2", 3)
-
-
-SMALL_LOSSES = dict(logits=[[0.0, 1.0], [2.0, 0.0]], values=[1.0, 2.0], actions=[1, 0], advantages=[1.0, -1.0],
-                    targets=[2.0, 0.0], entropy_coef=0.1)
-
-
-def _small_arguments():
-    import tensorflow as tf
-
-    s = SMALL_LOSSES
-    return (tf.Variable(np.array(s["logits"], np.float32)), tf.Variable(np.array(s["values"], np.float32)),
-            tf.constant(np.array(s["actions"], np.int64)), tf.constant(np.array(s["advantages"], np.float32)),
-            tf.constant(np.array(s["targets"], np.float32)), s["entropy_coef"])
-
-
-def _shown_small_case() -> str:
-    return ", ".join(f"{k}={v}" for k, v in SMALL_LOSSES.items())
-
-
-def _small_loss_case(actor_critic_losses) -> str:
-    """Return a sentence: the student's three losses on ``SMALL_LOSSES`` and the expected ones."""
-    args = _small_arguments()
-    want = [round(float(x), 4) for x in reference_losses(*args)]
-    try:
-        got = tuple(round(float(np.asarray(x)), 4) for x in actor_critic_losses(*args))
-    except Exception as err:  # noqa: BLE001 - a message, whatever the code does
-        got = f"an error ({type(err).__name__})"
-    return f" For {_shown_small_case()}: expected (actor_loss, critic_loss, entropy) = {tuple(want)}, got {got}."
-
-
-def _small_gradient_case(actor_critic_losses) -> str:
-    """Return a sentence: the gradients of the student's losses on ``SMALL_LOSSES`` and the expected ones."""
-    import tensorflow as tf
-
-    args = _small_arguments()
-    shown = []
-    for i, (name, var) in enumerate((("actor_loss", args[0]), ("critic_loss", args[1]))):
-        with tf.GradientTape(persistent=True) as tape:
-            want = reference_losses(*args)[i]
-            try:
-                got = actor_critic_losses(*args)[i]
-            except Exception:  # noqa: BLE001 - a message, whatever the code does
-                got = None
-        rg = np.asarray(tape.gradient(want, var), dtype=float).round(4).tolist()
-        g = tape.gradient(got, var) if got is not None and tf.is_tensor(got) else None
-        shown.append(f"d {name} / d {'logits' if i == 0 else 'values'}: expected {rg}, got "
-                     f"{None if g is None else np.asarray(g, dtype=float).round(4).tolist()}")
-    return f" For {_shown_small_case()}: " + "; ".join(shown) + "."
-
-
-def _diagnose(a, c, e, ra, rc, re, coef, logits, values, actions, advantages, targets, actor_critic_losses) -> None:
-    """Fail 07.2 with the likely mistake when the three values are not the reference's."""
-    if np.allclose([a, c], [rc, ra], atol=1e-5) and not np.isclose(ra, rc, atol=1e-5):
-        fail("07.2", "the actor and critic losses are swapped", "return (actor_loss, critic_loss, entropy) in this order")
-    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    probs = np.exp(log_probs)
-    if not np.isclose(e, re, atol=1e-5):
-        if np.isclose(e, -re, atol=1e-5):
-            hint = "entropy is MINUS sum p log p: it is positive"
-        elif np.isclose(e, re * len(logits), atol=1e-4):
-            hint = "that is the sum over the batch: take the mean over the batch of each state's entropy"
-        elif np.isclose(e, -np.mean(probs * log_probs), atol=1e-5):
-            hint = "sum over the actions first (axis=1), then average over the batch"
-        else:
-            hint = "entropy = -mean over the batch of sum_a pi(a|s) log pi(a|s)"
-        fail("07.2", f"entropy {e:.4f}, expected {re:.4f}." + _small_loss_case(actor_critic_losses), hint)
-    rows = np.arange(len(actions))
-    pg = -np.mean(log_probs[rows, actions] * advantages)
-    if coef and np.isclose(a, ra + 2 * coef * re, atol=1e-5):
-        fail("07.2", "the entropy bonus has the wrong sign",
-             "we minimise the actor loss and want MORE entropy: actor_loss = pg_loss - entropy_coef * entropy")
-    if coef and np.isclose(a, pg, atol=1e-5):
-        fail("07.2", f"actor loss {a:.4f}, expected {ra:.4f}: the entropy bonus is missing",
-             "actor_loss already includes the bonus: -mean(log pi(a|s) * advantage) - entropy_coef * entropy")
-    if not np.isclose(a, ra, atol=1e-5):
-        causes = [
-            (-pg - coef * re, "the sign of the policy-gradient term is flipped",
-             "the loss is MINUS mean(log pi(a|s) * advantage): minimising it raises the advantaged actions"),
-            (-np.mean(probs[rows, actions] * advantages) - coef * re, "the actor loss uses probabilities",
-             "use log-probabilities: tf.nn.log_softmax(logits)"),
-            (-np.mean(logits[rows, actions] * advantages) - coef * re, "the actor loss uses the raw logits",
-             "turn the logits into log-probabilities: tf.nn.log_softmax(logits)"),
-            (len(rows) * pg - coef * re, "the policy-gradient term is a sum over the batch", "take the mean"),
-        ]
-        for value, what, hint in causes:
-            if np.isclose(a, value, atol=1e-5):
-                fail("07.2", f"actor loss {a:.4f}, expected {ra:.4f}: {what}", hint)
-        fail("07.2", f"actor loss {a:.4f}, expected {ra:.4f}." + _small_loss_case(actor_critic_losses),
-             "-mean(log pi(a|s) * advantage) - entropy_coef * entropy")
-    if not np.isclose(c, rc, atol=1e-5):
-        err = targets - values
-        causes = [
-            (0.5 * rc, "half the mean squared error", "this lesson's critic loss has no 1/2: mean((targets - values)**2)"),
-            (np.mean(np.abs(err)), "the mean absolute error", "square the errors: mean((targets - values)**2)"),
-            (np.sum(err ** 2), "a sum over the batch", "take the mean: tf.reduce_mean"),
-            (np.mean(np.where(np.abs(err) <= 1, 0.5 * err ** 2, np.abs(err) - 0.5)), "a Huber loss",
-             "the critic regresses with a mean squared error here: mean((targets - values)**2)"),
-            (np.mean(err) ** 2, "the square of the mean error", "square each error, then average"),
-        ]
-        for value, what, hint in causes:
-            if np.isclose(c, value, atol=1e-5):
-                fail("07.2", f"critic loss {c:.4f}, expected {rc:.4f}: it is {what}", hint)
-        fail("07.2", f"critic loss {c:.4f}, expected {rc:.4f}." + _small_loss_case(actor_critic_losses),
-             "mean of (targets - values) ** 2")
+        cases += 1
+        if cases == 1:
+            first = (logits, actions, weights)
+    matches_when_compiled("07.2", policy_gradient_loss, first, reference_loss,
+              "use TensorFlow operations only (no .numpy(), np.* or len() of a tensor): the training step "
+              "compiles the loss, with a batch size that changes from episode to episode")
+    passed("07.2", cases)
 
 
 @guarded("07.4", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
-    """Check the trained actor's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
+    """Check the trained policy's mean return over ``episodes`` episodes reaches ``threshold``."""
     mean_return_reaches("07.4", greedy_returns, threshold, episodes,
                         f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
-                        "with the lesson's settings every seed tried passed within its budget, so a piece is "
-                        "probably wrong in a way its check could not see: look at the learning curve and at the "
-                        "printed line of the training run, and rerun the checks above")
+                        "over 30 seeds the lesson's code always passed its stop test within this budget, so look for "
+                        "what the checks above could not see: is your learning curve inside the gray band, "
+                        "and did the training cell stop early?")
 
 
-# 07.3: the rollout ---------------------------------------------------------------------------
-# The student's rollout is driven on three scripted environments in a SyncVectorEnv with
-# SAME_STEP autoreset, so Gymnasium's own final_obs mechanics are exercised. Observations
-# name the environment, the episode and the time step, so every stored field can be
-# compared with what the rollout should have gathered, and every mistake named.
+# 07.3: one episode and its update ------------------------------------------------------------
+# The student's code plays episodes of a small scripted environment (observations name the
+# episode and the time step) with a recording agent, so every action, the arrays handed to
+# agent.update and the weights in them can be compared with what REINFORCE should do.
 
-# (length, how it ends) of each episode, per environment: ends of both kinds, two on the
-# same step, one on the last step of a rollout
-ROLLOUT_SCRIPT = [[(4, "terminated"), (6, "truncated"), (3, "terminated"), (50, "terminated")],
-                  [(5, "truncated"), (5, "terminated"), (50, "truncated")],
-                  [(7, "terminated"), (2, "truncated"), (4, "truncated"), (50, "terminated")]]
-ROLLOUT_CALLS, ROLLOUT_LENGTH, ROLLOUT_ACTIONS, SURE = 3, 5, 3, 20.0
-N_SCRIPTED = len(ROLLOUT_SCRIPT)
+EPISODES = [(5, "terminated"), (7, "truncated"), (1, "terminated"), (4, "truncated")]   # (length, end)
+CHECK_GAMMA, N_ACTIONS = 0.9, 3
 
 
-def _scripted_env_class():
-    import gymnasium as gym
+class _EpisodeEnv:
+    """Scripted episodes: observation ``[episode, t, 1]``, reward ``1 + t/10``, ends from ``EPISODES``."""
 
-    class ScriptedEnv(gym.Env):
-        """Observation ``[env, episode, t]``; episode lengths and ends from ``ROLLOUT_SCRIPT``."""
+    def __init__(self, agent):
+        import gymnasium as gym
 
-        def __init__(self, index):
-            self.index, self.episode, self.t = index, -1, 0
-            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
-            self.action_space = gym.spaces.Discrete(ROLLOUT_ACTIONS)
+        self.action_space = gym.spaces.Discrete(N_ACTIONS, seed=0)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
+        self.episode, self.t, self.ended, self.played = -1, 0, True, []   # played: per episode, its steps
+        self.agent, self.samples_seen = agent, 0
 
-        def _obs(self):
-            return np.array([self.index, self.episode, self.t], np.float32)
+    def _obs(self):
+        return np.array([self.episode, self.t, 1.0], np.float32)
 
-        def reset(self, *, seed=None, options=None):
-            super().reset(seed=seed)
-            self.episode, self.t = self.episode + 1, 0
-            return self._obs(), {}
+    def reset(self, *, seed=None, options=None):
+        if not self.ended:
+            fail("07.3", f"env.reset() was called in the middle of episode {self.episode + 1}, at its step {self.t}",
+                 "reset once, before the episode; then step until terminated or truncated")
+        self.episode, self.t, self.ended = self.episode + 1, 0, False
+        self.played.append([])
+        return self._obs(), {}
 
-        def step(self, action):
-            length, how = ROLLOUT_SCRIPT[self.index][self.episode]
-            self.t += 1
-            reward = 1.0 + self.t / 10 + self.index / 100
-            return self._obs(), reward, self.t == length and how == "terminated", \
-                self.t == length and how == "truncated", {}
-
-    return ScriptedEnv
-
-
-def scripted_logits(obs) -> np.ndarray:
-    """The scripted actor: sure of one action at every other time step, unsure at the others."""
-    obs = np.asarray(obs, dtype=float).reshape(-1, 3)
-    logits = np.zeros((len(obs), ROLLOUT_ACTIONS), np.float32)
-    for row, (i, episode, t) in zip(logits, obs):
-        key = int(i + episode + t)
-        if key % 2 == 0:
-            row[(key // 2) % ROLLOUT_ACTIONS] = SURE   # probability 1 - 4e-9
-        else:
-            row[0] = 0.1                               # probabilities 0.36, 0.32, 0.32
-    return logits
+    def step(self, action):
+        if self.episode < 0 or self.ended:
+            said = "before env.reset()" if self.episode < 0 else f"after episode {self.episode + 1} had ended"
+            fail("07.3", f"env.step was called {said}",
+                 "start each episode with obs, _ = env.reset(), and stop stepping once terminated or truncated")
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            fail("07.3", f"env.step got the action {action!r} ({type(action).__name__})",
+                 "pass the int that agent.sample_action(obs) returned")
+        obs = self._obs()
+        self._sampled_for(obs, int(action))
+        length, how = EPISODES[self.episode]
+        self.t += 1
+        reward = 1.0 + self.t / 10
+        terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
+        self.ended = terminated or truncated
+        self.played[-1].append((obs, int(action), reward))
+        return self._obs(), reward, terminated, truncated, {}
 
 
-class _RolloutAgent:
-    """What the rollout is given as ``agent``: the scripted actor, recording what it is asked."""
+    def _sampled_for(self, obs, action) -> None:
+        """The action stepped with is the one agent.sample_action just gave for this very observation."""
+        where = f"in episode {self.episode + 1} at step {self.t}"
+        if len(self.agent.sampled) == self.samples_seen:
+            fail("07.3", f"{where} env.step got action {action} without a new agent.sample_action(obs) for it",
+                 "sample every action from the policy, one per step: REINFORCE learns from what its policy chose")
+        self.samples_seen = len(self.agent.sampled)
+        asked, given = self.agent.sampled[-1]
+        if not _close(asked, obs):
+            fail("07.3", f"{where} the action was sampled for {asked}, not for the current observation {obs}",
+                 "act on the observation the environment last returned")
+        if action != given:
+            fail("07.3", f"{where} agent.sample_action gave {given} and env.step got {action}",
+                 "step with the sampled action: REINFORCE learns from the actions its policy chose")
+
+
+class _EpisodeAgent:
+    """What the student's code is given as ``agent``, recording what it does with it."""
 
     def __init__(self):
         self.rng = np.random.default_rng(0)
-        self.asked = []          # observations asked for since the last envs.step
+        self.sampled, self.updates = [], []
 
-    def policy_logits(self, obs):
-        self.asked.extend(np.array(obs, dtype=np.float32, copy=True).reshape(-1, 3))
-        return scripted_logits(obs)
+    @staticmethod
+    def value_of(observations) -> np.ndarray:
+        observations = np.asarray(observations, dtype=float).reshape(-1, 3)
+        return (2.0 + 0.3 * observations[:, 1] - 0.5 * observations[:, 0]).astype(np.float32)
 
+    def sample_action(self, obs):
+        action = int(self.rng.integers(N_ACTIONS))
+        self.sampled.append((np.array(obs, dtype=np.float32, copy=True), action))
+        return action
 
-def _rows(a) -> str:
-    return np.array2string(np.asarray(a, dtype=float), precision=2, separator=", ").replace("\n", "")
+    def values(self, observations):
+        return self.value_of(observations)
 
-
-def _recording_envs(agent, steps):
-    """The scripted vector environment, wrapped so that every step is checked and recorded."""
-    import gymnasium as gym
-
-    scripted = _scripted_env_class()
-    inner = gym.vector.SyncVectorEnv([lambda i=i: scripted(i) for i in range(N_SCRIPTED)],
-                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-
-    class Recording(gym.vector.VectorWrapper):
-        def __init__(self):
-            super().__init__(inner)
-            self.current, self.call_number, self.steps_this_call, self.log, self.started = None, 0, 0, [], False
-
-        def reset(self, **kwargs):
-            if self.started:
-                fail("07.3", "your rollout called envs.reset()",
-                     "do not reset: with SAME_STEP autoreset, an environment whose episode ends starts the next one "
-                     "within the same envs.step call, and envs.reset() would restart every environment")
-            self.started = True
-            self.current, info = self.env.reset(**kwargs)
-            return self.current.copy(), info
-
-        def step(self, actions):
-            self.steps_this_call += 1
-            at = f"at step {self.steps_this_call} of rollout call {self.call_number}"
-            if self.steps_this_call > steps:
-                fail("07.3", f"rollout call {self.call_number} took more than steps={steps} environment steps",
-                     "take exactly `steps` steps (the argument), not ROLLOUT_STEPS or another number")
-            _actions_right(at, actions, agent.asked, self.current, self.log[-1] if self.log else None)
-            next_obs, rewards, terminated, truncated, info = self.env.step(np.asarray(actions))
-            ended = terminated | truncated
-            real = next_obs.copy()
-            if ended.any():
-                real[ended] = np.stack(info["final_obs"][ended])
-            self.log.append(dict(obs=self.current.copy(), actions=np.asarray(actions).copy(), rewards=rewards.copy(),
-                                 next_obs=real, reset_obs=next_obs.copy(), terminated=terminated.copy(),
-                                 truncated=truncated.copy()))
-            self.current = next_obs.copy()
-            agent.asked = []
-            return next_obs, rewards, terminated, truncated, info
-
-    return Recording()
+    def update(self, observations, actions, weights, returns):
+        self.updates.append(tuple(np.array(x, dtype=float, copy=True) for x in (observations, actions, weights, returns)))
+        return 0.0
 
 
-def _actions_right(at, actions, asked, current, previous) -> None:
-    """Actions for every environment, integers, sampled from the actor at the current observations."""
-    a = np.asarray(actions) if not isinstance(actions, (int, float)) else np.asarray([actions])
-    if a.shape != (N_SCRIPTED,):
-        fail("07.3", f"{at} envs.step got actions of shape {a.shape}, expected ({N_SCRIPTED},): one per environment",
-             "sample one action per environment from agent.policy_logits(obs), shape (n_envs, n_actions)")
-    if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= ROLLOUT_ACTIONS:
-        fail("07.3", f"{at} envs.step got the actions {_rows(a)} ({a.dtype}), expected integers from 0 to "
-             f"{ROLLOUT_ACTIONS - 1}", "cu.sample_from_logits(logits, agent.rng) returns one integer action per row")
-    if not asked:
-        fail("07.3", f"{at} envs.step was called without asking agent.policy_logits for the current observations "
-             f"{_rows(current)}", "sample the actions from the actor: cu.sample_from_logits(agent.policy_logits(obs), "
-             "agent.rng)")
-    seen = np.array(asked)
-    missing = [i for i, row in enumerate(current) if not (np.abs(seen - row).max(axis=1) == 0).any()]
-    ended = [] if previous is None else [i for i in missing if previous["terminated"][i] or previous["truncated"][i]]
-    for i in ended:
-        if (np.abs(seen - previous["next_obs"][i]).max(axis=1) == 0).any():
-            fail("07.3", f"{at} you asked agent.policy_logits for {_rows(previous['next_obs'][i])}, the last "
-                 f"observation of the episode that just ended in environment {i}; that environment has started a new "
-                 f"episode and is at {_rows(current[i])}",
-                 "act on what envs.step returned; if you put info['final_obs'] into next_obs for the batch, do it on "
-                 "a copy (real_next = next_obs.copy()), so obs = next_obs stays the new episodes' observations")
-    if missing:
-        stale = previous is not None and seen.shape == previous["obs"].shape and np.array_equal(seen, previous["obs"])
-        fail("07.3", f"{at} the environments show {_rows(current)}, but you asked agent.policy_logits for "
-             f"{_rows(seen)}" + (", the observations of the step before: obs was not advanced" if stale else ""), "act on the observation you are at: after each step, obs = next_obs (the one "
-             "envs.step returned, which is already the new episode's first observation where one ended)")
-    probs = np.exp(scripted_logits(current) - SURE)
-    probs /= probs.sum(axis=1, keepdims=True)
-    for i, (action, p) in enumerate(zip(a, probs)):
-        if p[action] < 1e-6:
-            fail("07.3", f"{at} environment {i} was at {_rows(current[i])}, where the policy's probabilities are "
-                 f"{_rows(p)}, and you took action {action}",
-                 "sample from softmax(logits): cu.sample_from_logits(agent.policy_logits(obs), agent.rng)")
+EPISODE_HINT = ("obs, _ = env.reset(); step with agent.sample_action(obs) until terminated or truncated, keeping "
+                "each step's obs, action and reward; returns = discounted_returns(rewards, gamma); "
+                "agent.update(observations, actions, returns - agent.values(observations), returns)")
 
 
-ROLLOUT_HINT = ("for each of the `steps` steps: actions = cu.sample_from_logits(agent.policy_logits(obs), agent.rng); "
-                "envs.step(actions); keep obs, actions, rewards, the real next observations (info['final_obs'] where "
-                "an episode ended) and terminated; obs = next_obs; return the stacked arrays and obs")
+def _close(a, b) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, atol=1e-5)
 
 
-@guarded("07.3", ROLLOUT_HINT)
-def check_collect_rollout(collect_rollout) -> None:
-    """Check ``collect_rollout(agent, envs, obs, steps) -> (batch, obs)`` on scripted environments, call by call."""
-    agent = _RolloutAgent()
-    envs = _recording_envs(agent, ROLLOUT_LENGTH)
-    obs, _ = envs.reset(seed=0)
-    for call_number in range(1, ROLLOUT_CALLS + 1):
-        envs.call_number, envs.steps_this_call = call_number, 0
-        given = obs.copy()
-        out = call("07.3", collect_rollout, agent, envs, obs, ROLLOUT_LENGTH, hint=ROLLOUT_HINT)
-        if envs.steps_this_call < ROLLOUT_LENGTH:
-            fail("07.3", f"rollout call {call_number} took {envs.steps_this_call} environment steps, expected "
-                 f"steps={ROLLOUT_LENGTH}", "take exactly `steps` steps (the argument) in one call")
-        log = envs.log[-ROLLOUT_LENGTH:]
-        batch, returned = _unpack(out, call_number)
-        _batch_right(batch, log, call_number)
-        _continues_right(returned, given, log, envs.current, call_number)
-        obs = returned
-    _sampled_not_greedy(envs.log)
-    passed("07.3", ROLLOUT_CALLS * ROLLOUT_LENGTH)
+@guarded("07.3", EPISODE_HINT)
+def check_reinforce_episode(reinforce_episode) -> None:
+    """Check ``reinforce_episode(agent, env, gamma)``: one episode played and one REINFORCE update."""
+    agent = _EpisodeAgent()
+    env = _EpisodeEnv(agent)
+    for k, (length, how) in enumerate(EPISODES):
+        before = len(agent.updates)
+        call("07.3", reinforce_episode, agent, env, CHECK_GAMMA, hint=EPISODE_HINT)
+        played = env.played[k] if k < len(env.played) else []
+        if len(played) != length:
+            fail("07.3", f"episode {k + 1} lasts {length} steps ({how} at the end) and your function played "
+                 f"{len(played)} of them", "play the whole episode: step until terminated or truncated")
+        done = len(agent.updates) - before
+        if done != 1:
+            fail("07.3", f"agent.update was called {done} times for episode {k + 1}",
+                 "one update per episode, after it is over, with all its steps")
+        _update_right(k, played, agent.updates[-1])
+    passed("07.3", len(EPISODES))
 
 
-def _unpack(out, call_number):
-    if not isinstance(out, tuple) or len(out) != 2:
-        size = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
-        fail("07.3", f"rollout call {call_number} returned {type(out).__name__}{size}, expected a pair (batch, obs)",
-             "return batch, obs: the dict of arrays and the observation to continue from")
-    batch, returned = out
-    if not isinstance(batch, dict):
-        fail("07.3", f"the batch is a {type(batch).__name__}, expected a dict", "return a dict with the keys "
-             "'obs', 'actions', 'rewards', 'next_obs', 'terminated'")
-    missing = [k for k in ("obs", "actions", "rewards", "next_obs", "terminated") if k not in batch]
-    if missing:
-        fail("07.3", f"the batch has the keys {sorted(batch)}, missing {missing}",
-             "return a dict with the keys 'obs', 'actions', 'rewards', 'next_obs', 'terminated'")
-    return batch, returned
+def _update_right(k, played, update) -> None:
+    """The arrays handed to agent.update: observations acted on, actions taken, G_t - V(s_t), G_t."""
+    observations, actions, weights, returns = update
+    obs = np.array([p[0] for p in played], dtype=float)
+    taken = np.array([p[1] for p in played], dtype=float)
+    rewards = [p[2] for p in played]
+    want_returns = reference_returns(rewards, CHECK_GAMMA)
+    values = _EpisodeAgent.value_of(obs)
+    T = len(played)
+    if observations.shape != (T, 3):
+        fail("07.3", f"episode {k + 1} ({T} steps): agent.update got observations of shape {observations.shape}, "
+             f"expected ({T}, 3)", "pass the observations acted on, one row per step: np.array(observations)")
+    if not _close(observations, obs):
+        nexts = np.array([[k, t + 1, 1.0] for t in range(T)])
+        if _close(observations, nexts):
+            fail("07.3", f"episode {k + 1}: the observations given to agent.update are the ones env.step returned, "
+                 "one step late", "keep the observation each action was chosen for (append obs before env.step)")
+        fail("07.3", f"episode {k + 1}: agent.update got observations {observations[:3].tolist()} ..., expected "
+             f"{obs[:3].tolist()} ...", "pass the observations the actions were chosen for")
+    if not _close(actions.reshape(-1), taken):
+        fail("07.3", f"episode {k + 1}: agent.update got actions {actions.reshape(-1).tolist()}, env.step got "
+             f"{taken.astype(int).tolist()}", "pass the actions taken, in order")
+    if not _close(returns.reshape(-1), want_returns):
+        _wrong_returns(k, rewards, returns.reshape(-1), want_returns)
+    _wrong_weights(k, weights.reshape(-1), want_returns, values, T)
 
 
-def _batch_right(batch, log, call_number) -> None:
-    """Each field: a NumPy array of shape (steps, n_envs, ...) and the stated dtype, holding the right values."""
-    steps, n = ROLLOUT_LENGTH, N_SCRIPTED
-    wanted = {"obs": ((steps, n, 3), "float32"), "actions": ((steps, n), "int"), "rewards": ((steps, n), "float32"),
-              "next_obs": ((steps, n, 3), "float32"), "terminated": ((steps, n), "float32")}
-    for key, (shape, dtype) in wanted.items():
-        value = batch[key]
-        if not isinstance(value, np.ndarray):
-            fail("07.3", f"batch[{key!r}] is a {type(value).__name__}, expected a NumPy array of shape {shape}",
-                 "stack the per-step arrays: np.array(list_of_arrays, dtype=...)")
-        if value.shape != shape:
-            if value.shape == (steps * n,) + shape[2:]:
-                why = "the steps and the environments are flattened into one axis"
-            elif value.shape == (n, steps) + shape[2:]:
-                why = "the axes are (environments, steps)"
-            else:
-                why = f"{steps} steps of {n} environments"
-            fail("07.3", f"batch[{key!r}] has shape {value.shape}, expected {shape} ({why})",
-                 "every field is (steps, n_envs, ...): one entry per step, np.array of the list of per-step arrays")
-        ok = np.issubdtype(value.dtype, np.integer) if dtype == "int" else value.dtype == np.float32
-        if not ok:
-            extra = (" (True/False flags)" if value.dtype == bool else "")
-            fail("07.3", f"batch[{key!r}] has dtype {value.dtype}{extra}, expected " +
-                 ("an integer dtype (int64)" if dtype == "int" else "float32"),
-                 f"np.array(..., dtype={'np.int64' if dtype == 'int' else 'np.float32'}): "
-                 + ("actions index the actor's logits" if dtype == "int" else
-                    "rewards from envs.step are float64 and terminated is bool; the update takes float32 "
-                    "(terminated as 1.0 / 0.0)"))
-    for t, true in enumerate(log):
-        at = f"rollout call {call_number}, step {t + 1}"
-        _field_right(batch, "obs", t, true, at)
-        _field_right(batch, "actions", t, true, at)
-        _field_right(batch, "rewards", t, true, at)
-        _next_obs_right(batch["next_obs"][t], true, at)
-        _terminated_right(batch["terminated"][t], true, at)
+def _wrong_returns(k, rewards, got, want) -> None:
+    r = np.asarray(rewards)
+    shown = f"episode {k + 1} (rewards {np.round(r, 2).tolist()}, gamma {CHECK_GAMMA}): agent.update got returns " \
+            f"{np.round(got, 3).tolist()}, expected {np.round(want, 3).tolist()}"
+    if _close(got, reference_returns(rewards, 1.0)):
+        fail("07.3", f"{shown}: they are not discounted", "use discounted_returns(rewards, gamma) with the gamma given")
+    if _close(got, np.full(len(r), want[0])):
+        fail("07.3", f"{shown}: every step got the whole episode's return G_0",
+             "weight each step by its return to go G_t: an action cannot change the rewards before it")
+    fail("07.3", shown, "returns = discounted_returns(rewards, gamma), one per step of the episode")
 
 
-def _field_right(batch, key, t, true, at) -> None:
-    got, want = batch[key][t], true[key]
-    if np.allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), atol=1e-6):
+def _wrong_weights(k, weights, returns, values, T) -> None:
+    want = returns - values
+    if _close(weights, want):
         return
-    what = {"obs": "the observations the actions were sampled for",
-            "actions": "the actions passed to envs.step", "rewards": "the rewards envs.step returned"}[key]
-    if key == "obs" and np.allclose(got, true["next_obs"]) or key == "obs" and np.allclose(got, true["reset_obs"]):
-        said = " (the next observations)"
-    else:
-        said = ""
-    fail("07.3", f"{at}: batch[{key!r}] holds {_rows(got)}{said}, expected {what}, {_rows(want)}",
-         f"store {what} of each step, in the order of the steps")
-
-
-def _next_obs_right(got, true, at) -> None:
-    want = true["next_obs"]
-    if np.allclose(got, want, atol=1e-6):
-        return
-    for i in range(N_SCRIPTED):
-        if np.allclose(got[i], want[i], atol=1e-6):
-            continue
-        ended = true["terminated"][i] or true["truncated"][i]
-        how = "terminated" if true["terminated"][i] else "truncated"
-        if ended and np.allclose(got[i], true["reset_obs"][i]):
-            fail("07.3", f"{at}: environment {i}'s episode {how}, and batch['next_obs'] holds {_rows(got[i])}, the "
-                 f"first observation of its next episode; its real last observation, info['final_obs'][{i}], is "
-                 f"{_rows(want[i])}",
-                 "where terminated | truncated, take next_obs from info['final_obs'] (the vector environment has "
-                 "already reset): the critic bootstraps a truncated episode from its real last state")
-        fail("07.3", f"{at}: batch['next_obs'] of environment {i} holds {_rows(got[i])}, expected {_rows(want[i])}",
-             "next_obs is what envs.step returned, with info['final_obs'] where an episode ended")
-
-
-def _terminated_right(got, true, at) -> None:
-    want = true["terminated"].astype(np.float32)
-    if np.array_equal(got, want):
-        return
-    i = int(np.flatnonzero(got != want)[0])
-    if true["truncated"][i] and got[i] == 1.0:
-        fail("07.3", f"{at}: environment {i}'s episode was truncated (terminated=False, truncated=True) and "
-             f"batch['terminated'] holds 1.0 for it",
-             "store terminated only, not terminated | truncated: a truncated episode did not reach a terminal state, "
-             "and the critic still bootstraps from its last observation")
-    fail("07.3", f"{at}: batch['terminated'] holds {_rows(got)}, envs.step returned terminated={_rows(want)}",
-         "store terminated as envs.step returned it, as 1.0 / 0.0")
-
-
-def _continues_right(returned, given, log, current, call_number) -> None:
-    """The rollout returns the observations the environments are at, to act on in the next call."""
-    got = np.asarray(returned, dtype=float) if isinstance(returned, np.ndarray) else None
-    if got is None or got.shape != current.shape:
-        fail("07.3", f"rollout call {call_number} returned {type(returned).__name__} "
-             f"{getattr(returned, 'shape', '')} as the observation to continue from, expected an array of shape "
-             f"{current.shape}", "return obs, the observations returned by the last envs.step")
-    if np.allclose(got, current):
-        return
-    if np.allclose(got, log[-1]["next_obs"]):
-        fail("07.3", f"rollout call {call_number} returned {_rows(got)} to continue from, which holds the last "
-             f"observation of an episode that ended; the environments are at {_rows(current)}",
-             "continue from what envs.step returned (the new episodes' first observations), not from final_obs; "
-             "copy next_obs before you put final_obs into it")
-    if np.allclose(got, given):
-        fail("07.3", f"rollout call {call_number} returned the observations it was given, {_rows(given)}, expected "
-             f"those the environments are at, {_rows(current)}", "return obs after setting obs = next_obs at each step")
-    fail("07.3", f"rollout call {call_number} returned {_rows(got)} to continue from, expected {_rows(current)}",
-         "return the observations returned by the last envs.step")
-
-
-def _sampled_not_greedy(log) -> None:
-    """Where the actor was unsure, a sampled policy takes other actions than its most likely one."""
-    taken, unsure = [], 0
-    for true in log:
-        logits = scripted_logits(true["obs"])
-        for row, action in zip(logits, true["actions"]):
-            if row.max() < SURE:
-                unsure += 1
-                taken.append(int(action) == int(row.argmax()))
-    if all(taken):
-        fail("07.3", f"at all {unsure} states where the policy was unsure (probabilities 0.36, 0.32, 0.32) you took its "
-             "most likely action", "sample the actions (cu.sample_from_logits), do not take the argmax: the actor "
-             "learns from the actions it tries")
+    shown = f"episode {k + 1}: agent.update got weights {np.round(weights, 3).tolist()[:5]}, expected G_t - V(s_t) = " \
+            f"{np.round(want, 3).tolist()[:5]}"
+    if weights.shape != (T,):
+        fail("07.3", f"episode {k + 1} ({T} steps): agent.update got weights of shape {weights.shape}, expected ({T},)",
+             "one weight per step: returns - agent.values(observations)")
+    if _close(weights, returns):
+        fail("07.3", f"{shown}: the weights are the returns, with no baseline subtracted",
+             "subtract the baseline: returns - agent.values(observations)")
+    if _close(weights, -want):
+        fail("07.3", f"{shown}: the sign is flipped", "the weight is G_t - V(s_t): above the baseline is good")
+    if T > 1 and _close(weights, (returns - returns.mean()) / (returns.std() + 1e-8)):
+        fail("07.3", f"{shown}: you normalised the returns within the episode",
+             "that mean and spread depend on the actions of this very episode, so it is not a baseline: subtract "
+             "agent.values(observations), which does not")
+    if _close(weights[:-1], returns[:-1] - values[1:]):
+        fail("07.3", f"{shown}: the baseline is V of the next observations",
+             "subtract the baseline of the state each action was taken in: agent.values(observations)")
+    fail("07.3", shown, "weights = returns - agent.values(observations)")

@@ -1,514 +1,589 @@
-"""Checks of lesson 08: two probe environments, the probe runner, the diagnosis of eight agents."""
+"""Checks of lesson 08: TD advantages and the actor-critic losses."""
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 
-from ..envs import PROBES
-from . import _passes_through, call, describe, fail, guarded, passed, say
-
-PROBE_IDS = tuple(PROBES)   # simplest first
-VALUE_TOLERANCE, BEST_PROBABILITY = 0.1, 0.9
-
-# the check's own oracle of the two probes the students write: observation -> Q-values
-def reference_closed_form(probe: str, gamma: float) -> dict:
-    if probe == "discount":
-        return {-1.0: [gamma], 1.0: [1.0]}
-    return {-1.0: [1.0, -1.0], 1.0: [-1.0, 1.0]}
+from . import call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
-# lesson 08's suspects: the simplest probe each fails (None: it has no bug), and what was wrong
-DIAGNOSIS = {
-    "dqn-1": ("course/ProbeObservation-v0",
-              "stored every transition with obs and next_obs swapped, so it learned the values of the wrong states"),
-    "dqn-2": (None, "was correct: lesson 03's DQN with the squared error instead of the Huber loss"),
-    "dqn-3": ("course/ProbeConstant-v0",
-              "left the terminal mask out of the TD target and bootstrapped past the end of every episode"),
-    "dqn-4": ("course/ProbeAction-v0",
-              "moved max_a Q(s, a) towards the target instead of Q(s, a) of the action taken"),
-    "reinforce-1": ("course/ProbeContext-v0",
-                    "stored each step under the observation that followed it, so its policy learned from the wrong input"),
-    "reinforce-2": ("course/ProbeAction-v0",
-                    "lost the minus sign of the policy-gradient loss: gradient descent made bad actions likelier"),
-    "actor-critic-1": ("course/ProbeDiscount-v0", "left gamma out of the critic's TD target: r + V(s'), not r + gamma V(s')"),
-    "actor-critic-2": ("course/ProbeConstant-v0",
-                       "left the terminal mask out of the critic's TD target and bootstrapped past the end"),
-}
+def reference_td_advantages(rewards, values, next_values, terminated, gamma):
+    return rewards + gamma * (1.0 - terminated) * next_values - values
 
 
-def _new_env(exercise: str, cls, name: str, n_actions: int):
-    """Return ``cls()``, checked to be a Gymnasium environment with ``n_actions`` actions."""
+# a case small enough to work out by hand, shown in every message about wrong values
+SMALL_TD = dict(rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0])
+
+
+def _small_td_case(td_advantages, gamma=0.9) -> str:
+    """Return a sentence: the student's advantages on ``SMALL_TD`` and the expected ones."""
+    args = {k: np.array(v, np.float32) for k, v in SMALL_TD.items()}
+    want = reference_td_advantages(*args.values(), gamma)
+    shown = ", ".join(f"{k}={v}" for k, v in SMALL_TD.items())
+    try:
+        got = np.asarray(td_advantages(*(a.copy() for a in args.values()), gamma), dtype=float).round(4).tolist()
+    except Exception as err:  # noqa: BLE001 - a message, whatever the code does
+        got = f"an error ({type(err).__name__})"
+    return f" For {shown}, gamma={gamma}: expected {want.astype(float).round(4).tolist()}, got {got}."
+
+
+@guarded("08.1", "elementwise on the batch: rewards + gamma * (1 - terminated) * next_values - values")
+def check_td_advantages(td_advantages) -> None:
+    """Check ``td_advantages(rewards, values, next_values, terminated, gamma)``: one-step TD errors.
+
+    The training loop passes float32 NumPy arrays and goes on with NumPy (``.mean()``,
+    ``.std()``) before feeding the result to TensorFlow next to float32 tensors, so the
+    result must be a float32 NumPy array.
+    """
+    rng = np.random.default_rng(11)
+    for gamma in (0.99, 0.9, 0.0):
+        n = 32
+        r = rng.normal(1.0, 1.0, n).astype(np.float32)
+        v, nv = rng.normal(5, 2, n).astype(np.float32), rng.normal(5, 2, n).astype(np.float32)
+        term = (rng.random(n) < 0.3).astype(np.float32)
+        got = td_advantages(r.copy(), v.copy(), nv.copy(), term.copy(), gamma)
+        if isinstance(got, (float, np.generic)) or isinstance(got, np.ndarray) and got.shape == ():
+            fail("08.1", f"returned one number ({type(got).__name__}), expected an array of {n} advantages",
+                 "do not average or sum: one advantage per transition, element-wise on the arrays")
+        if not isinstance(got, np.ndarray):
+            fail("08.1", f"returned {type(got).__name__} for NumPy arrays, expected a NumPy array",
+                 "the training loop goes on with NumPy (advantages.mean(), .std()): use plain arithmetic on the "
+                 "arrays, no tf operations")
+        if got.shape != (n,):
+            fail("08.1", f"returned shape {got.shape} for {n} transitions", "return one advantage per transition")
+        if got.dtype != np.float32:
+            fail("08.1", f"float32 inputs gave a {got.dtype} result",
+                 "keep float32 (no astype(float), np.float64 or np.array(..., dtype=float)): the training step "
+                 "multiplies the advantages with float32 tensors, and TensorFlow does not mix dtypes")
+        got = got.astype(float)
+        want = reference_td_advantages(r, v, nv, term, gamma)
+        if np.allclose(got, want, atol=1e-5):
+            continue
+        mask = 1.0 - term
+
+        def wrong(what, hint):
+            fail("08.1", what + "." + _small_td_case(td_advantages), hint)
+
+        if np.allclose(got, r + gamma * nv - v, atol=1e-5):
+            wrong("transitions with terminated=1 still add gamma * V(s')",
+                  "you bootstrapped from a terminal state: multiply gamma * V(s') by (1 - terminated)")
+        if np.allclose(got, r + gamma * term * nv - v, atol=1e-5):
+            wrong("only the terminated transitions add gamma * V(s'): the mask is inverted",
+                  "multiply by (1 - terminated), which is 0 when the episode terminated")
+        if np.allclose(got, mask * (r + gamma * nv) - v, atol=1e-5):
+            wrong("the reward of terminated transitions was masked too",
+                  "only the bootstrapped part goes: r + gamma * (1 - terminated) * V(s') - V(s)")
+        if np.allclose(got, want + v, atol=1e-5):
+            wrong("the result is the TD target, not the advantage", "subtract the critic's V(s): target - values")
+        if np.allclose(got, -want, atol=1e-5):
+            wrong("the sign is flipped", "advantage = r + gamma * V(s') * (1 - terminated) - V(s)")
+        if gamma and np.allclose(got, r + mask * nv - v, atol=1e-5):
+            wrong("V(s') is not discounted", "multiply the next value by gamma")
+        if np.allclose(got, r + gamma * mask * v - nv, atol=1e-5):
+            wrong("values and next_values are swapped", "bootstrap from next_values, V(s'), and subtract values, V(s)")
+        wrong("the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)",
+              "compute it element-wise on the arrays")
+    passed("08.1", 3)
+
+
+def reference_losses(logits, values, actions, advantages, targets, entropy_coef):
+    """The check's own actor and critic losses: written apart from the lesson's solution on purpose.
+
+    It repeats what ``lessons.lesson08`` computes, so that a mistake in the solution
+    and the check's oracle would have to be made twice to pass unnoticed.
+    """
+    import tensorflow as tf
+
+    log_probs = tf.nn.log_softmax(logits)
+    taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
+    entropy = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_probs) * log_probs, axis=1))
+    actor_loss = -tf.reduce_mean(taken * tf.stop_gradient(advantages)) - entropy_coef * entropy
+    critic_loss = tf.reduce_mean(tf.square(tf.stop_gradient(targets) - values))
+    return actor_loss, critic_loss, entropy
+
+
+def _three_scalars(out) -> tuple:
+    """Return the three losses as floats, failing with a message when ``out`` is not three numbers."""
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        size = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
+        fail("08.2", f"returned {type(out).__name__}{size}, expected a tuple of three losses",
+             "return actor_loss, critic_loss, entropy (in this order)")
+    values = []
+    for name, x in zip(("actor_loss", "critic_loss", "entropy"), out):
+        shape = tuple(getattr(x, "shape", np.shape(x))) if x is not None else None
+        if shape != ():
+            fail("08.2", f"{name} is {type(x).__name__}" + (f" of shape {shape}" if shape else "") +
+                 ", expected one number", "average over the batch (tf.reduce_mean) so each is a scalar")
+        values.append(float(np.asarray(x)))
+    return tuple(values)
+
+
+@guarded("08.2", "log-probabilities by tf.nn.log_softmax; actor loss -mean(log pi(a|s) * stop_gradient(advantages)) - entropy_coef * entropy; critic loss mean((stop_gradient(targets) - values)^2); return the three")
+def check_actor_critic_losses(actor_critic_losses) -> None:
+    """Check ``actor_critic_losses(logits, values, actions, advantages, targets, entropy_coef)``."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(12)
+    for batch, n, coef in [(16, 2, 0.01), (5, 3, 0.1), (8, 2, 0.0)]:
+        logits = tf.Variable(rng.normal(size=(batch, n)).astype(np.float32))
+        values = tf.Variable(rng.normal(size=batch).astype(np.float32))
+        advantages = tf.Variable(rng.normal(size=batch).astype(np.float32))
+        targets = tf.Variable(rng.normal(size=batch).astype(np.float32))
+        actions = tf.constant(rng.integers(n, size=batch))
+        with tf.GradientTape(persistent=True) as tape:
+            out = actor_critic_losses(logits, values, actions, advantages, targets, coef)
+            ref = reference_losses(logits, values, actions, advantages, targets, coef)
+        a, c, e = _three_scalars(out)
+        ra, rc, re = (float(x) for x in ref)
+        _diagnose(a, c, e, ra, rc, re, coef, logits.numpy(), values.numpy(), actions.numpy(), advantages.numpy(),
+                  targets.numpy(), actor_critic_losses)
+        for name, loss in zip(("actor_loss", "critic_loss"), out):
+            must_be_tensor("08.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
+                            "tf.gather, tf.reduce_mean, tf.square): no .numpy() or np.* inside")
+        for name, loss, var in [("advantages", out[0], advantages), ("targets", out[1], targets)]:
+            g = tape.gradient(loss, var)
+            if g is not None and np.abs(np.asarray(g)).max() > 0:
+                fail("08.2", f"gradient flows into the {name}",
+                     f"wrap the {name} in tf.stop_gradient: they are targets computed from the critic, not parameters")
+        for got_loss, ref_loss, var in [(out[0], ref[0], logits), (out[1], ref[1], values)]:
+            g, rg = tape.gradient(got_loss, var), tape.gradient(ref_loss, var)
+            if g is None or not np.allclose(g, rg, atol=1e-5):
+                fail("08.2", "a loss has the right value but the wrong gradient." + _small_gradient_case(actor_critic_losses),
+                     "build the losses from TensorFlow operations (no .numpy() inside)")
+        del tape
+        if batch == 16:
+            first = (logits, values, actions, advantages, targets, coef)
+    matches_when_compiled("08.2", actor_critic_losses, first, reference_losses,
+              "use TensorFlow operations only (no .numpy() or np.* on tensors): the training step compiles "
+              "the losses")
+    passed("08.2", 3)
+
+
+SMALL_LOSSES = dict(logits=[[0.0, 1.0], [2.0, 0.0]], values=[1.0, 2.0], actions=[1, 0], advantages=[1.0, -1.0],
+                    targets=[2.0, 0.0], entropy_coef=0.1)
+
+
+def _small_arguments():
+    import tensorflow as tf
+
+    s = SMALL_LOSSES
+    return (tf.Variable(np.array(s["logits"], np.float32)), tf.Variable(np.array(s["values"], np.float32)),
+            tf.constant(np.array(s["actions"], np.int64)), tf.constant(np.array(s["advantages"], np.float32)),
+            tf.constant(np.array(s["targets"], np.float32)), s["entropy_coef"])
+
+
+def _shown_small_case() -> str:
+    return ", ".join(f"{k}={v}" for k, v in SMALL_LOSSES.items())
+
+
+def _small_loss_case(actor_critic_losses) -> str:
+    """Return a sentence: the student's three losses on ``SMALL_LOSSES`` and the expected ones."""
+    args = _small_arguments()
+    want = [round(float(x), 4) for x in reference_losses(*args)]
+    try:
+        got = tuple(round(float(np.asarray(x)), 4) for x in actor_critic_losses(*args))
+    except Exception as err:  # noqa: BLE001 - a message, whatever the code does
+        got = f"an error ({type(err).__name__})"
+    return f" For {_shown_small_case()}: expected (actor_loss, critic_loss, entropy) = {tuple(want)}, got {got}."
+
+
+def _small_gradient_case(actor_critic_losses) -> str:
+    """Return a sentence: the gradients of the student's losses on ``SMALL_LOSSES`` and the expected ones."""
+    import tensorflow as tf
+
+    args = _small_arguments()
+    shown = []
+    for i, (name, var) in enumerate((("actor_loss", args[0]), ("critic_loss", args[1]))):
+        with tf.GradientTape(persistent=True) as tape:
+            want = reference_losses(*args)[i]
+            try:
+                got = actor_critic_losses(*args)[i]
+            except Exception:  # noqa: BLE001 - a message, whatever the code does
+                got = None
+        rg = np.asarray(tape.gradient(want, var), dtype=float).round(4).tolist()
+        g = tape.gradient(got, var) if got is not None and tf.is_tensor(got) else None
+        shown.append(f"d {name} / d {'logits' if i == 0 else 'values'}: expected {rg}, got "
+                     f"{None if g is None else np.asarray(g, dtype=float).round(4).tolist()}")
+    return f" For {_shown_small_case()}: " + "; ".join(shown) + "."
+
+
+def _diagnose(a, c, e, ra, rc, re, coef, logits, values, actions, advantages, targets, actor_critic_losses) -> None:
+    """Fail 08.2 with the likely mistake when the three values are not the reference's."""
+    if np.allclose([a, c], [rc, ra], atol=1e-5) and not np.isclose(ra, rc, atol=1e-5):
+        fail("08.2", "the actor and critic losses are swapped", "return (actor_loss, critic_loss, entropy) in this order")
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    probs = np.exp(log_probs)
+    if not np.isclose(e, re, atol=1e-5):
+        if np.isclose(e, -re, atol=1e-5):
+            hint = "entropy is MINUS sum p log p: it is positive"
+        elif np.isclose(e, re * len(logits), atol=1e-4):
+            hint = "that is the sum over the batch: take the mean over the batch of each state's entropy"
+        elif np.isclose(e, -np.mean(probs * log_probs), atol=1e-5):
+            hint = "sum over the actions first (axis=1), then average over the batch"
+        else:
+            hint = "entropy = -mean over the batch of sum_a pi(a|s) log pi(a|s)"
+        fail("08.2", f"entropy {e:.4f}, expected {re:.4f}." + _small_loss_case(actor_critic_losses), hint)
+    rows = np.arange(len(actions))
+    pg = -np.mean(log_probs[rows, actions] * advantages)
+    if coef and np.isclose(a, ra + 2 * coef * re, atol=1e-5):
+        fail("08.2", "the entropy bonus has the wrong sign",
+             "we minimise the actor loss and want MORE entropy: actor_loss = pg_loss - entropy_coef * entropy")
+    if coef and np.isclose(a, pg, atol=1e-5):
+        fail("08.2", f"actor loss {a:.4f}, expected {ra:.4f}: the entropy bonus is missing",
+             "actor_loss already includes the bonus: -mean(log pi(a|s) * advantage) - entropy_coef * entropy")
+    if not np.isclose(a, ra, atol=1e-5):
+        causes = [
+            (-pg - coef * re, "the sign of the policy-gradient term is flipped",
+             "the loss is MINUS mean(log pi(a|s) * advantage): minimising it raises the advantaged actions"),
+            (-np.mean(probs[rows, actions] * advantages) - coef * re, "the actor loss uses probabilities",
+             "use log-probabilities: tf.nn.log_softmax(logits)"),
+            (-np.mean(logits[rows, actions] * advantages) - coef * re, "the actor loss uses the raw logits",
+             "turn the logits into log-probabilities: tf.nn.log_softmax(logits)"),
+            (len(rows) * pg - coef * re, "the policy-gradient term is a sum over the batch", "take the mean"),
+        ]
+        for value, what, hint in causes:
+            if np.isclose(a, value, atol=1e-5):
+                fail("08.2", f"actor loss {a:.4f}, expected {ra:.4f}: {what}", hint)
+        fail("08.2", f"actor loss {a:.4f}, expected {ra:.4f}." + _small_loss_case(actor_critic_losses),
+             "-mean(log pi(a|s) * advantage) - entropy_coef * entropy")
+    if not np.isclose(c, rc, atol=1e-5):
+        err = targets - values
+        causes = [
+            (0.5 * rc, "half the mean squared error", "this lesson's critic loss has no 1/2: mean((targets - values)**2)"),
+            (np.mean(np.abs(err)), "the mean absolute error", "square the errors: mean((targets - values)**2)"),
+            (np.sum(err ** 2), "a sum over the batch", "take the mean: tf.reduce_mean"),
+            (np.mean(np.where(np.abs(err) <= 1, 0.5 * err ** 2, np.abs(err) - 0.5)), "a Huber loss",
+             "the critic regresses with a mean squared error here: mean((targets - values)**2)"),
+            (np.mean(err) ** 2, "the square of the mean error", "square each error, then average"),
+        ]
+        for value, what, hint in causes:
+            if np.isclose(c, value, atol=1e-5):
+                fail("08.2", f"critic loss {c:.4f}, expected {rc:.4f}: it is {what}", hint)
+        fail("08.2", f"critic loss {c:.4f}, expected {rc:.4f}." + _small_loss_case(actor_critic_losses),
+             "mean of (targets - values) ** 2")
+
+
+@guarded("08.4", "pass the array of returns that cu.evaluate gave, one per episode")
+def check_solved(greedy_returns, threshold: float = 475.0, episodes: int = 100) -> None:
+    """Check the trained actor's greedy mean return over ``episodes`` episodes reaches ``threshold``."""
+    mean_return_reaches("08.4", greedy_returns, threshold, episodes,
+                        f"Greedy mean over {episodes} episodes >= {threshold:g}: CartPole-v1 is solved.",
+                        "with the lesson's settings every seed tried passed within its budget, so a piece is "
+                        "probably wrong in a way its check could not see: look at the learning curve and at the "
+                        "printed line of the training run, and rerun the checks above")
+
+
+# 08.3: the rollout ---------------------------------------------------------------------------
+# The student's rollout is driven on three scripted environments in a SyncVectorEnv with
+# SAME_STEP autoreset, so Gymnasium's own final_obs mechanics are exercised. Observations
+# name the environment, the episode and the time step, so every stored field can be
+# compared with what the rollout should have gathered, and every mistake named.
+
+# (length, how it ends) of each episode, per environment: ends of both kinds, two on the
+# same step, one on the last step of a rollout
+ROLLOUT_SCRIPT = [[(4, "terminated"), (6, "truncated"), (3, "terminated"), (50, "terminated")],
+                  [(5, "truncated"), (5, "terminated"), (50, "truncated")],
+                  [(7, "terminated"), (2, "truncated"), (4, "truncated"), (50, "terminated")]]
+ROLLOUT_CALLS, ROLLOUT_LENGTH, ROLLOUT_ACTIONS, SURE = 3, 5, 3, 20.0
+N_SCRIPTED = len(ROLLOUT_SCRIPT)
+
+
+def _scripted_env_class():
     import gymnasium as gym
 
-    if not isinstance(cls, type):
-        fail(exercise, f"got {type(cls).__name__}, expected the class {name}",
-             f"pass the class itself: checks.check_{name[5:].lower()}_probe({name}), not an instance")
-    env = call(exercise, cls, hint=f"{name}() must work with no arguments: keep ProbeEnv's __init__")
-    if not isinstance(env, gym.Env):
-        fail(exercise, f"{name}() is a {type(env).__name__}, not a gymnasium.Env",
-             f"write class {name}(ProbeEnv): ... so it inherits the spaces and Gymnasium's Env")
-    if env.action_space.n != n_actions:
-        fail(exercise, f"{name} has {env.action_space.n} action(s), expected {n_actions}",
-             "keep ProbeEnv's n_actions = 1" if n_actions == 1 else f"set n_actions = {n_actions} in the class")
-    return env
+    class ScriptedEnv(gym.Env):
+        """Observation ``[env, episode, t]``; episode lengths and ends from ``ROLLOUT_SCRIPT``."""
+
+        def __init__(self, index):
+            self.index, self.episode, self.t = index, -1, 0
+            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
+            self.action_space = gym.spaces.Discrete(ROLLOUT_ACTIONS)
+
+        def _obs(self):
+            return np.array([self.index, self.episode, self.t], np.float32)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self.episode, self.t = self.episode + 1, 0
+            return self._obs(), {}
+
+        def step(self, action):
+            length, how = ROLLOUT_SCRIPT[self.index][self.episode]
+            self.t += 1
+            reward = 1.0 + self.t / 10 + self.index / 100
+            return self._obs(), reward, self.t == length and how == "terminated", \
+                self.t == length and how == "truncated", {}
+
+    return ScriptedEnv
 
 
-def _reset(exercise: str, env, seed=None):
-    """Return ``env.reset(seed=seed)`` (``env.reset()`` when seed is None), checked to be a pair."""
-    got = call(exercise, env.reset, **({} if seed is None else {"seed": seed}), label=f"reset(seed={seed})",
-               hint="give reset the signature reset(self, *, seed=None, options=None), call "
-                    "super().reset(seed=seed), then return (observation(x), {})")
-    if not (isinstance(got, tuple) and len(got) == 2):
-        fail(exercise, f"reset returned {type(got).__name__} {got!r:.60}, expected a pair (observation, info)",
-             "return observation(x), {} as Gymnasium's API asks")
-    return got
-
-
-def _observation(exercise: str, env, obs, where: str) -> np.ndarray:
-    if not isinstance(obs, np.ndarray):
-        fail(exercise, f"{where} gave a {type(obs).__name__} observation, expected a NumPy array of shape (1,)",
-             "build every observation with the lesson's observation(x): np.array([x], dtype=np.float32)")
-    if obs.shape != (1,) or obs.dtype != np.float32:
-        fail(exercise, f"{where} gave an observation of shape {obs.shape} and dtype {obs.dtype}, "
-             "expected shape (1,) and float32", "build every observation with the lesson's observation(x)")
-    if not env.observation_space.contains(obs):
-        fail(exercise, f"{where} gave the observation {obs.tolist()}, outside the observation space [-1, 1]",
-             "keep observations in [-1, 1]")
-    return obs
-
-
-def _step(exercise: str, env, action: int, where: str):
-    got = call(exercise, env.step, action, label=f"step({action}) {where}",
-               hint="step(self, action) returns (observation, reward, terminated, truncated, info)")
-    if not (isinstance(got, tuple) and len(got) == 5):
-        fail(exercise, f"step({action}) {where} returned {type(got).__name__} of length "
-             f"{len(got) if hasattr(got, '__len__') else '?'}, expected 5 values",
-             "return (observation, reward, terminated, truncated, info), Gymnasium's five values")
-    obs, reward, terminated, truncated, info = got
-    _observation(exercise, env, obs, f"step({action}) {where}")
-    if not isinstance(info, dict):
-        fail(exercise, f"step({action}) {where} returned info {type(info).__name__}, expected a dict", "return {} as info")
-    if truncated is not False and truncated != 0:
-        fail(exercise, f"step({action}) {where} returned truncated={truncated!r}",
-             "a probe's episode is never cut by a time limit: truncated is always False; the end of the episode is "
-             "terminated=True")
-    return obs, float(reward), bool(terminated)
-
-
-def _run_check_env(exercise: str, env, name: str) -> None:
-    from gymnasium.utils.env_checker import check_env
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            check_env(env, skip_render_check=True)
-        except Exception as err:  # noqa: BLE001 - check_env's own verdict, shown to the student
-            if _passes_through(err):
-                raise
-            fail(exercise, f"gymnasium's check_env rejects {name}: it {describe(err)}",
-                 "seed with super().reset(seed=seed), draw randomness from self.np_random only, and return "
-                 "observations made by observation(x)")
-    problems = [str(w.message) for w in caught if "gymnasium" in (w.filename or "") + str(w.category)]
-    serious = [p for p in problems if "not within the observation space" in p or "dtype" in p
-               or "Not able to test" not in p and "precision" in p]
-    if serious:
-        fail(exercise, f"gymnasium's check_env warns about {name}: {serious[0][:200]}",
-             "return observations made by observation(x): shape (1,), float32, in [-1, 1]")
-
-
-def _closed_form(exercise: str, env, probe: str, name: str) -> None:
-    for gamma in (0.5, 0.9, 0.99):
-        got = call(exercise, env.closed_form, gamma, hint="closed_form(self, gamma) returns a list of "
-                   "(observation(x), np.array([Q of each action])), one pair per observation")
-        want = reference_closed_form(probe, gamma)
-        shown = f"{name}().closed_form({gamma})"
-        try:
-            pairs = {float(np.asarray(o).reshape(-1)[0]): np.asarray(q, dtype=float).reshape(-1) for o, q in got}
-        except Exception:  # noqa: BLE001 - any shape of wrong answer gets the same message
-            fail(exercise, f"{shown} returned {got!r:.120}, expected a list of (observation, Q-values) pairs",
-                 "return [(observation(x), np.array([...])), ...], one pair per observation the agent must get right")
-        if sorted(pairs) != sorted(want):
-            fail(exercise, f"{shown} gives values for the observations {sorted(pairs)}, expected {sorted(want)}",
-                 "one pair for each observation an agent acts in (not the one after the end)")
-        for obs, q in want.items():
-            if pairs[obs].shape != (len(q),):
-                fail(exercise, f"{shown}: at observation {obs:g} it gives {len(pairs[obs])} Q-values, expected "
-                     f"{len(q)} (one per action)", "one Q-value per action of the probe")
-            if not np.allclose(pairs[obs], q, atol=1e-6):
-                hint = ("the first state's reward comes one step later: discount it once"
-                        if probe == "discount" else "the matching action earns +1, the other -1")
-                fail(exercise, f"{shown}: at observation {obs:g} it gives {np.round(pairs[obs], 4).tolist()}, "
-                     f"expected {np.round(q, 4).tolist()}", hint)
-
-
-@guarded("08.1", "reset returns observation(-1.0), {}; the first step observation(1.0), 0.0, False, False, {}; "
-         "the second observation(0.0), 1.0, True, False, {}")
-def check_discount_probe(ProbeDiscount) -> None:
-    """Check the class ``ProbeDiscount``: check_env, the exact two-step dynamics, the closed form."""
-    name, ex = "ProbeDiscount", "08.1"
-    env = _new_env(ex, ProbeDiscount, name, 1)
-    for seed in range(5):
-        obs, _ = _reset(ex, env, seed)
-        for round_ in range(3):
-            if round_:
-                obs, _ = _reset(ex, env)
-            obs = _observation(ex, env, obs, "reset")
-            if obs[0] != -1.0:
-                fail(ex, f"reset gave the observation {obs.tolist()}, expected [-1.0]", "the first state shows -1")
-            obs, reward, terminated = _step(ex, env, 0, "at the first state")
-            if terminated:
-                fail(ex, "the episode ended after one step", "two steps: terminated is False after the first")
-            if reward != 0.0:
-                fail(ex, f"the first step gave reward {reward:g}, expected 0", "the only reward, +1, comes at the "
-                     "end of the second step")
-            if obs[0] != 1.0:
-                fail(ex, f"the first step gave the observation {obs.tolist()}, expected [1.0]",
-                     "the second state shows +1")
-            obs, reward, terminated = _step(ex, env, 0, "at the second state")
-            if not terminated:
-                fail(ex, "the episode goes on after two steps", "the second step returns terminated=True")
-            if reward != 1.0:
-                fail(ex, f"the second step gave reward {reward:g}, expected +1", "+1 as the episode ends")
-    _run_check_env(ex, env, name)
-    _closed_form(ex, env, "discount", name)
-    passed(ex, 30, "ProbeDiscount passes check_env; two steps, reward only at the end; V(first) = gamma.")
-
-
-@guarded("08.2", "reset draws x = -1.0 or +1.0 with self.np_random and returns observation(x), {}; step returns "
-         "observation(0.0), +1.0 if the action matches x (1 for +1, 0 for -1) else -1.0, True, False, {}")
-def check_context_probe(ProbeContext) -> None:
-    """Check the class ``ProbeContext``: check_env, random seeded observations, the reward, the closed form."""
-    name, ex = "ProbeContext", "08.2"
-    env = _new_env(ex, ProbeContext, name, 2)
-    seen = []
-    for seed in range(40):
-        first = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-        again = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-        if first[0] != again[0]:
-            fail(ex, f"reset(seed={seed}) gave {first.tolist()} and then {again.tolist()}",
-                 "the same seed must give the same observation: call super().reset(seed=seed) and draw from "
-                 "self.np_random, not np.random or random")
-        if first[0] not in (-1.0, 1.0):
-            fail(ex, f"reset gave the observation {first.tolist()}, expected [-1.0] or [1.0]",
-                 "draw x from [-1.0, 1.0] with self.np_random.choice")
-        seen.append(first[0])
-        for action in (0, 1):
-            obs = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-            _, reward, terminated = _step(ex, env, action, f"after observation {obs[0]:g}")
-            want = 1.0 if (action == 1) == (obs[0] > 0) else -1.0
-            if not terminated:
-                fail(ex, "the episode goes on after one step", "one step: step returns terminated=True")
-            if reward != want:
-                fail(ex, f"action {action} after observation {obs[0]:g} gave reward {reward:g}, expected {want:g}",
-                     "action 1 matches +1 and action 0 matches -1: +1 when they match, -1 otherwise")
-    if len(set(seen)) < 2 or min(seen.count(-1.0), seen.count(1.0)) < 8:
-        fail(ex, f"over 40 seeds reset gave -1 {seen.count(-1.0)} times and +1 {seen.count(1.0)} times",
-             "draw -1 and +1 with equal chances: self.np_random.choice([-1.0, 1.0])")
-    later = [_observation(ex, env, _reset(ex, env)[0], "reset()")[0] for _ in range(40)]
-    if len(set(later)) < 2:
-        fail(ex, "reset() without a seed gave the same observation 40 times",
-             "draw a new x at every reset from self.np_random")
-    _run_check_env(ex, env, name)
-    _closed_form(ex, env, "context", name)
-    passed(ex, 200, "ProbeContext passes check_env; random seeded observations, +1 for the matching action.")
-
-
-# ------------------------------------------------------------------ 08.3: the probe runner
-
-
-class _Agent:
-    """A fake agent for the check: knows the closed form, can be told to be wrong, records what it saw."""
-
-    def __init__(self, env_id, n_actions, value_shift=None, probs=None, value=None, gamma=0.5):
-        self.env_id, self.n_actions, self.gamma = env_id, n_actions, gamma
-        self.value_shift, self.probs, self.fixed_value = value_shift or {}, probs, value
-        self.acted, self.seen = [], []
-
-    def act(self, obs):
-        self.acted.append(np.array(obs, dtype=float).copy())
-        return len(self.acted) % self.n_actions
-
-    def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        self.seen.append((float(np.asarray(obs).reshape(-1)[0]), int(action), float(reward),
-                          float(np.asarray(next_obs).reshape(-1)[0]), bool(terminated), bool(truncated)))
-
-    def _q(self, obs):
-        x = float(np.asarray(obs).reshape(-1)[0])
-        from ..probes import closed_form
-
-        for o, q in closed_form(self.env_id, self.gamma):
-            if float(o[0]) == x:
-                return x, np.asarray(q, dtype=float)
-        raise AssertionError(f"Exercise 08.3: run_probe asked the agent about the observation {x:g}, which the probe "
-                             "never shows before its end\nHint: ask about the observations of "
-                             "cu.closed_form(env_id, agent.gamma)")
-
-    def action_probs(self, obs):
-        x, q = self._q(obs)
-        if self.probs is not None:
-            return np.asarray(self.probs[x] if isinstance(self.probs, dict) else self.probs, dtype=float)
-        p = np.zeros(len(q)); p[int(q.argmax())] = 1.0
-        return p
-
-    def value(self, obs):
-        if self.fixed_value == "none":
-            return None
-        x, q = self._q(obs)
-        return float(self.action_probs(obs) @ q) + self.value_shift.get(x, 0.0)
-
-
-def _result(got, case: str):
-    shown = f"run_probe({case})"
-    if not (isinstance(got, tuple) and len(got) == 2):
-        fail("08.3", f"{shown} returned {type(got).__name__} {got!r:.80}, expected a pair "
-             "(largest value error, smallest probability of the best action)", "return value_error, best_prob")
-    try:
-        return float(got[0]), float(got[1])
-    except (TypeError, ValueError):
-        fail("08.3", f"{shown} returned {got!r:.80}, expected two numbers", "return value_error, best_prob")
-
-
-@guarded("08.3", "play steps environment steps (agent.act, env.step, agent.observe with both flags, reset at "
-         "the end of each episode), then compare agent.value and agent.action_probs with the closed form")
-def check_run_probe(run_probe) -> None:
-    """Check ``run_probe(agent, env_id, steps, seed)`` with fake agents whose errors are known."""
-    import course_utils as cu
-
-    ex = "08.3"
-    # what it feeds the agent: exactly `steps` transitions, the probe's own, both flags, a reset after each end
-    for env_id, steps, seed in (("course/ProbeDiscount-v0", 7, 3), ("course/ProbeContext-v0", 25, 11)):
-        n = cu.make_env(env_id).action_space.n
-        agent = _Agent(env_id, n)
-        _result(run_probe(agent, env_id, steps, seed), f"agent, {env_id!r}, {steps}, seed={seed}")
-        if len(agent.seen) != steps:
-            fail(ex, f"run_probe(agent, {env_id!r}, steps={steps}) called agent.observe {len(agent.seen)} times, "
-                 f"expected {steps}", "steps counts environment steps, not episodes: one observe per env.step")
-        env = cu.make_env(env_id)
-        obs, _ = env.reset(seed=seed)
-        for i, (o, a, r, o2, term, trunc) in enumerate(agent.seen):
-            if o != float(obs[0]):
-                fail(ex, f"transition {i}: agent.observe got obs {o:g}, expected {obs[0]:g} (the probe reset with "
-                     f"seed={seed}, then played)", "reset once with env.reset(seed=seed), then env.reset() after "
-                     "each episode; pass the observation the action was chosen from")
-            obs2, reward, terminated, truncated, _ = env.step(a)
-            if (r, o2, term, trunc) != (reward, float(obs2[0]), terminated, truncated):
-                fail(ex, f"transition {i}: agent.observe got reward {r:g}, next_obs {o2:g}, terminated {term}, "
-                     f"truncated {trunc}; the probe gave {reward:g}, {obs2[0]:g}, {terminated}, {truncated}",
-                     "pass what env.step returned, in the order observe(obs, action, reward, next_obs, terminated, "
-                     "truncated)")
-            obs = env.reset()[0] if terminated or truncated else obs2
-        if any(not np.array_equal(x.reshape(-1), np.array([s[0]])) for x, s in zip(agent.acted, agent.seen)):
-            fail(ex, "agent.act was asked about other observations than the ones passed to agent.observe",
-                 "act on the current observation and observe that same one")
-    # what it reports
-    cases = [
-        ("course/ProbeDiscount-v0", dict(), (0.0, 1.0), "an agent that has the closed form exactly"),
-        ("course/ProbeDiscount-v0", dict(value_shift={-1.0: 0.3}), (0.3, 1.0), "an agent 0.3 too high at -1"),
-        ("course/ProbeObservation-v0", dict(value_shift={1.0: -0.4, -1.0: 0.1}), (0.4, 1.0),
-         "an agent 0.4 too low at +1 and 0.1 too high at -1"),
-        ("course/ProbeAction-v0", dict(probs=[0.2, 0.8]), (0.0, 0.8),
-         "an agent whose value is that of its own policy, which picks the best action 80% of the time"),
-        ("course/ProbeAction-v0", dict(probs=[0.2, 0.8], value_shift={1.0: 0.4}), (0.4, 0.8),
-         "an agent with probabilities [0.2, 0.8] and a value 0.4 above that policy's"),
-        ("course/ProbeContext-v0", dict(probs={-1.0: [0.7, 0.3], 1.0: [0.05, 0.95]}), (0.0, 0.7),
-         "an agent that picks the best action 70% of the time at -1 and 95% at +1"),
-        ("course/ProbeContext-v0", dict(probs=[0.5, 0.5], value="none"), (0.0, 0.5),
-         "an agent without values (value returns None) and a uniform policy"),
-    ]
-    for env_id, kwargs, (want_error, want_prob), who in cases:
-        agent = _Agent(env_id, cu.make_env(env_id).action_space.n, **kwargs)
-        error, prob = _result(run_probe(agent, env_id, 4, 0), f"{who}, {env_id!r}, 4")
-        if not np.isclose(error, want_error, atol=1e-6):
-            hint = ("an agent with value None has nothing to compare: leave its value error at 0"
-                    if kwargs.get("value") == "none" else
-                    "compare agent.value(obs) with the value of the agent's own policy, action_probs(obs) @ q, and "
-                    "keep the largest absolute difference over the probe's observations")
-            fail(ex, f"for {who} on {env_id} the value error is {error:.3f}, expected {want_error:.3f}", hint)
-        if not np.isclose(prob, want_prob, atol=1e-6):
-            fail(ex, f"for {who} on {env_id} the best action's probability is {prob:.3f}, expected {want_prob:.3f}",
-                 "the best action is the argmax of the closed-form Q-values; keep the smallest probability the "
-                 "agent gives it over the probe's observations")
-    passed(ex, 2 + len(cases), "run_probe plays the probe as Gymnasium asks and reports the agent's errors.")
-
-
-# ------------------------------------------------------------------ 08.5: the diagnosis
-
-
-class _TabularAgent:
-    """A check's own probe agent: tabular Q-learning from uniformly random actions, with optional bugs.
-
-    It learns Q* of a probe exactly within a few hundred steps; each bug makes it fail one probe first:
-    "terminal" bootstraps past the end (ProbeConstant), "observation" ignores the observation
-    (ProbeObservation), "discount" leaves gamma out (ProbeDiscount), "action" updates every action
-    alike (ProbeAction).
-    """
-
-    gamma = 0.5
-
-    def __init__(self, n_actions: int, seed: int = 0, bugs=()):
-        self.n_actions, self.bugs = int(n_actions), set(bugs)
-        self.rng = np.random.default_rng(seed)
-        self.q: dict = {}
-
-    def _row(self, obs):
-        key = 0.0 if "observation" in self.bugs else round(float(np.asarray(obs).ravel()[0]), 3)
-        return self.q.setdefault(key, np.zeros(self.n_actions))
-
-    def act(self, obs):
-        return int(self.rng.integers(self.n_actions))
-
-    def observe(self, obs, action, reward, next_obs, terminated, truncated):
-        gamma = 1.0 if "discount" in self.bugs else self.gamma
-        done = terminated and "terminal" not in self.bugs
-        target = reward + (0.0 if done else gamma * self._row(next_obs).max())
-        row = self._row(obs)
-        if "action" in self.bugs:
-            row += 0.5 * (target - row)
+def scripted_logits(obs) -> np.ndarray:
+    """The scripted actor: sure of one action at every other time step, unsure at the others."""
+    obs = np.asarray(obs, dtype=float).reshape(-1, 3)
+    logits = np.zeros((len(obs), ROLLOUT_ACTIONS), np.float32)
+    for row, (i, episode, t) in zip(logits, obs):
+        key = int(i + episode + t)
+        if key % 2 == 0:
+            row[(key // 2) % ROLLOUT_ACTIONS] = SURE   # probability 1 - 4e-9
         else:
-            row[action] += 0.5 * (target - row[action])
-
-    def value(self, obs):
-        return float(self._row(obs).max())
-
-    def action_probs(self, obs):
-        probs = np.zeros(self.n_actions)
-        probs[int(np.argmax(self._row(obs)))] = 1.0
-        return probs
+            row[0] = 0.1                               # probabilities 0.36, 0.32, 0.32
+    return logits
 
 
-# (bugs of the check's own agent, the first probe it must fail): a small case for first_failure
-_FAKE_SUSPECTS = [((), None), (("terminal",), "course/ProbeConstant-v0"), (("observation",), "course/ProbeObservation-v0"),
-                  (("discount", "action"), "course/ProbeDiscount-v0"), (("action",), "course/ProbeAction-v0")]
-_N_ACTIONS = [1, 1, 1, 2, 2]   # of the five probes, simplest first
+class _RolloutAgent:
+    """What the rollout is given as ``agent``: the scripted actor, recording what it is asked."""
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+        self.asked = []          # observations asked for since the last envs.step
+
+    def policy_logits(self, obs):
+        self.asked.extend(np.array(obs, dtype=np.float32, copy=True).reshape(-1, 3))
+        return scripted_logits(obs)
 
 
-def _agents_made_right(ex: str, who: str, made: list, reports: list, runs: int | None = None) -> None:
-    """Fail when first_failure reused an agent, passed another seed or the wrong numbers of actions."""
-    tried = len(reports) or runs or len(made)
-    if made and len(made) < tried:
-        fail(ex, f"for {who} first_failure made {len(made)} agent(s) for {tried} probes",
-             "make a fresh agent for every probe: an agent trained on one probe carries what it learned "
-             "(and its number of actions) into the next")
-    seeds = {seed for _, seed in made}
-    if made and seeds != {7}:
-        fail(ex, f"called with seed=7, first_failure made agents with seed(s) {sorted(map(str, seeds))}",
-             "pass the seed on to make(n_actions, seed=seed) and to run_probe")
-    actions = [n for n, _ in made]
-    if actions != _N_ACTIONS[:len(actions)]:
-        fail(ex, f"the agents were made with n_actions {actions}, expected {_N_ACTIONS[:len(actions)]} "
-             "for the probes simplest first", "read each probe's number of actions from its environment: "
-             "cu.make_env(env_id).action_space.n")
+def _rows(a) -> str:
+    return np.array2string(np.asarray(a, dtype=float), precision=2, separator=", ").replace("\n", "")
 
 
-def _check_first_failure(first_failure, ex: str) -> int:
-    """Run the student's ``first_failure`` on the check's own tabular agents, with and without bugs."""
-    for bugs, want in _FAKE_SUSPECTS:
-        made, reports = [], []
+def _recording_envs(agent, steps):
+    """The scripted vector environment, wrapped so that every step is checked and recorded."""
+    import gymnasium as gym
 
-        def make(n_actions, seed=0, bugs=bugs):
-            made.append((int(n_actions), seed))
-            return _TabularAgent(n_actions, seed, bugs)
+    scripted = _scripted_env_class()
+    inner = gym.vector.SyncVectorEnv([lambda i=i: scripted(i) for i in range(N_SCRIPTED)],
+                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
-        who = f"an agent with {' and '.join(bugs)} bug(s)" if bugs else "a correct agent"
-        hint = ("first_failure(make, seed, report) makes an agent with make(n_actions, seed=seed) for each "
-                "probe and runs your run_probe on it")
-        try:
-            got = first_failure(make, seed=7, report=reports.append)
-        except Exception as err:  # noqa: BLE001 - named below, after what the agents were made with is known
-            if _passes_through(err):
-                raise
-            _agents_made_right(ex, who, made, reports)
-            got = call(ex, lambda: (_ for _ in ()).throw(err), label="first_failure", hint=hint)
-        if got is not None and got not in PROBE_IDS:
-            fail(ex, f"for {who} first_failure returned {got!r}, expected {want!r}",
-                 "return the id of the first probe that failed (a key of cu.PROBES), or None")
-        runs = PROBE_IDS.index(want) + 1 if want else len(PROBE_IDS)
-        if not made:
-            fail(ex, f"for {who} first_failure never called make", "build the agent with make(n_actions, seed=seed)")
-        _agents_made_right(ex, who, made, reports, runs)
-        if got != want:
-            if want and got is None:
-                what = f"for {who} first_failure returned None, expected {want!r}"
-            else:
-                what = f"for {who} first_failure returned {got!r}, expected {want!r}"
-            fail(ex, what, "go through cu.PROBES in order, simplest first, and return the first probe whose "
-                 "result passes() rejects (values off by more than 0.1, or the best action's probability under 0.9)")
-        if len(made) > runs:
-            fail(ex, f"for {who} first_failure ran {len(made)} probes, expected {runs}: it went on after the first "
-                 "failure", "stop at the first probe that fails: the later ones add nothing")
-        if len(reports) != len(made):
-            fail(ex, f"for {who} report was called {len(reports)} time(s) for {len(made)} probes",
-                 "call report(line) once per probe run, with its result")
-    return len(_FAKE_SUSPECTS)
+    class Recording(gym.vector.VectorWrapper):
+        def __init__(self):
+            super().__init__(inner)
+            self.current, self.call_number, self.steps_this_call, self.log, self.started = None, 0, 0, [], False
+
+        def reset(self, **kwargs):
+            if self.started:
+                fail("08.3", "your rollout called envs.reset()",
+                     "do not reset: with SAME_STEP autoreset, an environment whose episode ends starts the next one "
+                     "within the same envs.step call, and envs.reset() would restart every environment")
+            self.started = True
+            self.current, info = self.env.reset(**kwargs)
+            return self.current.copy(), info
+
+        def step(self, actions):
+            self.steps_this_call += 1
+            at = f"at step {self.steps_this_call} of rollout call {self.call_number}"
+            if self.steps_this_call > steps:
+                fail("08.3", f"rollout call {self.call_number} took more than steps={steps} environment steps",
+                     "take exactly `steps` steps (the argument), not ROLLOUT_STEPS or another number")
+            _actions_right(at, actions, agent.asked, self.current, self.log[-1] if self.log else None)
+            next_obs, rewards, terminated, truncated, info = self.env.step(np.asarray(actions))
+            ended = terminated | truncated
+            real = next_obs.copy()
+            if ended.any():
+                real[ended] = np.stack(info["final_obs"][ended])
+            self.log.append(dict(obs=self.current.copy(), actions=np.asarray(actions).copy(), rewards=rewards.copy(),
+                                 next_obs=real, reset_obs=next_obs.copy(), terminated=terminated.copy(),
+                                 truncated=truncated.copy()))
+            self.current = next_obs.copy()
+            agent.asked = []
+            return next_obs, rewards, terminated, truncated, info
+
+    return Recording()
 
 
-@guarded("08.5", "first_failure(make, seed=0, report=print) runs the probes simplest first, a fresh agent "
-         "make(n_actions, seed=seed) for each, reports each result and returns the first failed probe id, or None; "
-         "FIRST_FAILURE maps every suspect's name to first_failure(its make, seed=SEED)")
-def check_diagnosis(first_failure, found) -> None:
-    """Check ``first_failure`` on the check's own agents, then ``found``: {suspect: the simplest probe it fails, or None}."""
-    from collections.abc import Mapping
-
-    ex = "08.5"
-    if not callable(first_failure):
-        fail(ex, f"got {type(first_failure).__name__} for first_failure, expected the function",
-             "call checks.check_diagnosis(first_failure, FIRST_FAILURE)")
-    cases = _check_first_failure(first_failure, ex)
-    names = list(DIAGNOSIS)
-    if not isinstance(found, Mapping):
-        fail(ex, f"got {type(found).__name__}, expected a dict {{agent name: probe id or None}}",
-             "build FIRST_FAILURE = {name: first_failure(make, seed=SEED) for name, make in suspects.items()}")
-    missing = [n for n in names if n not in found]
+def _actions_right(at, actions, asked, current, previous) -> None:
+    """Actions for every environment, integers, sampled from the actor at the current observations."""
+    a = np.asarray(actions) if not isinstance(actions, (int, float)) else np.asarray([actions])
+    if a.shape != (N_SCRIPTED,):
+        fail("08.3", f"{at} envs.step got actions of shape {a.shape}, expected ({N_SCRIPTED},): one per environment",
+             "sample one action per environment from agent.policy_logits(obs), shape (n_envs, n_actions)")
+    if not np.issubdtype(a.dtype, np.integer) or a.min() < 0 or a.max() >= ROLLOUT_ACTIONS:
+        fail("08.3", f"{at} envs.step got the actions {_rows(a)} ({a.dtype}), expected integers from 0 to "
+             f"{ROLLOUT_ACTIONS - 1}", "cu.sample_from_logits(logits, agent.rng) returns one integer action per row")
+    if not asked:
+        fail("08.3", f"{at} envs.step was called without asking agent.policy_logits for the current observations "
+             f"{_rows(current)}", "sample the actions from the actor: cu.sample_from_logits(agent.policy_logits(obs), "
+             "agent.rng)")
+    seen = np.array(asked)
+    missing = [i for i, row in enumerate(current) if not (np.abs(seen - row).max(axis=1) == 0).any()]
+    ended = [] if previous is None else [i for i in missing if previous["terminated"][i] or previous["truncated"][i]]
+    for i in ended:
+        if (np.abs(seen - previous["next_obs"][i]).max(axis=1) == 0).any():
+            fail("08.3", f"{at} you asked agent.policy_logits for {_rows(previous['next_obs'][i])}, the last "
+                 f"observation of the episode that just ended in environment {i}; that environment has started a new "
+                 f"episode and is at {_rows(current[i])}",
+                 "act on what envs.step returned; if you put info['final_obs'] into next_obs for the batch, do it on "
+                 "a copy (real_next = next_obs.copy()), so obs = next_obs stays the new episodes' observations")
     if missing:
-        fail(ex, f"no answer for {', '.join(missing)}", "give every agent an entry: a probe id, or None when the "
-             "agent passes all five probes")
-    extra = [n for n in found if n not in DIAGNOSIS]
-    if extra:
-        fail(ex, f"unknown agent(s) {', '.join(map(str, extra))}", f"the agents are {', '.join(names)}")
-    for name in names:
-        answer = found[name]
-        if answer is not None and answer not in PROBE_IDS:
-            fail(ex, f"{name}: {answer!r} is not a probe id", f"use one of {', '.join(PROBE_IDS)}, or None")
-    wrong = [n for n in names if found[n] != DIAGNOSIS[n][0]]
-    if wrong:
-        name = wrong[0]
-        answer, truth = found[name], DIAGNOSIS[name][0]
-        if truth is None:
-            hint = f"run all five probes on {name}: does it really fail {answer}? An agent may be correct"
-        elif answer is None:
-            hint = f"run the probes on {name} again, simplest first: one of them shows values or a policy that are wrong"
-        elif PROBE_IDS.index(answer) > PROBE_IDS.index(truth):
-            hint = (f"{name} fails {answer}, but a simpler probe shows the bug first: run them in order, simplest "
-                    "first, and name the first that fails")
-        else:
-            hint = f"{name} passes {answer}: run the probes in order and name the first whose check fails"
-        fail(ex, f"{len(wrong)} of {len(names)} answers are wrong; the first: {name} -> {answer!r}", hint)
-    say(f"Exercise {ex}: passed ({cases} cases checked, {len(names)} agents diagnosed). What each agent did:")
-    for name, (probe, bug) in DIAGNOSIS.items():
-        say(f"  {name:15} {bug}" + (f" (exposed by {probe})" if probe else ""))
+        stale = previous is not None and seen.shape == previous["obs"].shape and np.array_equal(seen, previous["obs"])
+        fail("08.3", f"{at} the environments show {_rows(current)}, but you asked agent.policy_logits for "
+             f"{_rows(seen)}" + (", the observations of the step before: obs was not advanced" if stale else ""), "act on the observation you are at: after each step, obs = next_obs (the one "
+             "envs.step returned, which is already the new episode's first observation where one ended)")
+    probs = np.exp(scripted_logits(current) - SURE)
+    probs /= probs.sum(axis=1, keepdims=True)
+    for i, (action, p) in enumerate(zip(a, probs)):
+        if p[action] < 1e-6:
+            fail("08.3", f"{at} environment {i} was at {_rows(current[i])}, where the policy's probabilities are "
+                 f"{_rows(p)}, and you took action {action}",
+                 "sample from softmax(logits): cu.sample_from_logits(agent.policy_logits(obs), agent.rng)")
 
 
-# ------------------------------------------------------------------ 08.4: the course's agents pass
+ROLLOUT_HINT = ("for each of the `steps` steps: actions = cu.sample_from_logits(agent.policy_logits(obs), agent.rng); "
+                "envs.step(actions); keep obs, actions, rewards, the real next observations (info['final_obs'] where "
+                "an episode ended) and terminated; obs = next_obs; return the stacked arrays and obs")
 
 
-@guarded("08.4", "pass the dict results[kind][env_id] = run_probe(...) that the cell above fills")
-def check_course_agents_pass(results) -> None:
-    """Check ``{agent kind: {probe id: (value error, best probability)}}``: every correct agent passes every probe."""
-    from collections.abc import Mapping
+@guarded("08.3", ROLLOUT_HINT)
+def check_collect_rollout(collect_rollout) -> None:
+    """Check ``collect_rollout(agent, envs, obs, steps) -> (batch, obs)`` on scripted environments, call by call."""
+    agent = _RolloutAgent()
+    envs = _recording_envs(agent, ROLLOUT_LENGTH)
+    obs, _ = envs.reset(seed=0)
+    for call_number in range(1, ROLLOUT_CALLS + 1):
+        envs.call_number, envs.steps_this_call = call_number, 0
+        given = obs.copy()
+        out = call("08.3", collect_rollout, agent, envs, obs, ROLLOUT_LENGTH, hint=ROLLOUT_HINT)
+        if envs.steps_this_call < ROLLOUT_LENGTH:
+            fail("08.3", f"rollout call {call_number} took {envs.steps_this_call} environment steps, expected "
+                 f"steps={ROLLOUT_LENGTH}", "take exactly `steps` steps (the argument) in one call")
+        log = envs.log[-ROLLOUT_LENGTH:]
+        batch, returned = _unpack(out, call_number)
+        _batch_right(batch, log, call_number)
+        _continues_right(returned, given, log, envs.current, call_number)
+        obs = returned
+    _sampled_not_greedy(envs.log)
+    passed("08.3", ROLLOUT_CALLS * ROLLOUT_LENGTH)
 
-    ex = "08.4"
-    kinds = ("DQN", "REINFORCE", "actor-critic")
-    if not isinstance(results, Mapping) or any(k not in results for k in kinds):
-        fail(ex, f"expected a dict with the results of {', '.join(kinds)}", "pass the dict that the cell above fills")
-    for kind in kinds:
-        for env_id in PROBE_IDS:
-            if env_id not in results[kind]:
-                fail(ex, f"no result for {kind} on {env_id}", "run every agent on all five probes")
-            error, prob = results[kind][env_id]
-            if error > VALUE_TOLERANCE or prob < BEST_PROBABILITY:
-                fail(ex, f"the course's {kind} fails {env_id}: value error {error:.2f} (at most {VALUE_TOLERANCE}), "
-                     f"best action's probability {prob:.2f} (at least {BEST_PROBABILITY})",
-                     "the course's agents are correct and run with the lessons' reference code: look at run_probe "
-                     "(exercise 08.3), which trains and measures them")
-    say(f"Exercise {ex}: the course's DQN, REINFORCE and actor-critic pass all five probes.")
+
+def _unpack(out, call_number):
+    if not isinstance(out, tuple) or len(out) != 2:
+        size = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
+        fail("08.3", f"rollout call {call_number} returned {type(out).__name__}{size}, expected a pair (batch, obs)",
+             "return batch, obs: the dict of arrays and the observation to continue from")
+    batch, returned = out
+    if not isinstance(batch, dict):
+        fail("08.3", f"the batch is a {type(batch).__name__}, expected a dict", "return a dict with the keys "
+             "'obs', 'actions', 'rewards', 'next_obs', 'terminated'")
+    missing = [k for k in ("obs", "actions", "rewards", "next_obs", "terminated") if k not in batch]
+    if missing:
+        fail("08.3", f"the batch has the keys {sorted(batch)}, missing {missing}",
+             "return a dict with the keys 'obs', 'actions', 'rewards', 'next_obs', 'terminated'")
+    return batch, returned
+
+
+def _batch_right(batch, log, call_number) -> None:
+    """Each field: a NumPy array of shape (steps, n_envs, ...) and the stated dtype, holding the right values."""
+    steps, n = ROLLOUT_LENGTH, N_SCRIPTED
+    wanted = {"obs": ((steps, n, 3), "float32"), "actions": ((steps, n), "int"), "rewards": ((steps, n), "float32"),
+              "next_obs": ((steps, n, 3), "float32"), "terminated": ((steps, n), "float32")}
+    for key, (shape, dtype) in wanted.items():
+        value = batch[key]
+        if not isinstance(value, np.ndarray):
+            fail("08.3", f"batch[{key!r}] is a {type(value).__name__}, expected a NumPy array of shape {shape}",
+                 "stack the per-step arrays: np.array(list_of_arrays, dtype=...)")
+        if value.shape != shape:
+            if value.shape == (steps * n,) + shape[2:]:
+                why = "the steps and the environments are flattened into one axis"
+            elif value.shape == (n, steps) + shape[2:]:
+                why = "the axes are (environments, steps)"
+            else:
+                why = f"{steps} steps of {n} environments"
+            fail("08.3", f"batch[{key!r}] has shape {value.shape}, expected {shape} ({why})",
+                 "every field is (steps, n_envs, ...): one entry per step, np.array of the list of per-step arrays")
+        ok = np.issubdtype(value.dtype, np.integer) if dtype == "int" else value.dtype == np.float32
+        if not ok:
+            extra = (" (True/False flags)" if value.dtype == bool else "")
+            fail("08.3", f"batch[{key!r}] has dtype {value.dtype}{extra}, expected " +
+                 ("an integer dtype (int64)" if dtype == "int" else "float32"),
+                 f"np.array(..., dtype={'np.int64' if dtype == 'int' else 'np.float32'}): "
+                 + ("actions index the actor's logits" if dtype == "int" else
+                    "rewards from envs.step are float64 and terminated is bool; the update takes float32 "
+                    "(terminated as 1.0 / 0.0)"))
+    for t, true in enumerate(log):
+        at = f"rollout call {call_number}, step {t + 1}"
+        _field_right(batch, "obs", t, true, at)
+        _field_right(batch, "actions", t, true, at)
+        _field_right(batch, "rewards", t, true, at)
+        _next_obs_right(batch["next_obs"][t], true, at)
+        _terminated_right(batch["terminated"][t], true, at)
+
+
+def _field_right(batch, key, t, true, at) -> None:
+    got, want = batch[key][t], true[key]
+    if np.allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), atol=1e-6):
+        return
+    what = {"obs": "the observations the actions were sampled for",
+            "actions": "the actions passed to envs.step", "rewards": "the rewards envs.step returned"}[key]
+    if key == "obs" and np.allclose(got, true["next_obs"]) or key == "obs" and np.allclose(got, true["reset_obs"]):
+        said = " (the next observations)"
+    else:
+        said = ""
+    fail("08.3", f"{at}: batch[{key!r}] holds {_rows(got)}{said}, expected {what}, {_rows(want)}",
+         f"store {what} of each step, in the order of the steps")
+
+
+def _next_obs_right(got, true, at) -> None:
+    want = true["next_obs"]
+    if np.allclose(got, want, atol=1e-6):
+        return
+    for i in range(N_SCRIPTED):
+        if np.allclose(got[i], want[i], atol=1e-6):
+            continue
+        ended = true["terminated"][i] or true["truncated"][i]
+        how = "terminated" if true["terminated"][i] else "truncated"
+        if ended and np.allclose(got[i], true["reset_obs"][i]):
+            fail("08.3", f"{at}: environment {i}'s episode {how}, and batch['next_obs'] holds {_rows(got[i])}, the "
+                 f"first observation of its next episode; its real last observation, info['final_obs'][{i}], is "
+                 f"{_rows(want[i])}",
+                 "where terminated | truncated, take next_obs from info['final_obs'] (the vector environment has "
+                 "already reset): the critic bootstraps a truncated episode from its real last state")
+        fail("08.3", f"{at}: batch['next_obs'] of environment {i} holds {_rows(got[i])}, expected {_rows(want[i])}",
+             "next_obs is what envs.step returned, with info['final_obs'] where an episode ended")
+
+
+def _terminated_right(got, true, at) -> None:
+    want = true["terminated"].astype(np.float32)
+    if np.array_equal(got, want):
+        return
+    i = int(np.flatnonzero(got != want)[0])
+    if true["truncated"][i] and got[i] == 1.0:
+        fail("08.3", f"{at}: environment {i}'s episode was truncated (terminated=False, truncated=True) and "
+             f"batch['terminated'] holds 1.0 for it",
+             "store terminated only, not terminated | truncated: a truncated episode did not reach a terminal state, "
+             "and the critic still bootstraps from its last observation")
+    fail("08.3", f"{at}: batch['terminated'] holds {_rows(got)}, envs.step returned terminated={_rows(want)}",
+         "store terminated as envs.step returned it, as 1.0 / 0.0")
+
+
+def _continues_right(returned, given, log, current, call_number) -> None:
+    """The rollout returns the observations the environments are at, to act on in the next call."""
+    got = np.asarray(returned, dtype=float) if isinstance(returned, np.ndarray) else None
+    if got is None or got.shape != current.shape:
+        fail("08.3", f"rollout call {call_number} returned {type(returned).__name__} "
+             f"{getattr(returned, 'shape', '')} as the observation to continue from, expected an array of shape "
+             f"{current.shape}", "return obs, the observations returned by the last envs.step")
+    if np.allclose(got, current):
+        return
+    if np.allclose(got, log[-1]["next_obs"]):
+        fail("08.3", f"rollout call {call_number} returned {_rows(got)} to continue from, which holds the last "
+             f"observation of an episode that ended; the environments are at {_rows(current)}",
+             "continue from what envs.step returned (the new episodes' first observations), not from final_obs; "
+             "copy next_obs before you put final_obs into it")
+    if np.allclose(got, given):
+        fail("08.3", f"rollout call {call_number} returned the observations it was given, {_rows(given)}, expected "
+             f"those the environments are at, {_rows(current)}", "return obs after setting obs = next_obs at each step")
+    fail("08.3", f"rollout call {call_number} returned {_rows(got)} to continue from, expected {_rows(current)}",
+         "return the observations returned by the last envs.step")
+
+
+def _sampled_not_greedy(log) -> None:
+    """Where the actor was unsure, a sampled policy takes other actions than its most likely one."""
+    taken, unsure = [], 0
+    for true in log:
+        logits = scripted_logits(true["obs"])
+        for row, action in zip(logits, true["actions"]):
+            if row.max() < SURE:
+                unsure += 1
+                taken.append(int(action) == int(row.argmax()))
+    if all(taken):
+        fail("08.3", f"at all {unsure} states where the policy was unsure (probabilities 0.36, 0.32, 0.32) you took its "
+             "most likely action", "sample the actions (cu.sample_from_logits), do not take the argmax: the actor "
+             "learns from the actions it tries")

@@ -3,14 +3,14 @@
 Every algorithm is measured by **the training code its solution notebook runs**:
 
 - random search, tabular Q-learning, REINFORCE, actor-critic and PPO call the lesson's
-  training function of the seed (lesson 01's ``search``, lesson 02's, 06's, 07's and 09's
+  training function of the seed (lesson 01's ``search``, lesson 03's, 07's, 08's and 09's
   ``train``), which ``course build`` exports from the lesson's cell tagged ``export``
   into ``course_utils.lessons.lessonNN``: that function and what it returns are the
   contract between a lesson and the bench;
-- the DQN variants run lesson 03's ``train_dqn`` (exported the same way), the loop lessons
-  03, 04 and 05 run, with the pieces of the lesson that teaches each variant (no target
-  network is lesson 04's ``"none"`` run; "squared error" is lesson 03's step with the
-  squared error that check 03.3 accepts in place of the Huber loss).
+- the DQN variants run lesson 04's ``train_dqn`` (exported the same way), the loop lessons
+  04, 05 and 06 run, with the pieces of the lesson that teaches each variant (no target
+  network is lesson 05's ``"none"`` run; "squared error" is lesson 04's step with the
+  squared error that check 04.3 accepts in place of the Huber loss).
 
 "Solved" is the lessons' own stop test, checked at the lesson's regular interval:
 ``cu.passes_with_margin`` at 475 for DQN, REINFORCE, actor-critic and PPO; a mean of at
@@ -84,12 +84,12 @@ def _random_search(seed: int, quick: bool) -> list:
 
 
 def _tabular(seed: int, quick: bool) -> list:
-    from ..lessons import lesson02
+    from ..lessons import lesson03
 
     rows = []
-    for name, stop_at in (("tabular Q (195)", 195), ("tabular Q (475)", lesson02.STOP_AT)):
+    for name, stop_at in (("tabular Q (195)", 195), ("tabular Q (475)", lesson03.STOP_AT)):
         start = time.perf_counter()
-        _, returns, history, steps = _quiet(lesson02.train, lesson02.BINS, seed=seed, stop_at=stop_at)
+        _, returns, history, steps = _quiet(lesson03.train, lesson03.BINS, seed=seed, stop_at=stop_at)
         seconds = time.perf_counter() - start
         best = max(m for _, m in history)
         rows.append(SeedResult(name, seed, best >= stop_at, int(steps), seconds, int(steps), seconds, best,
@@ -98,7 +98,7 @@ def _tabular(seed: int, quick: bool) -> list:
 
 
 def _training_log(name: str, train: Callable) -> Callable:
-    """A row for a lesson whose ``train(seed=...)`` returns a ``cu.TrainingLog`` (lessons 06 and 07)."""
+    """A row for a lesson whose ``train(seed=...)`` returns a ``cu.TrainingLog`` (lessons 07 and 08)."""
     def run(seed: int, quick: bool) -> list:
         start = time.perf_counter()
         log = _quiet(train, seed=seed)
@@ -110,22 +110,22 @@ def _training_log(name: str, train: Callable) -> Callable:
 
 
 def _reinforce(seed: int, quick: bool) -> list:
-    from ..lessons import lesson06
+    from ..lessons import lesson07
 
-    return _training_log("REINFORCE", lesson06.train)(seed, quick)
+    return _training_log("REINFORCE", lesson07.train)(seed, quick)
 
 
 def _no_baseline(seed: int, quick: bool) -> list:
-    from ..lessons import lesson06
+    from ..lessons import lesson07
 
     return _training_log("vanilla policy gradient (no baseline)",
-                         functools.partial(lesson06.train, use_baseline=False))(seed, quick)
+                         functools.partial(lesson07.train, use_baseline=False))(seed, quick)
 
 
 def _actor_critic(seed: int, quick: bool) -> list:
-    from ..lessons import lesson07
+    from ..lessons import lesson08
 
-    return _training_log("actor-critic", lesson07.train)(seed, quick)
+    return _training_log("actor-critic", lesson08.train)(seed, quick)
 
 
 def _ppo(seed: int, quick: bool) -> list:
@@ -135,38 +135,38 @@ def _ppo(seed: int, quick: bool) -> list:
 
 
 def _probes(seed: int, quick: bool) -> list:
-    """Lesson 08's probe runs, as its notebook does them: the course's three agents on all five probes, and
+    """Lesson 10's probe runs, as its notebook does them: the course's three agents on all five probes, and
     the eight suspects, simplest probe first. Solved when every correct agent passes every probe and every
-    suspect fails first the probe that check 08.5 expects."""
-    from .. import probes
-    from ..checks.lesson08 import DIAGNOSIS
-    from ..lessons import lesson08
+    suspect fails first the probe that check 10.5 expects."""
+    from ..debugging import probes
+    from ..checks.lesson10 import DIAGNOSIS
+    from ..lessons import lesson10
 
     start, ok, steps = time.perf_counter(), True, 0
     for make in (probes.DQNProbeAgent, probes.ReinforceProbeAgent, probes.ActorCriticProbeAgent):
         for env_id in probes.PROBES:
             n = int(probes.gym.make(env_id).action_space.n)
-            ok &= lesson08.passes(*lesson08.run_probe(make(n, seed=seed), env_id, lesson08.PROBE_STEPS, seed=seed))
-            steps += lesson08.PROBE_STEPS
+            ok &= lesson10.passes(*lesson10.run_probe(make(n, seed=seed), env_id, lesson10.PROBE_STEPS, seed=seed))
+            steps += lesson10.PROBE_STEPS
     for name, make in probes.suspects().items():
         tried = []
-        ok &= lesson08.first_failure(make, seed=seed, report=tried.append) == DIAGNOSIS[name][0]
-        steps += len(tried) * lesson08.PROBE_STEPS
+        ok &= lesson10.first_failure(make, seed=seed, report=tried.append) == DIAGNOSIS[name][0]
+        steps += len(tried) * lesson10.PROBE_STEPS
     seconds = time.perf_counter() - start
-    return [SeedResult("probes (lesson 08)", seed, bool(ok), steps, seconds, steps, seconds)]
+    return [SeedResult("probes (lesson 10)", seed, bool(ok), steps, seconds, steps, seconds)]
 
 
 def _loops_on_probes(seed: int, quick: bool) -> list:
-    """Lessons 03, 06 and 07's own training loops (the ones that solve CartPole) on all five probes, as lesson 08
-    runs them on two. Solved when every loop passes every probe (``lesson08.run_probe`` with no more training).
+    """Lessons 04, 07 and 08's own training loops (the ones that solve CartPole) on all five probes, as lesson 10
+    runs them on two. Solved when every loop passes every probe (``lesson10.run_probe`` with no more training).
     ``--quick`` runs the context probe only."""
-    from .. import probes
-    from ..lessons import lesson08
+    from ..debugging import probes
+    from ..lessons import lesson10
 
     start, ok, steps = time.perf_counter(), True, 0
     for env_id in ["course/ProbeContext-v0"] if quick else probes.PROBES:
         for loop in _quiet(probes.course_loops, env_id, seed).values():
-            ok &= lesson08.passes(*lesson08.run_probe(loop, env_id, 0, seed=seed))
+            ok &= lesson10.passes(*lesson10.run_probe(loop, env_id, 0, seed=seed))
             steps += loop.env_steps
     seconds = time.perf_counter() - start
     return [SeedResult("lessons' loops on probes", seed, bool(ok), steps, seconds, steps, seconds)]
@@ -176,9 +176,9 @@ def _loops_on_probes(seed: int, quick: bool) -> list:
 
 
 def _with_squared_error(step: Callable) -> Callable:
-    """Lesson 03's own ``dqn_train_step`` text, calling the squared-error loss where it calls ``dqn_loss``.
+    """Lesson 04's own ``dqn_train_step`` text, calling the squared-error loss where it calls ``dqn_loss``.
 
-    This is what a student who wrote the squared error in exercise 03.3 trains with.
+    This is what a student who wrote the squared error in exercise 04.3 trains with.
     """
     from ..variants import squared_error_loss, swap_globals
 
@@ -186,30 +186,30 @@ def _with_squared_error(step: Callable) -> Callable:
 
 
 def _dqn_pieces(variant: str) -> dict:
-    """The keyword arguments of ``lesson03.train_dqn`` that make ``variant``, from the lessons that teach them."""
-    from ..lessons import lesson03, lesson04, lesson05
+    """The keyword arguments of ``lesson04.train_dqn`` that make ``variant``, from the lessons that teach them."""
+    from ..lessons import lesson04, lesson05, lesson06
 
     return {
         "none": {"target_update": "none"},
-        "hard": {"target_update": "hard", "hard": lesson04.hard_update},
-        "soft": {"target_update": "soft", "soft": lesson04.soft_update},
-        "double": {"train_step": lesson05.double_dqn_train_step},
-        "dueling": {"network": lesson05.build_dueling_q_network},
-        "squared error": {"train_step": _with_squared_error(lesson03.dqn_train_step)},
+        "hard": {"target_update": "hard", "hard": lesson05.hard_update},
+        "soft": {"target_update": "soft", "soft": lesson05.soft_update},
+        "double": {"train_step": lesson06.double_dqn_train_step},
+        "dueling": {"network": lesson06.build_dueling_q_network},
+        "squared error": {"train_step": _with_squared_error(lesson04.dqn_train_step)},
     }[variant]
 
 
 def _dqn(name: str, variant: str, goal: str = "<= 12,000 steps, <= 10 s", max_steps: int | None = None) -> Algorithm:
-    """A row run by lesson 03's ``train_dqn`` (the loop lessons 03-05 run), with ``variant``'s pieces.
+    """A row run by lesson 04's ``train_dqn`` (the loop lessons 04-06 run), with ``variant``'s pieces.
 
-    ``max_steps`` is the budget the lesson gives that variant, where it is not lesson 03's.
+    ``max_steps`` is the budget the lesson gives that variant, where it is not lesson 04's.
     """
     def run(seed: int, quick: bool) -> list:
-        from ..lessons import lesson03
+        from ..lessons import lesson04
 
         budget = {} if max_steps is None else {"max_steps": max_steps}
-        settings = lesson03.DQNSettings(max_steps=2_000, learning_starts=500) if quick else lesson03.DQNSettings(**budget)
-        log = _quiet(lesson03.train_dqn, seed, settings, **_dqn_pieces(variant))
+        settings = lesson04.DQNSettings(max_steps=2_000, learning_starts=500) if quick else lesson04.DQNSettings(**budget)
+        log = _quiet(lesson04.train_dqn, seed, settings, **_dqn_pieces(variant))
         best = max((m for _, m in log.evals), default=None)
         curves = _training_curves(log.returns, log.steps)
         if log.evals:
@@ -228,22 +228,22 @@ def algorithms() -> list[Algorithm]:
         Algorithm("random search", _random_search, {"random search": "<= 2,000 steps, <= 5 s"}),
         Algorithm("tabular Q", _tabular, {"tabular Q (195)": "<= 25,000 steps, <= 2 s",
                                                 "tabular Q (475)": "<= 100,000 steps, <= 10 s"}),
-        _dqn("DQN, no target network", "none", goal="report it", max_steps=30_000),  # lesson 04's budget for it
+        _dqn("DQN, no target network", "none", goal="report it", max_steps=30_000),  # lesson 05's budget for it
         _dqn("DQN + hard target", "hard"),
         _dqn("DQN + soft target", "soft"),
         _dqn("DQN + hard target, squared error", "squared error"),
         _dqn("double DQN", "double"),
         _dqn("dueling DQN", "dueling"),
         Algorithm("REINFORCE", _reinforce, {"REINFORCE": "<= 100,000 steps, <= 10 s"}),
-        Algorithm("vanilla policy gradient (no baseline)", _no_baseline,   # lesson 06's code, its baseline at zero
+        Algorithm("vanilla policy gradient (no baseline)", _no_baseline,   # lesson 07's code, its baseline at zero
                   {"vanilla policy gradient (no baseline)": "report it"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
         Algorithm("PPO", _ppo, {"PPO": "<= 50,000 steps, <= 10 s"}),
-        Algorithm("probes (lesson 08)", _probes,
-                  {"probes (lesson 08)": "every seed: the course's agents pass all five probes, each suspect "
+        Algorithm("probes (lesson 10)", _probes,
+                  {"probes (lesson 10)": "every seed: the course's agents pass all five probes, each suspect "
                                          "fails the expected probe first"}),
         Algorithm("lessons' loops on probes", _loops_on_probes,
-                  {"lessons' loops on probes": "every seed: lessons 03, 06, 07 and 09's own loops pass all five probes"}),
+                  {"lessons' loops on probes": "every seed: lessons 04, 07, 08 and 09's own loops pass all five probes"}),
     ]
 
 

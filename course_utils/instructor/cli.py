@@ -1,4 +1,4 @@
-"""The ``course`` command: doctor, build, grade, check, bench (the instructor's tools; ``check`` is for students too).
+"""The ``course`` command: doctor, build, grade, check, bench, renumber (the instructor's tools; ``check`` is for students too).
 
 Each subcommand is a row of ``COMMANDS``: its name and the function that runs it.
 """
@@ -43,12 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade again only the submissions of --report with an exercise that did not pass")
     g.add_argument("--assignment", action="append", metavar="NN=TITLE", default=[],
                    help="the Canvas gradebook column of lesson NN, as Canvas exports it, e.g. "
-                        "'03=Deep Q-network (12345)' (default 'Lesson NN'; repeatable)")
+                        "'04=Deep Q-network (12345)' (default 'Lesson NN'; repeatable)")
     _grading_options(g)
 
     c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
     c.add_argument("notebook", type=Path)
     _grading_options(c)
+
+    r = sub.add_parser("renumber", help="carry notebooks numbered before the course's renumbering over to the new "
+                                        "lesson numbers (02-07 became 03-08, 08 became 10)")
+    r.add_argument("notebooks", nargs="+", type=Path, help="notebooks (a student's work, an old assignment)")
+    r.add_argument("--out", type=Path, help="write the converted copies here (default: beside each notebook)")
 
     n = sub.add_parser("bench", help="measure how fast and how reliably each algorithm of the course learns")
     n.add_argument("--seeds", type=int, default=5, help="seeds per algorithm (default 5; 10 for the full table)")
@@ -162,7 +167,7 @@ def _titles(args, parser) -> dict[str, str]:
     for item in args.assignment:
         lesson, sep, title = item.partition("=")
         if not sep or not lesson.isdigit() or len(lesson) != 2 or not title.strip():
-            parser.error(f"--assignment NN=TITLE, e.g. --assignment '03=Deep Q-network (12345)': got {item!r}")
+            parser.error(f"--assignment NN=TITLE, e.g. --assignment '04=Deep Q-network (12345)': got {item!r}")
         titles[lesson] = title.strip()
     return titles
 
@@ -225,7 +230,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # subcommand -> what runs it, each called with (args, parser, argv)
-COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench}
+def cmd_renumber(args, parser, argv) -> int:
+    from .renumber import renumber_file
+
+    failed = 0
+    for path in args.notebooks:
+        try:
+            target = renumber_file(path, args.out)
+        except (OSError, ValueError) as err:
+            print(f"course renumber: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{path} -> {target}")
+    return 1 if failed else 0
+
+
+COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench,
+            "renumber": cmd_renumber}
 
 
 def dispatch(args, parser, argv) -> int:

@@ -21,6 +21,7 @@ EXPORT_IMPORTS = {
     "ops": "from keras import ops",
     "tf": "import tensorflow as tf",
     "cu": "import course_utils as cu",
+    "probes": "from course_utils.debugging import probes",   # lesson 10's kit
 }
 
 

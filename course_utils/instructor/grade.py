@@ -25,7 +25,7 @@ import concurrent.futures
 import time
 from pathlib import Path
 
-from . import intake, record as records
+from . import intake, record as records, renumber
 from .assembly import assemble, without_installs
 from .intake import Submission
 from .markers import MarkerIndex
@@ -77,6 +77,22 @@ def _refusal(submission: Submission, lesson: str | None, record: LessonRecord | 
     return None
 
 
+def check_calls_by_lesson(reference: Path) -> dict[str, set[str]]:
+    """Return, for each lesson with a record in ``reference``, the check functions its check cells call."""
+    found = {}
+    for path in sorted(Path(reference).glob("[0-9][0-9]_*.json")):
+        record = records.load(Path(reference), path.name[:2])
+        if record is not None:
+            found[record.lesson] = renumber.check_calls(check.cell for check in record.checks)
+    return found
+
+
+def _moved_reason(claimed: str, lesson: str) -> str:
+    return (f"this is lesson {lesson}'s notebook under its number from before the course was renumbered on "
+            f"{renumber.RENUMBERED_ON} (lesson {claimed} then): its check cells call lesson {lesson}'s checks, not "
+            f"lesson {claimed}'s; convert it with `course renumber FILE` and grade the converted copy as lesson {lesson}")
+
+
 def grade_submission(submission: Submission, options: Options) -> list[Row]:
     """Grade one notebook; every problem becomes rows with a reason, never an exception."""
     try:
@@ -86,6 +102,10 @@ def grade_submission(submission: Submission, options: Options) -> list[Row]:
     index = MarkerIndex.of(nb.cells) if nb is not None else None   # the student's markers, found once
     found = intake.identify_lesson(_original_name(submission), nb, index)
     record = records.load(options.reference, found.lesson) if found.lesson else None
+    moved = renumber.moved_lesson(nb.cells, found.lesson, check_calls_by_lesson(options.reference)) \
+        if nb is not None and found.lesson and not found.status else None
+    if moved:
+        return rows_for_all(submission, found.lesson, record, Status.WRONG_LESSON, _moved_reason(found.lesson, moved))
     refused = _refusal(submission, found.lesson, record, unreadable, found, options)
     if refused is not None:
         return refused

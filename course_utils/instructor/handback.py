@@ -103,7 +103,7 @@ def class_summary(rows: list[dict]) -> str:
 
 
 def write_gradebook(rows: list[dict], path: Path) -> Path:
-    """Write a gradebook CSV: one row per student, a column per exercise ("03.2") and the total.
+    """Write a gradebook CSV: one row per student, a column per exercise ("04.2") and the total.
 
     The ``student`` column holds the name of the student's submission folder: name the
     folders by the LMS's user name or e-mail address, and map that column to it on import.

@@ -3,8 +3,8 @@
 A lesson source marks cells by a comment on their first line (cell ids are not
 trusted: Colab and students add, drop, reorder and duplicate cells):
 
-- ``# EXERCISE 03.2``            an exercise cell (lesson 03, exercise 2);
-- ``# CHECK 03.2 (2 points)``    the check cell of that exercise;
+- ``# EXERCISE 04.2``            an exercise cell (lesson 04, exercise 2);
+- ``# CHECK 04.2 (2 points)``    the check cell of that exercise;
 - ``### BEGIN SOLUTION`` ... ``### END SOLUTION``   lines inside an exercise cell that
   ``course build`` replaces with a stub in ``exercises/`` and keeps in ``solutions/``.
 """
@@ -30,7 +30,7 @@ class CellMarker:
     """What a cell's first line says it is: kind "exercise" or "check", its id and points."""
 
     kind: str
-    exercise: str  # "03.2"
+    exercise: str  # "04.2"
     points: int = 0
 
     @property
@@ -68,8 +68,8 @@ def found_marker(cell) -> CellMarker | None:
     """Return the marker of a cell in a student's notebook, found as leniently as is safe.
 
     The lesson's own form on the first line counts first; else a line anywhere in the
-    cell that is only the marker, in any case and spacing (``#exercise 03.2``, an import
-    above ``# EXERCISE 03.2``). ``course build`` keeps the strict ``cell_marker``.
+    cell that is only the marker, in any case and spacing (``#exercise 04.2``, an import
+    above ``# EXERCISE 04.2``). ``course build`` keeps the strict ``cell_marker``.
     """
     strict = cell_marker(cell)
     if strict is not None or cell.get("cell_type") != "code":

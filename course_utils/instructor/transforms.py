@@ -22,7 +22,7 @@ from .export import EXPORT_TAG
 
 @dataclass(frozen=True)
 class Target:
-    """The notebook a transform makes: its path in the course folder (``solutions/03_dqn.ipynb``) and the repository."""
+    """The notebook a transform makes: its path in the course folder (``solutions/04_dqn.ipynb``) and the repository."""
 
     rel_path: str
     repo_url: str

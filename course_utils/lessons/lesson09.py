@@ -52,8 +52,8 @@ def ppo_update(agent, batch, epochs, minibatch_size):
             agent.train_step(minibatch)
 
 
-from course_utils.lessons import lesson07  # lesson 07's rollout and actor-critic, as its solution wrote them
-from course_utils.lessons.lesson03 import build_q_network  # lesson 03's Dense-ReLU builder
+from course_utils.lessons import lesson08  # lesson 08's rollout and actor-critic, as its solution wrote them
+from course_utils.lessons.lesson04 import build_q_network  # lesson 04's Dense-ReLU builder
 from course_utils.ppo import PPOAgent, RecordVectorRollout
 
 N_ENVS, ROLLOUT_STEPS = 8, 32      # 256 transitions per rollout
@@ -95,7 +95,7 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA
     obs, _ = envs.reset(seed=seed)
     flat = lambda x: x.reshape((N_ENVS * ROLLOUT_STEPS,) + x.shape[2:])   # (steps, n, ...) -> (steps * n, ...)
     for round_ in cu.progress_bar(range(max_env_steps // (N_ENVS * ROLLOUT_STEPS)), desc="PPO"):
-        rollout, obs = lesson07.collect_rollout(agent, envs, obs, ROLLOUT_STEPS)
+        rollout, obs = lesson08.collect_rollout(agent, envs, obs, ROLLOUT_STEPS)
         values = agent.values(flat(rollout["obs"])).reshape(ROLLOUT_STEPS, N_ENVS)
         next_values = agent.values(flat(rollout["next_obs"])).reshape(ROLLOUT_STEPS, N_ENVS)
         advantages = gae_advantages(rollout["rewards"], values, next_values, rollout["terminated"],

@@ -14,7 +14,7 @@ ap.add_argument("kv", nargs="*")
 a = ap.parse_args()
 
 import keras
-from course_utils.lessons import lesson03
+from course_utils.lessons import lesson04
 from course_utils.instructor import bench
 
 if a.clipnorm is not None:
@@ -29,7 +29,7 @@ for kv in a.kv:
     assert k in {"learning_starts", "target_copy_every", "learning_rate", "train_every", "epsilon_steps",
                  "tau", "batch_size", "hidden_units", "n_step"}, k
     over[k] = ast.literal_eval(v)
-settings = lesson03.DQNSettings(**over)
+settings = lesson04.DQNSettings(**over)
 sd = dataclasses.asdict(settings)
 sd["clipnorm"] = a.clipnorm if a.clipnorm is not None else 10.0
 
@@ -47,7 +47,7 @@ for variant in a.variants.split(","):
         if (variant, seed) in done:
             continue
         t = time.perf_counter()
-        log = bench._quiet(lesson03.train_dqn, seed, settings, **bench._dqn_pieces(variant))
+        log = bench._quiet(lesson04.train_dqn, seed, settings, **bench._dqn_pieces(variant))
         rec = dict(tag=a.tag, variant=variant, settings=sd, seed=seed, solved=bool(log.solved),
                    solved_at=log.solved_at, env_steps=log.env_steps, seconds=log.seconds,
                    solved_seconds=log.solved_seconds, wall=time.perf_counter() - t)
