@@ -42,6 +42,7 @@ _EXPORTS = {
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 04
     "plot_search_rounds": "plotting",  # lesson 01
+    "plot_value_grid": "plotting",  # lesson 02
     "plot_reference": "plotting",  # lessons 03-09
     "reference_band": "plotting",  # lessons 03-09
     "record_episode": "video",

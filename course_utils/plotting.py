@@ -1,4 +1,4 @@
-"""Learning curves and Q-value traces (introduced in lessons 01 and 04)."""
+"""Learning curves, Q-value traces and value tables on a grid (introduced in lessons 01, 02 and 04)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -181,4 +181,66 @@ def plot_q_values(q_values, action_names: Sequence[str] | None = None, ax=None):
     ax.set_xlabel("time step")
     ax.set_ylabel("predicted Q-value")
     ax.legend(loc="best")
+    return ax
+
+
+# FrozenLake's actions: 0 left, 1 down, 2 right, 3 up
+GRID_ARROWS = ("←", "↓", "→", "↑")
+
+
+def plot_value_grid(values, desc, policy=None, ax=None, title: str | None = None,
+                    arrows: Sequence[str] = GRID_ARROWS, digits: int = 3):
+    """Draw a value table on its grid world (lesson 02): one coloured cell per state, its value written in it.
+
+    Args:
+        values: one value per state, shape ``(rows * cols,)``, states numbered row by row
+            (FrozenLake's numbering).
+        desc: the map, ``env.unwrapped.desc`` (an array of bytes such as ``b"S"``, ``b"F"``,
+            ``b"H"``, ``b"G"``), shape ``(rows, cols)``; each cell's letter is written in its corner.
+        policy: optional actions, one per state; drawn as arrows, except on holes and the goal.
+        ax: matplotlib axes to draw on; a new figure when None.
+        title: the axes' title.
+        arrows: the arrow drawn for each action.
+        digits: decimals of the values written.
+
+    Returns:
+        The axes.
+
+    Example:
+        >>> import gymnasium as gym
+        >>> env = gym.make("FrozenLake-v1")
+        >>> ax = plot_value_grid(np.linspace(0, 1, 16), env.unwrapped.desc, policy=np.zeros(16, dtype=int))
+    """
+    import matplotlib.pyplot as plt
+
+    letters = np.asarray(desc).astype(str)
+    if letters.ndim != 2:
+        raise ValueError(f"plot_value_grid: desc must be a 2-D map such as env.unwrapped.desc, got shape {letters.shape}")
+    values = np.asarray(values, dtype=float)
+    if values.shape != (letters.size,):
+        raise ValueError(f"plot_value_grid: values must hold one value per cell, shape ({letters.size},), "
+                         f"got shape {values.shape}")
+    if policy is not None and np.shape(policy) != (letters.size,):
+        raise ValueError(f"plot_value_grid: policy must hold one action per cell, shape ({letters.size},), "
+                         f"got shape {np.shape(policy)}")
+    rows, cols = letters.shape
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.1 * cols + 1, 1.1 * rows))
+    image = ax.imshow(values.reshape(rows, cols), cmap="viridis")
+    plt.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    middle = (values.max() + values.min()) / 2
+    for s, value in enumerate(values):
+        r, c = divmod(s, cols)
+        color = "black" if value > middle else "white"
+        ax.text(c, r + 0.12, f"{value:.{digits}f}", ha="center", va="center", fontsize=9, color=color)
+        ax.text(c - 0.42, r - 0.42, letters[r, c], ha="left", va="top", fontsize=8, color=color, fontweight="bold")
+        if policy is not None and letters[r, c] not in ("H", "G"):
+            ax.text(c, r - 0.2, arrows[int(policy[s])], ha="center", va="center", fontsize=14, color=color)
+    ax.set_xticks(range(cols))
+    ax.set_yticks(range(rows))
+    ax.set_xticklabels([])
+    ax.set_yticklabels([])
+    ax.tick_params(length=0)
+    if title:
+        ax.set_title(title)
     return ax

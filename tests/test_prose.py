@@ -133,6 +133,19 @@ CLAIMS = [
     Claim("01", r"Over those (\d+) seeds every search was accepted", Bench("random search", ("seeds",))),
     Claim("01", r"Over those 30 seeds every search was accepted", Bench("random search", ("solved",)),
           lambda said, truth: truth == 30),
+    # lesson 02: what its exact computations printed
+    Claim("02", r"The shortest route was worth ([\d.]+)", Printed(r"shortest route: V\(start\) = ([\d.]+)"), same(0.001)),
+    Claim("02", r"Policy iteration needed a handful of evaluations", Printed(r"stable after (\d+) evaluations"),
+          lambda said, truth: 2 <= truth <= 10),
+    Claim("02", r"value iteration hundreds of cheap sweeps", Printed(r"value iteration: (\d+) sweeps"),
+          lambda said, truth: 100 <= truth < 1000),
+    Claim("02", r"in the holes, the goal and state 6 several actions tie",
+          PrintedList(r"states with more than one optimal action: \[([\d, ]+)\]", lambda xs: xs == [5, 6, 7, 11, 12, 15]),
+          lambda said, truth: truth == 1),   # the holes are 5, 7, 11 and 12, the goal 15
+    Claim("02", r"0.70 \(Gymnasium's `reward_threshold` for this map, nine standard errors below the prediction\)",
+          PrintedList(r"predicted success within 100 steps: ([\d.]+\s+simulated, 10,000 fresh episodes:\s+[\d.]+ "
+                      r"\(standard error [\d.]+)", lambda xs: (xs[0] - 0.70) / xs[-1]),
+          lambda said, truth: 8.5 <= truth < 9.5),
     # lesson 03
     Claim("03", r"after a median of about ([\d,]+) environment steps", Bench("tabular Q (475)", ("steps", "median")),
           same(1000)),
