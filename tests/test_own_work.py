@@ -268,6 +268,7 @@ def lesson01_class(tmp_path_factory, course_cmd):
         "imports": lesson01_notebook(HOSTILE),
         "switch": lesson01_notebook({"01.1": HOSTILE["01.1"]}, first="import os\nos.environ['COURSE_ACCEPT_REFERENCE'] = '1'"),
         "honest": lesson01_notebook({}),
+        "wraps": lesson01_notebook({"01.3": HOSTILE["01.3"]}),   # its own 01.1 and 01.2, the reference's search
     }
     for name, nb in students.items():
         (folder / name).mkdir(parents=True)
@@ -286,7 +287,9 @@ def test_course_grade_refuses_the_reference_and_says_so(lesson01_class):
         assert (row["status"], row["points"]) == ("error", "0"), row
         assert f"Exercise {exercise}: this is the course's reference solution, imported: write your own" in row["reason"]
     assert "(the check was given course_utils.lessons.lesson01.run_episode)" in rows["imports", "01.1"]["reason"]
-    assert "your random_search calls course_utils.lessons.lesson01.random_search" in rows["imports", "01.3"]["reason"]
+    assert "(the check was given course_utils.lessons.lesson01.run_episode)" in rows["imports", "01.3"]["reason"]
+    assert [rows["wraps", e]["status"] for e in ("01.1", "01.2", "01.3")] == ["passed", "passed", "error"]
+    assert "(your random_search calls course_utils.lessons.lesson01.random_search)" in rows["wraps", "01.3"]["reason"]
     # 01.4 checks the returns the training cell produced: numbers, not code, so it cannot tell
     assert rows["imports", "01.4"]["status"] == "passed"
     assert [rows["honest", e]["status"] for e in ("01.1", "01.2", "01.3", "01.4")] == ["passed"] * 4

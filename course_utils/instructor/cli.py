@@ -117,7 +117,7 @@ def cmd_grade(args, parser, argv) -> int:
             parser.error("--merge takes shard JSON reports and needs --report, and no submissions")
         report = merge(args.merge, Report(args.report))
         print(summary_table(report.rows()))
-        _hand_back(report, args.report, _titles(args, parser))
+        _hand_back(report, args.report, _titles(args, parser), args.reference)
         return 0
     if (args.only or args.failed) and not args.report:
         parser.error("--only and --failed grade again into an existing report: give it with --report")
@@ -152,7 +152,7 @@ def cmd_grade(args, parser, argv) -> int:
     print(f"{len(report.submissions)} notebook(s) in the report; this run took {time.monotonic() - start:.1f} s"
           + (f"; written to {args.report} and {report.json_path}" if args.report else ""))
     if args.report:
-        _hand_back(report, args.report, titles)
+        _hand_back(report, args.report, titles, args.reference)
     return 0
 
 
@@ -167,14 +167,19 @@ def _titles(args, parser) -> dict[str, str]:
     return titles
 
 
-def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None) -> None:
+def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None, reference: Path | None = None) -> None:
     from .handback import class_summary, hand_back
+    from .similarity import write_similarity
 
     rows = report.rows()
     paths = hand_back(rows, Path(csv_path), titles)
+    alike = write_similarity(rows, Path(csv_path), Path(reference)) if reference else None
     print("\n" + class_summary(rows))
     print(f"feedback per student in {paths['feedback']}/, class summary in {paths['summary']}, "
           f"gradebook in {', '.join(map(str, paths['gradebooks'])) or '(none: no lesson was identified)'}")
+    if alike:
+        print(f"similarity ({alike['pairs']} pair(s) of students to review; no points changed) in {alike['page']} "
+              f"and {alike['csv']}")
 
 
 def cmd_bench(args, parser, argv) -> int:
