@@ -1,4 +1,5 @@
-"""The ``course`` command: doctor, build, grade, check, bench (the instructor's tools; ``check`` is for students too).
+"""The ``course`` command: doctor, build, grade, check, bench, release (the instructor's tools; ``check`` is for
+students too).
 
 Each subcommand is a row of ``COMMANDS``: its name and the function that runs it.
 """
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="grade your own notebook the way the instructor will")
     c.add_argument("notebook", type=Path)
     _grading_options(c)
+
+    r = sub.add_parser("release", help="write the course for a class repository: exercises up to lesson NN, no solutions")
+    r.add_argument("out", type=Path, help="the folder to write (empty, or a clone of the class repository)")
+    r.add_argument("--through", required=True, metavar="NN", help="the last lesson released (its solution stays out)")
+    r.add_argument("--repo", required=True, metavar="URL",
+                   help="the class repository, https://github.com/OWNER/NAME: the Colab badges and set-up cells point there")
+    r.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
 
     n = sub.add_parser("bench", help="measure how fast and how reliably each algorithm of the course learns")
     n.add_argument("--seeds", type=int, default=5, help="seeds per algorithm (default 5; 10 for the full table)")
@@ -200,6 +208,17 @@ def cmd_bench(args, parser, argv) -> int:
     return 0
 
 
+def cmd_release(args, parser, argv) -> int:
+    from .release import ReleaseError, release
+
+    try:
+        release(args.root, args.out, args.through, args.repo)
+    except ReleaseError as err:
+        print(f"course release: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_check(args, parser, argv) -> int:
     from .grade import Submission, check_text, grade_submission
 
@@ -230,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # subcommand -> what runs it, each called with (args, parser, argv)
-COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench}
+COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench,
+            "release": cmd_release}
 
 
 def dispatch(args, parser, argv) -> int:
