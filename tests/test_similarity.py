@@ -1,6 +1,7 @@
 """The class similarity report: a planted pair (one student's lesson 01 renamed and reformatted by another) comes
 first, four honest students written independently are not listed, and a copy of the published solution is."""
 import csv
+import re
 from pathlib import Path
 
 import nbformat
@@ -52,46 +53,29 @@ def random_search(env, n_candidates, rng, episodes_per_candidate=1):
 ''',
 }
 
-# Ben took Ana's notebook: other names, comments of his own, other line breaks and spacing, same code.
+def copied(code: str, renames: dict[str, str], edits: tuple = ()) -> str:
+    """Return ``code`` as a copier hands it in: names replaced (whole words), then other edits to the text."""
+    for old, new in renames.items():
+        code = re.sub(rf"\b{old}\b", new, code)
+    for old, new in edits:
+        assert old in code, old
+        code = code.replace(old, new)
+    return code
+
+
+DOCSTRING = re.compile(r'\n    """.*"""')
+# Ben took Ana's notebook: other names, comments of his own, no docstrings, other line breaks and spacing.
 BEN = {
-    "01.1": '''
-def run_episode(env, policy, seed=None):
-    # reset first, then step until the episode is over
-    o, _info = env.reset(seed = seed)
-    G = 0.0
-    while True:
-        a = policy(o)
-        o, rew, done1, done2, _info = env.step(
-            a
-        )
-        G = G + rew   # add up
-        if done1 or done2:
-            break
-    return float(G)
-''',
-    "01.2": '''
-def linear_policy(weights):
-    theta = np.array(weights,
-                     dtype=np.float64)
-    return lambda x: 1 if float(np.dot(theta, x)) > 0.0 else 0
-''',
-    "01.3": '''
-def random_search(env, n_candidates, rng, episodes_per_candidate=1):
-    # my random search
-    best = None
-    best_value = float("-inf")
-    n = env.observation_space.shape[0]
-    for i in range(n_candidates):
-        params = rng.uniform(-1, 1, size=n)
-        scores = []
-        for j in range(episodes_per_candidate):
-            scores.append(run_episode(env, linear_policy(params)))
-        value = sum(scores) / len(scores)
-        if value > best_value:
-            best_value = value
-            best = params
-    return best, best_value
-''',
+    "01.1": copied(DOCSTRING.sub("\n    # reset first, then step until the episode is over", ANA["01.1"]),
+                   {"observation": "o", "info": "_info", "episode_return": "G", "action": "a", "r": "rew",
+                    "term": "done1", "trunc": "done2"},
+                   (("seed=seed", "seed = seed"), ("env.step(a)", "env.step(\n            a\n        )"),
+                    ("G = G + rew", "G = G + rew   # add up"))),
+    "01.2": copied(DOCSTRING.sub("", ANA["01.2"]), {"w": "theta", "observation": "x"},
+                   (("np.array(weights, ", "np.array(weights,\n                     "),)),
+    "01.3": copied(DOCSTRING.sub("\n    # my random search", ANA["01.3"]),
+                   {"top_w": "best", "top_score": "best_value", "dims": "n", "candidate": "i", "w": "params",
+                    "returns": "scores", "episode": "j", "candidate_score": "value"}),
 }
 
 HONEST = {
@@ -243,19 +227,17 @@ def random_search(env, n_candidates, rng, episodes_per_candidate=1):
     },
 }
 
-# Gus typed the published solution out again, with names of his own
-GUS = {
-    "01.1": '''
-def run_episode(env, policy, seed=None):
-    o, _ = env.reset(seed=seed)
-    g, over = 0.0, False
-    while not over:
-        o, r, term, trunc, _ = env.step(policy(o))
-        g += float(r)
-        over = term or trunc
-    return g
-''',
-}
+
+def typed_again(exercise: str, renames: dict[str, str]) -> str:
+    """Return the published solution of ``exercise`` as a student who typed it out again, with names of his own."""
+    nb = read(ROOT / "solutions" / LESSON01)
+    source = nb.cells[cell_index(nb, "exercise", exercise)].source
+    return copied("\n" + DOCSTRING.sub("", source.split("\n", 1)[1]), renames)
+
+
+# Gus typed the published solution out again
+GUS = {"01.1": typed_again("01.1", {"obs": "o", "total": "g", "done": "over", "reward": "r", "terminated": "term",
+                                    "truncated": "trunc"})}
 
 
 def notebook(cells: dict[str, str]):
