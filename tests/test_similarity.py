@@ -117,6 +117,9 @@ def random_search(env, n_candidates, rng, episodes_per_candidate=1):
     },
     "dev": {
         "01.1": '''
+import itertools
+
+
 def run_episode(env, policy, seed=None):
     state = env.reset(seed=seed)[0]
     total = 0
@@ -129,9 +132,6 @@ def run_episode(env, policy, seed=None):
             return float(total)
 ''',
         "01.2": '''
-import itertools
-
-
 def linear_policy(weights):
     weights = list(map(float, weights))
 
