@@ -394,7 +394,7 @@ def internal_links_resolve(base: str, links: list) -> list:
 
 BROWSER_PAGES = ["index.html", *(f"lessons/{path.stem}.html" for path in SOLUTIONS), "package.html",
                  "troubleshooting.html", *(f"instructors/{page}.html" for page in INSTRUCTOR_PAGES)]
-SCREENSHOTS = {"index.html": "home", "lessons/03_deep_q_network.html": "lesson03"}  # for the report
+SCREENSHOTS = {"index.html": "home", "lessons/04_deep_q_network.html": "lesson04"}  # for the report
 
 
 @pytest.mark.slow

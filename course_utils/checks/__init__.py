@@ -1,4 +1,4 @@
-"""Exercise checks, one module per lesson (``course_utils.checks.lesson03`` ...).
+"""Exercise checks, one module per lesson (``course_utils.checks.lesson04`` ...).
 
 A check takes the student's object, tries it on many inputs against the reference
 and against known mistakes, and either prints short fixed lines (the same on every

@@ -14,7 +14,7 @@ NN runs, ``Watch`` looks for that code standing in for the student's, in two way
 
 Lesson code the check itself or the course's library runs (a training loop around the
 student's step, a probe agent) is not the student's answer and is not counted, nor is
-earlier lessons' code: what lesson 02 taught, lesson 03 may use. A module's own
+earlier lessons' code: what lesson 03 taught, lesson 04 may use. A module's own
 top-level code (the import itself) is not counted either: only calling it is.
 
 It is not a sandbox: code that switches the watch off or retypes the published solution

@@ -2,15 +2,15 @@
 
 ``course grade`` rewrites every reference check cell to::
 
-    # CHECK 03.2 (2 points)
+    # CHECK 04.2 (2 points)
     checks = __import__("course_utils.instructor.sealed", fromlist=["open_checks"]).open_checks(
-        "course_utils.checks.lesson03", "03.2")
+        "course_utils.checks.lesson04", "04.2")
     checks.check_td_targets(td_targets)
     checks.close()
 
 ``open_checks`` loads a fresh copy of the lesson's check module from its file, under a
 private name, so a notebook that rebound ``checks``, or used ``setattr`` on
-``course_utils.checks.lesson03`` (or on the helpers the checks share), runs the
+``course_utils.checks.lesson04`` (or on the helpers the checks share), runs the
 course's own code anyway. It also compares the copy the notebook sees with the fresh
 one, and the kernel's ``print`` and output streams with the genuine ones; a difference
 raises ``CheckTampered`` naming it, which the grader reports as status ``tampered``.
