@@ -6,6 +6,9 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# the tests hand the lessons' reference code to the checks, to show that it passes them; a check refuses
+# it otherwise (course_utils/checks/own_work.py), and the tests of that refusal remove this
+os.environ.setdefault("COURSE_ACCEPT_REFERENCE", "1")
 
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402

@@ -355,6 +355,8 @@ def test_the_report_comes_with_feedback_a_class_summary_and_a_gradebook(graded_c
     assert list(book[0]) == ["student", "00.1", "00.2", "00.3", "total"]
     good = next(line for line in book if line["student"] == "good")
     assert (good["00.1"], good["total"]) == ("2", "4")
+    alike = (report.parent / "grades-similarity.md").read_text()   # beside them, the class's similarity file
+    assert alike.startswith("# Similarity") and "- good: 00.1, 00.2" in alike and "similarity (" in result.stdout
 
 
 def test_only_and_failed_grade_again_into_the_report(course, small_class, course_cmd, tmp_path):

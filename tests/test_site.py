@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 REPOSITORY = re.search(r'^Repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
-INSTRUCTOR_PAGES = ["index", "building", "grading", "lms", "versions", "benchmark", "renumbering"]
+INSTRUCTOR_PAGES = ["index", "building", "grading", "lms", "release", "versions", "benchmark", "renumbering"]
 
 
 def build_site():

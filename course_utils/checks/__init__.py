@@ -275,7 +275,7 @@ def guarded(exercise: str, hint: str):
         def run(*args, **kwargs):
             with hush() as heard:
                 try:
-                    return check(*args, **kwargs)
+                    return _own_work(exercise, check, args, kwargs)
                 except AssertionError as err:
                     if not _passes_through(err):
                         what = f"your code {describe(err)}"
@@ -292,6 +292,24 @@ def guarded(exercise: str, hint: str):
             fail(exercise, what, f"{hint}{heard.note()}")  # outside the handler: no library traceback chained
         return run
     return wrap
+
+
+def _own_work(exercise: str, check, args: tuple, kwargs: dict):
+    """Run ``check``; fail it when the course's reference code stood in for the student's (see ``own_work``)."""
+    from .own_work import HINT, Watch
+
+    watch = Watch(exercise, args, kwargs)
+    try:
+        with watch:
+            result = check(*args, **kwargs) if watch.found is None else None
+    except Exception:  # noqa: BLE001 - whatever the check made of it, the reference is not the student's answer
+        if watch.found is None:
+            raise
+    if watch.found is not None:
+        if _VERDICT:
+            _VERDICT[-1].clear()   # no "passed" line printed before the refusal
+        fail(exercise, watch.message(), HINT)
+    return result
 
 
 def _passes_through(err: BaseException) -> bool:

@@ -1,4 +1,5 @@
-"""The ``course`` command: doctor, build, grade, check, bench, renumber (the instructor's tools; ``check`` is for students too).
+"""The ``course`` command: doctor, build, grade, check, bench, release, renumber (the instructor's tools; ``check`` is
+for students too).
 
 Each subcommand is a row of ``COMMANDS``: its name and the function that runs it.
 """
@@ -50,10 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("notebook", type=Path)
     _grading_options(c)
 
-    r = sub.add_parser("renumber", help="carry notebooks numbered before the course's renumbering over to the new "
+    u = sub.add_parser("renumber", help="carry notebooks numbered before the course's renumbering over to the new "
                                         "lesson numbers (02-07 became 03-08, 08 became 10)")
-    r.add_argument("notebooks", nargs="+", type=Path, help="notebooks (a student's work, an old assignment)")
-    r.add_argument("--out", type=Path, help="write the converted copies here (default: beside each notebook)")
+    u.add_argument("notebooks", nargs="+", type=Path, help="notebooks (a student's work, an old assignment)")
+    u.add_argument("--out", type=Path, help="write the converted copies here (default: beside each notebook)")
+
+    r = sub.add_parser("release", help="write the course for a class repository: exercises up to lesson NN, no solutions")
+    r.add_argument("out", type=Path, help="the folder to write (empty, or a clone of the class repository)")
+    r.add_argument("--through", required=True, metavar="NN", help="the last lesson released (its solution stays out)")
+    r.add_argument("--repo", required=True, metavar="URL",
+                   help="the class repository, https://github.com/OWNER/NAME: the Colab badges and set-up cells point there")
+    r.add_argument("--root", type=Path, default=Path("."), help="the course folder (default: here)")
 
     n = sub.add_parser("bench", help="measure how fast and how reliably each algorithm of the course learns")
     n.add_argument("--seeds", type=int, default=5, help="seeds per algorithm (default 5; 10 for the full table)")
@@ -122,7 +130,7 @@ def cmd_grade(args, parser, argv) -> int:
             parser.error("--merge takes shard JSON reports and needs --report, and no submissions")
         report = merge(args.merge, Report(args.report))
         print(summary_table(report.rows()))
-        _hand_back(report, args.report, _titles(args, parser))
+        _hand_back(report, args.report, _titles(args, parser), args.reference)
         return 0
     if (args.only or args.failed) and not args.report:
         parser.error("--only and --failed grade again into an existing report: give it with --report")
@@ -157,7 +165,7 @@ def cmd_grade(args, parser, argv) -> int:
     print(f"{len(report.submissions)} notebook(s) in the report; this run took {time.monotonic() - start:.1f} s"
           + (f"; written to {args.report} and {report.json_path}" if args.report else ""))
     if args.report:
-        _hand_back(report, args.report, titles)
+        _hand_back(report, args.report, titles, args.reference)
     return 0
 
 
@@ -172,14 +180,19 @@ def _titles(args, parser) -> dict[str, str]:
     return titles
 
 
-def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None) -> None:
+def _hand_back(report, csv_path: Path, titles: dict[str, str] | None = None, reference: Path | None = None) -> None:
     from .handback import class_summary, hand_back
+    from .similarity import write_similarity
 
     rows = report.rows()
     paths = hand_back(rows, Path(csv_path), titles)
+    alike = write_similarity(rows, Path(csv_path), Path(reference)) if reference else None
     print("\n" + class_summary(rows))
     print(f"feedback per student in {paths['feedback']}/, class summary in {paths['summary']}, "
           f"gradebook in {', '.join(map(str, paths['gradebooks'])) or '(none: no lesson was identified)'}")
+    if alike:
+        print(f"similarity ({alike['pairs']} pair(s) of students to review; no points changed) in {alike['page']} "
+              f"and {alike['csv']}")
 
 
 def cmd_bench(args, parser, argv) -> int:
@@ -196,6 +209,17 @@ def cmd_bench(args, parser, argv) -> int:
             command=command, update_reference=args.update_reference)
     except (ValueError, FileNotFoundError) as err:
         print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_release(args, parser, argv) -> int:
+    from .release import ReleaseError, release
+
+    try:
+        release(args.root, args.out, args.through, args.repo)
+    except ReleaseError as err:
+        print(f"course release: {err}", file=sys.stderr)
         return 2
     return 0
 
@@ -246,7 +270,7 @@ def cmd_renumber(args, parser, argv) -> int:
 
 
 COMMANDS = {"doctor": cmd_doctor, "build": cmd_build, "grade": cmd_grade, "check": cmd_check, "bench": cmd_bench,
-            "renumber": cmd_renumber}
+            "release": cmd_release, "renumber": cmd_renumber}
 
 
 def dispatch(args, parser, argv) -> int:

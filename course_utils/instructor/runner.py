@@ -26,6 +26,7 @@ import nbformat
 
 from .assembly import GradedNotebook
 from .options import Options
+from ..checks.own_work import ACCEPT_REFERENCE
 from ..session import HEADLESS_ENV
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -138,6 +139,7 @@ def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[di
             nbformat.write(nb, nb_path)
         results_path, log_path = Path(tmp) / "results.jsonl", Path(tmp) / "pytest.log"
         env = {**os.environ, **HEADLESS_ENV, "COURSE_NBVAL_RESULTS": str(results_path)}
+        env.pop(ACCEPT_REFERENCE, None)   # the checks refuse the course's reference code, whoever grades
         budget = options.kernel_timeout + (n_code_cells + 2) * (options.cell_timeout + 30)
         try:
             code, out_of_time = run_sandboxed(limited(nbval_command(nb_path, options), options.memory_limit_mb),

@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 import importlib
 import importlib.util
+import os
 import sys
 import types
 import uuid
@@ -111,6 +112,10 @@ def _output_problems() -> list[str]:
 
     if not IPKernelApp.initialized():  # not in a kernel (plain Python, tests): no kernel streams to compare
         return problems
+    from ..checks.own_work import ACCEPT_REFERENCE
+
+    if ACCEPT_REFERENCE in os.environ:  # the grader's kernel starts without it: the notebook set it
+        problems.append(f"the notebook set {ACCEPT_REFERENCE}, which lets the course's reference code pass as its own")
 
     if OutStream.write.__qualname__ != "OutStream.write" or OutStream.write.__module__ != "ipykernel.iostream":
         problems.append("the kernel's output stream class was patched")
