@@ -134,7 +134,7 @@ CLAIMS = [
     Claim("01", r"Over those 30 seeds every search was accepted", Bench("random search", ("solved",)),
           lambda said, truth: truth == 30),
     # lesson 02: what its exact computations printed
-    Claim("02", r"The shortest route was worth ([\d.]+)", Printed(r"shortest route: V\(start\) = ([\d.]+)"), same(0.001)),
+    Claim("02", r"The shortest route was worth (\d\.\d+)", Printed(r"shortest route: V\(start\) = ([\d.]+)"), same(0.001)),
     Claim("02", r"Policy iteration needed a handful of evaluations", Printed(r"stable after (\d+) evaluations"),
           lambda said, truth: 2 <= truth <= 10),
     Claim("02", r"value iteration hundreds of cheap sweeps", Printed(r"value iteration: (\d+) sweeps"),

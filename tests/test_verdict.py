@@ -48,7 +48,7 @@ def test_output_difference_shows_the_first_differing_line(expected, received, sa
 @pytest.mark.parametrize("source, marker", [
     ("# EXERCISE 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
     ("#exercise 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
-    ("#  Exercise  03 . 2 :\ndef f(): pass", CellMarker("exercise", "04.2")),
+    ("#  Exercise  04 . 2 :\ndef f(): pass", CellMarker("exercise", "04.2")),
     ("import numpy as np\n\n# EXERCISE 04.2\ndef f(): pass", CellMarker("exercise", "04.2")),
     ("x = 1  # EXERCISE 04.2", None),               # a marker must be a line of its own
     ("# see exercise 04.2 above\nx = 1", None),
