@@ -39,12 +39,14 @@ def greedy_q_vs_returns(weights, gamma: float = 0.99, episodes: int = 5, seed: i
 
 
 def _discounted_sums(rewards, gamma: float) -> np.ndarray:
-    """Return ``sum_k gamma^k r_{t+k}`` for every step t of one episode's ``rewards``."""
-    sums, following = np.zeros(len(rewards)), 0.0
-    for t in reversed(range(len(rewards))):
-        following = rewards[t] + gamma * following
-        sums[t] = following
-    return sums
+    """Return ``sum_k gamma^k r_{t+k}`` for every step t of one episode's ``rewards``.
+
+    One matrix product: row t weighs the rewards from step t on by gamma ** (j - t).
+    """
+    rewards = np.asarray(rewards, dtype=float)
+    steps = np.arange(len(rewards))
+    ahead = steps[None, :] - steps[:, None]   # j - t
+    return np.where(ahead >= 0, float(gamma) ** np.maximum(ahead, 0), 0.0) @ rewards
 
 
 # What each diagnostic of ``plot_diagnostics`` looks like in a healthy run (lesson 10).

@@ -80,3 +80,15 @@ def test_greedy_q_vs_returns_measures_the_discounted_return_obtained():
     assert predicted.shape == obtained.shape and 10 < len(predicted) < 40
     np.testing.assert_allclose(predicted, 7.0)
     assert obtained.max() < 1 / (1 - 0.9) and np.isclose(obtained.min(), 1.0)  # the last step of each episode: r = 1
+    # within an episode each obtained return is r + gamma * the next one; it is r = 1 at an episode's last step
+    follows = np.isclose(obtained[:-1], 1.0 + 0.9 * obtained[1:]) | np.isclose(obtained[:-1], 1.0)
+    assert follows.all() and np.isclose(obtained[-1], 1.0)
+
+
+def test_the_discounted_sums_are_the_returns_from_each_step():
+    from course_utils.diagnostics import _discounted_sums
+
+    rewards = np.random.default_rng(0).normal(size=37)
+    expected = [sum(0.97 ** k * r for k, r in enumerate(rewards[t:])) for t in range(len(rewards))]
+    np.testing.assert_allclose(_discounted_sums(rewards, 0.97), expected)
+    assert _discounted_sums([], 0.9).shape == (0,) and _discounted_sums([2.0], 0.5).tolist() == [2.0]
