@@ -146,6 +146,11 @@ CLAIMS = [
           PrintedList(r"predicted success within 100 steps: ([\d.]+\s+simulated, 10,000 fresh episodes:\s+[\d.]+ "
                       r"\(standard error [\d.]+)", lambda xs: (xs[0] - 0.70) / xs[-1]),
           lambda said, truth: 8.5 <= truth < 9.5),
+    Claim("02", r"After 500,000 steps \(about 65,000 episodes\) it is (\d\.\d+)",
+          Printed(r"after 500,000 steps: max \|Q - Q\*\| = ([\d.]+)"), same(0.001)),
+    Claim("02", r"yet the greedy policy is optimal",
+          PrintedList(r"Q-learning's greedy policy: V\(start\) = ([\d.]+ \(V\* = [\d.]+)", lambda xs: xs[0] == xs[1]),
+          lambda said, truth: truth == 1),
     # lesson 03
     Claim("03", r"after a median of about ([\d,]+) environment steps", Bench("tabular Q (475)", ("steps", "median")),
           same(1000)),

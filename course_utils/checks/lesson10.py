@@ -422,7 +422,7 @@ def _check_first_failure(first_failure, ex: str) -> int:
             got = call(ex, lambda: (_ for _ in ()).throw(err), label="first_failure", hint=hint)
         if got is not None and got not in PROBE_IDS:
             fail(ex, f"for {who} first_failure returned {got!r}, expected {want!r}",
-                 "return the id of the first probe that failed (a key of cu.PROBES), or None")
+                 "return the id of the first probe that failed (a key of probes.PROBES), or None")
         runs = PROBE_IDS.index(want) + 1 if want else len(PROBE_IDS)
         if not made:
             fail(ex, f"for {who} first_failure never called make", "build the agent with make(n_actions, seed=seed)")
@@ -432,7 +432,7 @@ def _check_first_failure(first_failure, ex: str) -> int:
                 what = f"for {who} first_failure returned None, expected {want!r}"
             else:
                 what = f"for {who} first_failure returned {got!r}, expected {want!r}"
-            fail(ex, what, "go through cu.PROBES in order, simplest first, and return the first probe whose "
+            fail(ex, what, "go through probes.PROBES in order, simplest first, and return the first probe whose "
                  "result passes() rejects (values off by more than 0.1, or the best action's probability under 0.9)")
         if len(made) > runs:
             fail(ex, f"for {who} first_failure ran {len(made)} probes, expected {runs}: it went on after the first "

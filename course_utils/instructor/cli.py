@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("renumber", help="carry notebooks numbered before the course's renumbering over to the new "
                                         "lesson numbers (02-07 became 03-08, 08 became 10)")
     u.add_argument("notebooks", nargs="+", type=Path, help="notebooks (a student's work, an old assignment)")
-    u.add_argument("--out", type=Path, help="write the converted copies here (default: beside each notebook)")
+    u.add_argument("--out", type=Path, help="write the converted copies here, each in its folder below the notebooks' "
+                                            "common folder (default: beside each notebook)")
 
     r = sub.add_parser("release", help="write the course for a class repository: exercises up to lesson NN, no solutions")
     r.add_argument("out", type=Path, help="the folder to write (empty, or a clone of the class repository)")
@@ -255,12 +256,13 @@ def main(argv: list[str] | None = None) -> int:
 
 # subcommand -> what runs it, each called with (args, parser, argv)
 def cmd_renumber(args, parser, argv) -> int:
-    from .renumber import renumber_file
+    from .renumber import common_root, renumber_file
 
     failed = 0
+    root = common_root(args.notebooks)
     for path in args.notebooks:
         try:
-            target = renumber_file(path, args.out)
+            target = renumber_file(path, args.out, root=root)
         except (OSError, ValueError) as err:
             print(f"course renumber: {err}", file=sys.stderr)
             failed += 1

@@ -22,6 +22,7 @@ A broken submission is a row with a reason, never a crash of the grader.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import time
 from pathlib import Path
 
@@ -79,11 +80,17 @@ def _refusal(submission: Submission, lesson: str | None, record: LessonRecord | 
 
 def check_calls_by_lesson(reference: Path) -> dict[str, set[str]]:
     """Return, for each lesson with a record in ``reference``, the check functions its check cells call."""
+    paths = sorted(Path(reference).glob("[0-9][0-9]_*.json"))
+    return _check_calls(tuple((str(p), p.stat().st_mtime_ns) for p in paths))
+
+
+@functools.lru_cache(maxsize=4)
+def _check_calls(records_seen: tuple) -> dict[str, set[str]]:
+    """``check_calls_by_lesson`` of the records (path, modification time): read once per class, not per notebook."""
     found = {}
-    for path in sorted(Path(reference).glob("[0-9][0-9]_*.json")):
-        record = records.load(Path(reference), path.name[:2])
-        if record is not None:
-            found[record.lesson] = renumber.check_calls(check.cell for check in record.checks)
+    for path, _ in records_seen:
+        record = records.LessonRecord.from_json(Path(path).read_text())
+        found[record.lesson] = renumber.check_calls(check.cell for check in record.checks)
     return found
 
 

@@ -8,7 +8,9 @@ and ``from course_utils.checks import lesson02 as checks`` of what is now lesson
 ``course grade`` tells such a notebook from the new lesson of the same number by its
 content: the check functions its cells call are another lesson's (``moved_lesson``).
 ``course renumber`` rewrites it to the new numbers (``renumber_notebook``): markers,
-cell ids, the course metadata, the lesson modules it imports, and its file name.
+cell ids, the course metadata, the lesson modules it imports, the debugging kit's names
+(``cu.PROBES`` became ``probes.PROBES``), and its file name. A lesson 09 notebook kept its
+number but imported lessons 07 and 03 by their old numbers; ``course renumber`` renames those.
 """
 from __future__ import annotations
 
@@ -40,12 +42,16 @@ def moved_lesson(cells, claimed: str, calls_by_lesson: dict[str, set[str]]) -> s
     """Return the lesson whose checks ``cells`` call, when it is not ``claimed`` and the course renumbered it; else None.
 
     ``calls_by_lesson`` maps each lesson of the course to the check functions its check cells call
-    (some, like ``check_solved``, are several lessons'). The notebook's lesson by content is the
-    one that shares the most calls with it. It counts as another lesson's only when it shares
-    none with ``claimed`` and the renumbering moved that lesson from ``claimed`` (so a student's
-    stray call cannot move a notebook).
+    (some, like ``check_solved``, are several lessons': those say nothing and are left out). The
+    notebook's lesson by content is the one that shares the most of the other calls with it. It
+    counts as another lesson's only when it shares none with ``claimed`` and the renumbering moved
+    that lesson from ``claimed`` (so a student's stray call cannot move a notebook).
     """
-    calls = check_calls(cells)
+    seen: dict[str, int] = {}
+    for theirs in calls_by_lesson.values():
+        for name in theirs:
+            seen[name] = seen.get(name, 0) + 1
+    calls = {name for name in check_calls(cells) if seen.get(name, 0) <= 1}
     if not calls or calls & calls_by_lesson.get(claimed, set()):
         return None
     shared = {lesson: len(calls & theirs) for lesson, theirs in calls_by_lesson.items()}
@@ -56,21 +62,29 @@ def moved_lesson(cells, claimed: str, calls_by_lesson: dict[str, set[str]]) -> s
     return None
 
 
+# What left ``cu.`` in the renumbering: the debugging kit's names, now ``probes.NAME``
+# (``from course_utils.debugging import probes``, which the old lesson's ``from course_utils import probes`` becomes).
+KIT_NAMES = ("closed_form", "PROBES", "PROBE_GAMMA", "DQNProbeAgent", "ReinforceProbeAgent", "ActorCriticProbeAgent",
+             "course_loops", "TrainedLoop")
+_KIT = re.compile(r"\bcu\.(" + "|".join(KIT_NAMES) + r")\b")
+_OLD_PROBES = re.compile(r"^(\s*)from course_utils import probes\b", re.M)
+
+
 def renumbered_text(text: str, old: str, new: str) -> str:
-    """Return notebook text with lesson ``old``'s markers and module names turned into lesson ``new``'s."""
+    """Return notebook text with lesson ``old``'s markers, the lesson modules it names and the kit's names made new."""
     text = _MARKER.sub(lambda m: m[1] + (new if m[2] == old else m[2]) + m[3], text)
-    return _MODULE.sub(lambda m: m[1] + OLD_TO_NEW.get(m[2], m[2]), text)
+    text = _MODULE.sub(lambda m: m[1] + OLD_TO_NEW.get(m[2], m[2]), text)
+    text = _OLD_PROBES.sub(lambda m: m[1] + "from course_utils.debugging import probes", text)
+    return _KIT.sub(lambda m: "probes." + m[1], text)
 
 
 def renumber_notebook(nb, old: str) -> str:
     """Rewrite ``nb`` (an nbformat notebook of old lesson ``old``) in place to the new numbers; return the new number.
 
-    Raises ``ValueError`` when the renumbering did not move lesson ``old``.
+    A lesson that kept its number (01, 09) keeps it; only the earlier lessons its code imports are renamed
+    (lesson 09 used lesson 07's rollout and lesson 03's network builder, now 08's and 04's).
     """
-    if old not in OLD_TO_NEW:
-        raise ValueError(f"lesson {old} kept its number in the renumbering of {RENUMBERED_ON}; the lessons that "
-                         f"moved are {', '.join(f'{a} (now {b})' for a, b in OLD_TO_NEW.items())}")
-    new = OLD_TO_NEW[old]
+    new = OLD_TO_NEW.get(old, old)
     for cell in nb.cells:
         cell.source = renumbered_text(_source(cell), old, new)
         if isinstance(cell.get("id"), str):
@@ -84,28 +98,43 @@ def renumber_notebook(nb, old: str) -> str:
     return new
 
 
-def renumber_file(path: Path, out_dir: Path | None = None) -> Path:
+def renumber_file(path: Path, out_dir: Path | None = None, reference: Path | None = None,
+                  root: Path | None = None) -> Path:
     """Write the renumbered copy of the notebook at ``path`` (file name renumbered too); return its path.
 
-    A file already there is never written over: the copy then takes ``-renumbered`` (``-renumbered-2`` ...).
-
-    The lesson is the one the file name starts with, else the one its markers name.
-    Raises ``ValueError`` with what to do when it cannot tell or the lesson kept its number.
+    The lesson is the number of the file name the student gave (after an LMS's prefix), else
+    the one its markers name. A notebook already numbered the new way is refused: its check
+    cells call the checks of the lesson its number now names (the records in ``reference``,
+    the course's grading/ by default). A file already there is never written over: the copy
+    then takes ``-renumbered`` (``-renumbered-2`` ...). With ``out_dir``, the copy keeps its
+    place below ``root`` (a student's folder stays the student's).
+    Raises ``ValueError`` with what to do when it cannot tell the lesson or the notebook is current.
     """
     import nbformat
 
+    from .grade import check_calls_by_lesson
+    from .intake import identity_of
     from .markers import MarkerIndex
+    from .options import Options
 
     nb = nbformat.read(path, as_version=4)
-    by_name = _FILE.match(path.name)
+    original = identity_of(path).original or path.name
+    prefix = path.name[: len(path.name) - len(original)] if path.name.endswith(original) else ""
+    by_name = _FILE.match(original)
     lessons = {m.lesson for m in MarkerIndex.of(nb.cells).markers if m is not None}
     old = by_name[2] if by_name else (lessons.pop() if len(lessons) == 1 else None)
     if old is None:
         raise ValueError(f"{path}: cannot tell its lesson: the file name does not start with a lesson number and its "
                          "exercise markers name none or several lessons")
+    calls = check_calls_by_lesson(reference or Options().reference)
+    if old in OLD_TO_NEW and moved_lesson(nb.cells, old, calls) is None:
+        raise ValueError(f"{path}: already numbered the new way (its check cells call lesson {old}'s checks of "
+                         f"today, or none that tell); nothing to convert")
     new = renumber_notebook(nb, old)
-    name = _FILE.sub(lambda m: m[1] + new + m[3], path.name) if by_name else path.name
-    target = (out_dir or path.parent) / name
+    name = prefix + (_FILE.sub(lambda m: m[1] + new + m[3], original) if by_name else original)
+    folder = path.parent if out_dir is None else out_dir / path.parent.resolve().relative_to(
+        (root or path.parent).resolve())
+    target = folder / name
     if target.exists():   # the original itself, or a file of the same name: never written over
         stem, n = target.stem + "-renumbered", 1
         while (target := target.with_name(f"{stem}{'' if n == 1 else f'-{n}'}.ipynb")).exists():
@@ -113,3 +142,10 @@ def renumber_file(path: Path, out_dir: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return target
+
+
+def common_root(paths: list[Path]) -> Path:
+    """Return the deepest folder holding every one of ``paths`` (their own folder for one path)."""
+    import os
+
+    return Path(os.path.commonpath([str(p.resolve().parent) for p in paths]))
