@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from course_utils.instructor import renumber
-from course_utils.instructor.grade import check_calls_by_lesson, grade_submission
+from course_utils.instructor.grade import grade_submission
 from course_utils.instructor.intake import Submission
 from course_utils.instructor.options import Options
 from course_utils.instructor.record import Status
@@ -60,7 +60,7 @@ def test_an_old_notebook_is_refused_with_its_new_lesson_named(new, tmp_path):
 def test_todays_notebooks_are_not_taken_for_old_ones(new):
     path = next((ROOT / "exercises").glob(f"{new}_*.ipynb"))
     nb = nbformat.read(path, as_version=4)
-    assert renumber.moved_lesson(nb.cells, new, check_calls_by_lesson(ROOT / "grading")) is None
+    assert renumber.moved_lesson(nb.cells, new, renumber.check_calls_by_lesson(ROOT / "grading")) is None
 
 
 def test_a_stray_call_of_another_lessons_check_does_not_move_a_notebook():

@@ -22,7 +22,6 @@ A broken submission is a row with a reason, never a crash of the grader.
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import time
 from pathlib import Path
 
@@ -78,22 +77,6 @@ def _refusal(submission: Submission, lesson: str | None, record: LessonRecord | 
     return None
 
 
-def check_calls_by_lesson(reference: Path) -> dict[str, set[str]]:
-    """Return, for each lesson with a record in ``reference``, the check functions its check cells call."""
-    paths = sorted(Path(reference).glob("[0-9][0-9]_*.json"))
-    return _check_calls(tuple((str(p), p.stat().st_mtime_ns) for p in paths))
-
-
-@functools.lru_cache(maxsize=4)
-def _check_calls(records_seen: tuple) -> dict[str, set[str]]:
-    """``check_calls_by_lesson`` of the records (path, modification time): read once per class, not per notebook."""
-    found = {}
-    for path, _ in records_seen:
-        record = records.LessonRecord.from_json(Path(path).read_text())
-        found[record.lesson] = renumber.check_calls(check.cell for check in record.checks)
-    return found
-
-
 def _moved_reason(claimed: str, lesson: str) -> str:
     return (f"this is lesson {lesson}'s notebook under its number from before the course was renumbered on "
             f"{renumber.RENUMBERED_ON} (lesson {claimed} then): its check cells call lesson {lesson}'s checks, not "
@@ -109,7 +92,7 @@ def grade_submission(submission: Submission, options: Options) -> list[Row]:
     index = MarkerIndex.of(nb.cells) if nb is not None else None   # the student's markers, found once
     found = intake.identify_lesson(_original_name(submission), nb, index)
     record = records.load(options.reference, found.lesson) if found.lesson else None
-    moved = renumber.moved_lesson(nb.cells, found.lesson, check_calls_by_lesson(options.reference)) \
+    moved = renumber.moved_lesson(nb.cells, found.lesson, renumber.check_calls_by_lesson(options.reference)) \
         if nb is not None and found.lesson and not found.status else None
     if moved:
         return rows_for_all(submission, found.lesson, record, Status.WRONG_LESSON, _moved_reason(found.lesson, moved))

@@ -14,8 +14,12 @@ number but imported lessons 07 and 03 by their old numbers; ``course renumber`` 
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
+
+from . import record as records
+from .intake import COPY_OF, NAME_LESSON
 
 # old number -> new number, for every lesson whose number changed
 OLD_TO_NEW = {"02": "03", "03": "04", "04": "05", "05": "06", "06": "07", "07": "08", "08": "10"}
@@ -25,7 +29,6 @@ CHECK_CALL = re.compile(r"\bchecks\.(check_\w+)\s*\(")
 _MARKER = re.compile(r"^(\s*#\s*(?:EXERCISE|CHECK)\s+)(\d\d)(\.\d+)", re.I | re.M)
 _MODULE = re.compile(r"\b(lessons?[./]lesson|checks import lesson|lessons import lesson|checks\.lesson)(\d\d)\b")
 _CELL_ID = re.compile(r"^l(\d\d)-")
-_FILE = re.compile(r"^((?:copy of\s+)*)(\d\d)(_)", re.I)
 
 
 def _source(cell) -> str:
@@ -36,6 +39,22 @@ def _source(cell) -> str:
 def check_calls(cells) -> set[str]:
     """Return the names of the check functions (``checks.check_...``) the code cells call."""
     return {name for cell in cells if cell.get("cell_type") == "code" for name in CHECK_CALL.findall(_source(cell))}
+
+
+def check_calls_by_lesson(reference: Path) -> dict[str, set[str]]:
+    """Return, for each lesson with a record in ``reference``, the check functions its check cells call."""
+    paths = sorted(Path(reference).glob("[0-9][0-9]_*.json"))
+    return _check_calls(tuple((str(p), p.stat().st_mtime_ns) for p in paths))
+
+
+@functools.lru_cache(maxsize=4)
+def _check_calls(records_seen: tuple) -> dict[str, set[str]]:
+    """``check_calls_by_lesson`` of the records (path, modification time): read once per class, not per notebook."""
+    found = {}
+    for path, _ in records_seen:
+        record = records.LessonRecord.from_json(Path(path).read_text())
+        found[record.lesson] = check_calls(check.cell for check in record.checks)
+    return found
 
 
 def moved_lesson(cells, claimed: str, calls_by_lesson: dict[str, set[str]]) -> str | None:
@@ -112,7 +131,6 @@ def renumber_file(path: Path, out_dir: Path | None = None, reference: Path | Non
     """
     import nbformat
 
-    from .grade import check_calls_by_lesson
     from .intake import identity_of
     from .markers import MarkerIndex
     from .options import Options
@@ -120,9 +138,11 @@ def renumber_file(path: Path, out_dir: Path | None = None, reference: Path | Non
     nb = nbformat.read(path, as_version=4)
     original = identity_of(path).original or path.name
     prefix = path.name[: len(path.name) - len(original)] if path.name.endswith(original) else ""
-    by_name = _FILE.match(original)
+    copies = COPY_OF.match(original)   # Colab's "Copy of " stays in front of the number
+    head = copies[0] if copies else ""
+    by_name = NAME_LESSON.match(original[len(head):])
     lessons = {m.lesson for m in MarkerIndex.of(nb.cells).markers if m is not None}
-    old = by_name[2] if by_name else (lessons.pop() if len(lessons) == 1 else None)
+    old = by_name[1] if by_name else (lessons.pop() if len(lessons) == 1 else None)
     if old is None:
         raise ValueError(f"{path}: cannot tell its lesson: the file name does not start with a lesson number and its "
                          "exercise markers name none or several lessons")
@@ -131,7 +151,7 @@ def renumber_file(path: Path, out_dir: Path | None = None, reference: Path | Non
         raise ValueError(f"{path}: already numbered the new way (its check cells call lesson {old}'s checks of "
                          f"today, or none that tell); nothing to convert")
     new = renumber_notebook(nb, old)
-    name = prefix + (_FILE.sub(lambda m: m[1] + new + m[3], original) if by_name else original)
+    name = prefix + (head + new + original[len(head) + 2:] if by_name else original)
     folder = path.parent if out_dir is None else out_dir / path.parent.resolve().relative_to(
         (root or path.parent).resolve())
     target = folder / name
