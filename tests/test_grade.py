@@ -166,11 +166,33 @@ def submission_notebooks(course):
     return texts
 
 
+# A file beside the notebook named ipykernel_launcher.py is what `python -m ipykernel_launcher`, the kernel's
+# start, runs instead of Jupyter's: one that ends the process stands for a kernel that never starts.
+DIES_AT_START = "import sys\nsys.exit(1)\n"
+# The first start dies (as a kernel that lost a race for its port does), the second starts Jupyter's kernel.
+DIES_ONCE = """import os, runpy, sys
+here = os.path.dirname(os.path.abspath(__file__))
+if not os.path.exists(os.path.join(here, "started-once")):
+    open(os.path.join(here, "started-once"), "w").close()
+    sys.exit(1)
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != here]
+runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+"""
+EXTRA_FILES = {  # student: {file beside the notebook: text}, each student's notebook is the solution
+    "kernel_starts_second_time": {"ipykernel_launcher.py": DIES_ONCE},
+    "kernel_never_starts": {"ipykernel_launcher.py": DIES_AT_START},
+}
+
+
 def write_class(folder, course, names=None):
-    for name, text in submission_notebooks(course).items():
+    texts = submission_notebooks(course)
+    texts.update({name: texts["good"] for name in EXTRA_FILES})
+    for name, text in texts.items():
         if names is None or name in names:
             (folder / name).mkdir(parents=True)
             (folder / name / "00_demo.ipynb").write_text(text)
+            for file, content in EXTRA_FILES.get(name, {}).items():
+                (folder / name / file).write_text(content)
     return folder
 
 
@@ -199,6 +221,8 @@ EXPECTED = {  # student: [(status, points) for 00.1, 00.2, 00.3]
     "noisy_but_right": [("passed", 2), ("passed", 1), ("passed", 1)],
     "lines_above_marker": [("passed", 2), ("error", 0), ("passed", 1)],
     "loose_markers_split_cell": [("passed", 2), ("passed", 1), ("passed", 1)],
+    "kernel_starts_second_time": [("passed", 2), ("passed", 1), ("passed", 1)],   # the grader started it again
+    "kernel_never_starts": [("not run", 0)] * 3,
 }
 
 
@@ -256,6 +280,10 @@ def test_every_submission_is_in_the_report_with_the_right_scores(graded_class):
     ("rebinds_checks", "00.1", "Hint: you did not discount"),
     ("lines_above_marker", "00.2", "AssertionError: Exercise 00.2: clip(-3.0, -1.0, 1.0) = -3.0, expected -1.0"),
     ("patched_stdout", "00.1", "Exercise 00.1: tampered: sys.stdout is a Rewrite, not the kernel's output stream"),
+    ("kernel_never_starts", "00.2", "the check never ran: the kernel did not start in the submission's folder (3 "
+                                    "tries; Kernel died before replying to kernel_info). A file there named like a "
+                                    "module Python or Jupyter loads at start (such as random.py or "
+                                    "ipykernel_launcher.py) can stop it: rename it and grade again"),
 ])
 def test_reasons_say_what_went_wrong(graded_class, student, exercise, reason):
     _, rows, _ = graded_class

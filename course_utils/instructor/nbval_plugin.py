@@ -10,7 +10,8 @@ It does three things nbval 0.11 does not:
   reference (and both texts), the kernel died in it or was dead before it, the name
   of the exception it raised; the grader reads nbval's message only for its reasons;
 - notices a dead kernel within a second (nbval alone waits out the whole cell
-  timeout when the student's code exits the kernel process).
+  timeout when the student's code exits the kernel process);
+- says when the kernel never started (nbval's setup failed), so the runner can try again.
 """
 from __future__ import annotations
 
@@ -117,6 +118,10 @@ def pytest_runtest_makereport(item, call):
     report.course_timed_out = failed and getattr(item, "course_timed_out", False)
     report.course_exception = raised_name(item) if failed else ""
     report.course_outputs = getattr(item, "course_outputs", None)
+    # nbval's only setup is the kernel's start: a failed setup is a kernel that never answered (it died at
+    # start, or did not reply within --nbval-kernel-startup-timeout), and every cell of the file reports it
+    report.course_no_kernel = str(call.excinfo.value) or call.excinfo.typename \
+        if call.when == "setup" and call.excinfo is not None else ""
 
 
 def pytest_runtest_logreport(report):
@@ -137,6 +142,7 @@ def pytest_runtest_logreport(report):
         "timed_out": bool(getattr(report, "course_timed_out", False)),
         "outputs_differ": not report.passed and outputs is not None,
         "exception": getattr(report, "course_exception", ""),
+        "no_kernel": getattr(report, "course_no_kernel", ""),
         "message": message,
     }
     if outputs:

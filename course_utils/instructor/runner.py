@@ -5,7 +5,9 @@ in a new session (killed as a group at the end, the kernel too), under a memory 
 (``limited``) and a time budget. The plugin writes each cell's outcome as typed fields
 (timed out, outputs differ, kernel died, the exception's name) to a JSON-lines file the
 moment the cell ends, so nothing is read back from nbval's messages but the reason
-text. ``run_past_stops`` runs again without a cell that ran past the timeout or killed
+text. A kernel that never started (it died at start, or did not answer in time: two kernels
+started at once can race for a port) is started again, up to ``KERNEL_STARTS`` times.
+``run_past_stops`` runs again without a cell that ran past the timeout or killed
 the kernel, so the exercises after it still count.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ..session import HEADLESS_ENV
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_NAME = re.compile(r"Cell (\d+)$")   # nbval's name of a code cell's test item
 MAX_RESTARTS = 3
+KERNEL_STARTS = 3   # tries to start a notebook's kernel before its checks are "not run"
 
 
 @dataclass
@@ -48,6 +51,7 @@ class CellResult:
     outputs_differ: bool = False  # it ran, and printed other outputs than the reference
     dead_at_start: bool = False   # the kernel was already dead when this cell's turn came
     exception: str = ""           # the name of the exception the cell raised, if it raised one
+    no_kernel: str = ""           # the kernel never started, and why (jupyter_client's words)
 
 
 @dataclass
@@ -128,8 +132,22 @@ def read_results(path: Path) -> dict[int, CellResult]:
     return results
 
 
+def no_kernel(results: dict[int, CellResult]) -> bool:
+    """Whether a run's kernel never started: every cell it reported failed at the kernel's start."""
+    return bool(results) and all(r.no_kernel for r in results.values())
+
+
 def run_nbval(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[dict[int, CellResult], str]:
-    """Run nbval on ``nb`` in ``folder``; return per-code-cell results and a note on how it ended."""
+    """Run nbval on ``nb`` in ``folder``, starting the kernel again if it never started (``KERNEL_STARTS``
+    tries); return per-code-cell results and a note on how it ended."""
+    for _ in range(KERNEL_STARTS):
+        results, ended = _run_nbval_once(nb, folder, options, n_code_cells)
+        if not no_kernel(results):
+            break
+    return results, ended
+
+
+def _run_nbval_once(nb, folder: Path, options: Options, n_code_cells: int) -> tuple[dict[int, CellResult], str]:
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         nb_path = folder / f".course-grade-{uuid.uuid4().hex[:8]}.ipynb"
         try:

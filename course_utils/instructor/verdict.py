@@ -13,7 +13,7 @@ from .intake import Submission
 from .markers import MarkerIndex, is_stub
 from .record import Check, LessonRecord, Status
 from .report import Row, make_row
-from .runner import CellResult, RunResult
+from .runner import KERNEL_STARTS, CellResult, RunResult
 
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)|AssertionError|CheckTampered)\b")
 MEMORY_LIMIT = "MemoryError: the code needed more memory than the grader's limit (--memory-limit-mb)"
@@ -47,6 +47,11 @@ def judge(result: CellResult | None, ended: str, cell_timeout: int) -> tuple[Sta
     """Return ``(status, reason)`` of one check cell from nbval's result."""
     if result is None:
         return Status.NOT_RUN, f"the check never ran ({ended or 'an earlier cell stopped the run'})"
+    if result.no_kernel:
+        return Status.NOT_RUN, (f"the check never ran: the kernel did not start in the submission's folder "
+                                f"({KERNEL_STARTS} tries; {result.no_kernel}). A file there named like a module "
+                                "Python or Jupyter loads at start (such as random.py or ipykernel_launcher.py) can "
+                                "stop it: rename it and grade again")
     if result.xfail:
         return Status.TIMEOUT, "the check never ran: an earlier cell ran past the cell timeout"
     if result.outcome == "passed":
