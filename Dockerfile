@@ -5,7 +5,7 @@
 #   docker run --rm -p 8888:8888 -p 6006:6006 -v "$PWD/exercises:/home/student/course/exercises" drl-course
 #
 # Two stages on the same base, pinned by tag to the Python that requirements-lock.txt was
-# made with. The first builds the Python environment in /opt/venv and trims it; the second
+# made with (the course supports 3.11-3.13). The first builds the Python environment in /opt/venv and trims it; the second
 # copies that environment onto a clean base, so the tools used to trim it stay behind.
 FROM python:3.11.7-slim-bookworm AS env
 

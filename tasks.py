@@ -5,7 +5,7 @@
     python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
                              #   (--keep: move only what a change of the ranges needs)
-    python3 tasks.py matrix  # maintainers: install on Python 3.10-3.13, run lessons 01 and 04, print a table
+    python3 tasks.py matrix  # maintainers: install on Python 3.11-3.13, run lessons 01 and 04, print a table
     python3 tasks.py colab   # maintainers: install with Colab's recorded versions (ipywidgets 7.7.1, ...),
                              #   run the widget, progress-bar and player tests there, print a table
     python3 tasks.py site    # build the course website from solutions/ into _site/, in .venv-site
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements-lock.txt"
 STAMP = VENV / ".course-install-stamp"
-MIN_PYTHON, MAX_PYTHON = (3, 10), (3, 13)
+MIN_PYTHON, MAX_PYTHON = (3, 11), (3, 13)
 
 # Quiet, headless defaults for every command run from here (tests, JupyterLab kernels).
 QUIET_ENV = {
@@ -211,7 +211,7 @@ def lock(args: list) -> None:
     print(f"wrote {LOCK} ({len(pins)} packages)")
 
 
-MATRIX_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+MATRIX_PYTHONS = ["3.11", "3.12", "3.13"]
 MATRIX_LESSONS = ["01", "04"]
 # Executes one notebook headless in the matrix venv (its own Python, so its own kernel).
 RUN_NOTEBOOK = (
@@ -254,8 +254,10 @@ def find_python(version: str) -> Path | None:
 
 
 def matrix(args: list) -> None:
-    """Maintainers: on each Python 3.10-3.13 found, install the package from its version ranges
-    (not the lock) into .matrix/pyX.Y and run lessons 01 and 04's solutions; print a table.
+    """Maintainers: on each Python 3.11-3.13 found, check that the lock installs as it is (pip's
+    dry run: every pinned version has a release for that Python), install the package from its
+    version ranges (not the lock) into .matrix/pyX.Y and run lessons 01 and 04's solutions;
+    print a table.
 
     ``python3 tasks.py matrix 3.12 3.13`` picks versions. CI keeps one Python; this is for
     checking the ranges before a release.
@@ -266,16 +268,20 @@ def matrix(args: list) -> None:
     for version in args or MATRIX_PYTHONS:
         python = find_python(version)
         if python is None:
-            rows.append([version, "not found", "", "", ""])
+            rows.append([version, "not found", "", "", "", ""])
             continue
         env_dir = ROOT / ".matrix" / f"py{version}"
         py = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
         start = time.monotonic()
         made = subprocess.run([str(python), "-m", "venv", "--clear", str(env_dir)])
         pip = [str(py), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-        installed = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0 \
-            and subprocess.run(pip + [f"{ROOT}[instructor]"]).returncode == 0
-        row = [f"{version} ({python_version(python)})",
+        ready = made.returncode == 0 and subprocess.run(pip + ["--upgrade", "pip"]).returncode == 0
+        locked = ready and subprocess.run(pip + ["--dry-run", "-r", str(LOCK)], capture_output=True, text=True)
+        lock_cell = "-" if not ready else "ok" if locked.returncode == 0 else "FAILED: " + (
+            [line for line in locked.stderr.splitlines() if line.startswith("ERROR")] or ["pip failed"])[-1][:80]
+        start = time.monotonic()
+        installed = ready and subprocess.run(pip + [f"{ROOT}[instructor]"]).returncode == 0
+        row = [f"{version} ({python_version(python)})", lock_cell,
                f"{'ok' if installed else 'FAILED'} ({time.monotonic() - start:.0f} s)"]
         env = {**child_env(), "COURSE_HEADLESS": "1", "MPLBACKEND": "Agg", "TQDM_DISABLE": "1",
                "PATH": str(py.parent) + os.pathsep + os.environ.get("PATH", "")}
@@ -293,7 +299,7 @@ def matrix(args: list) -> None:
              "print(', '.join(f'{p} {v(p)}' for p in ('tensorflow', 'keras', 'numpy', 'gymnasium')))"],
             capture_output=True, text=True).stdout.strip() if installed else ""
         rows.append(row + [versions])
-    head = ["Python", "install", *(f"lesson {n}" for n in MATRIX_LESSONS), "resolved"]
+    head = ["Python", "lock installs", "install from ranges", *(f"lesson {n}" for n in MATRIX_LESSONS), "resolved"]
     print("| " + " | ".join(head) + " |\n|" + " --- |" * len(head))
     for row in rows:
         print("| " + " | ".join(row) + " |")

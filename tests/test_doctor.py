@@ -28,9 +28,11 @@ def test_requirement_ok_wrong_version_and_missing():
 
 
 def test_python_range():
-    assert check_python("3.11.7", ">=3.10,<3.14").status == "ok"
-    bad = check_python("3.9.2", ">=3.10,<3.14")
+    assert check_python("3.11.7", ">=3.11,<3.14").status == "ok"
+    bad = check_python("3.9.2", ">=3.11,<3.14")
     assert bad.status == "fail" and "outside" in bad.what
+    # with no range given, the doctor reads the installed package's Requires-Python: 3.11-3.13
+    assert [check_python(v).status for v in ("3.10.13", "3.11.0", "3.13.1", "3.14.0")] == ["fail", "ok", "ok", "fail"]
 
 
 def test_runtime_requirements_leave_out_the_dev_extra():

@@ -13,10 +13,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -128,10 +125,13 @@ def test_student_modules_import_no_instructor_dependency():
         assert not imported & tools, f"{path.relative_to(ROOT)} imports {imported & tools}"
 
 
-def test_python_range_is_3_10_to_3_13():
+def test_python_range_is_3_11_to_3_13():
+    """3.10 reached its end of life in October 2026 and the lock's Keras needs 3.11; TensorFlow has no 3.14 wheels."""
     spec = SpecifierSet(PYPROJECT["project"]["requires-python"])
-    assert all(spec.contains(v) for v in ("3.10.0", "3.11.7", "3.12.3", "3.13.1"))
-    assert not any(spec.contains(v) for v in ("3.9.18", "3.14.0"))
+    assert all(spec.contains(v) for v in ("3.11.0", "3.11.7", "3.12.3", "3.13.1"))
+    assert not any(spec.contains(v) for v in ("3.9.18", "3.10.13", "3.14.0"))
+    tasks = load_tasks()
+    assert (tasks.MIN_PYTHON, tasks.MAX_PYTHON) == ((3, 11), (3, 13))
     assert spec.contains(lock_python() + ".0")
 
 
@@ -314,15 +314,15 @@ def test_the_matrix_finds_each_python_on_path_or_under_pyenv(tmp_path, monkeypat
     tasks = load_tasks()
     for version in ("3.12.4", "3.12.11", "3.13.1"):
         fake_python(tmp_path / "pyenv" / "versions" / version / "bin" / f"python{version[:4]}", version)
-    on_path = fake_python(tmp_path / "bin" / "python3.10", "3.10.13")
+    on_path = fake_python(tmp_path / "bin" / "python3.11", "3.11.9")
     fake_python(tmp_path / "bin" / "python3.13", "", works=False)  # a pyenv shim of a version not selected
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
     monkeypatch.setenv("PATH", str(on_path.parent))
-    assert tasks.find_python("3.10") == on_path
+    assert tasks.find_python("3.11") == on_path
     assert tasks.find_python("3.13") == tmp_path / "pyenv" / "versions" / "3.13.1" / "bin" / "python3.13"
     assert tasks.find_python("3.12").parent.parent.name == "3.12.11"  # the newest patch release
-    assert tasks.find_python("3.11") is None
-    assert tasks.MATRIX_PYTHONS == ["3.10", "3.11", "3.12", "3.13"] and "matrix" in tasks.COMMANDS
+    assert tasks.find_python("3.10") is None
+    assert tasks.MATRIX_PYTHONS == ["3.11", "3.12", "3.13"] and "matrix" in tasks.COMMANDS
 
 
 def test_a_venv_holding_what_the_lock_dropped_is_made_again():

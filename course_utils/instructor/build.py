@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +73,6 @@ class Layout:
 
 def repository_url(root: Path) -> str:
     """Return the repository URL from pyproject's ``[project.urls] Repository``."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
     pyproject = root / "pyproject.toml"
     try:
         url = tomllib.loads(pyproject.read_text())["project"]["urls"]["Repository"]

@@ -12,21 +12,17 @@ import copy
 import functools
 import json
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from .markers import cell_marker
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """What became of an exercise in a graded notebook (a report row's ``status``).
 
-    A ``str`` whose text is the value, in f-strings, CSV and JSON alike (``enum.StrEnum``
-    does that too, but only from Python 3.11; the course supports 3.10).
+    A ``str`` whose text is the value, in f-strings, CSV and JSON alike.
     """
-
-    __str__ = str.__str__
-    __format__ = str.__format__
 
     PASSED = "passed"
     ERROR = "error"                       # the check raised: a wrong answer, with the check's hint

@@ -134,7 +134,7 @@ def readme(repo: str, titles: dict[str, str], through: str) -> str:
         "Open a lesson with its link above. Its first code cell installs the course's package, `course_utils`, "
         "on Colab (once; running it again does nothing). Save your work with *File → Save a copy in Drive*.", "",
         "## Working on your own machine", "",
-        "You need Python 3.10 to 3.13 and about 3 GB of disk. Clone this repository, then:", "",
+        "You need Python 3.11 to 3.13 and about 3 GB of disk. Clone this repository, then:", "",
         "```bash", "python3 tasks.py lab", "```", "",
         "The first run makes a virtual environment in `.venv/` with the exact versions of `requirements-lock.txt` "
         "(a few minutes, most of it TensorFlow), then opens JupyterLab on `exercises/`. With conda: "
