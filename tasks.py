@@ -2,7 +2,8 @@
 """Set up and run the course with nothing but Python 3 on the machine.
 
     python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
-    python3 tasks.py test    # create .venv from the lock (once), run the whole test suite
+    python3 tasks.py test    # create .venv from the lock (once), run the tests: the fast tier
+                             #   (--all: the slow tier too, see CONTRIBUTING.md)
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
                              #   (--keep: move only what a change of the ranges needs)
     python3 tasks.py matrix  # maintainers: install on Python 3.11-3.13, run lessons 01 and 04, print a table
@@ -166,13 +167,23 @@ def lab(args: list) -> None:
         sys.exit(0)
 
 
+def pytest_args(args: list) -> list:
+    """Return pytest's arguments for ``tasks.py test ARGS``: the fast tier (every test not marked
+    ``slow``) unless ``--all`` asks for both tiers or the arguments choose markers (``-m``) themselves."""
+    if "--all" in args:
+        return [a for a in args if a != "--all"]
+    if any(a == "-m" or a.startswith("-m") and not a.startswith("--") for a in args):
+        return list(args)
+    return ["-m", "not slow", *args]
+
+
 def test(args: list) -> None:
-    """Run the whole test suite inside the venv."""
+    """Run the test suite inside the venv: the fast tier, or with ``--all`` the slow tier too."""
     ensure_venv()
     env = child_env()
     env.setdefault("MPLBACKEND", "Agg")
     env.setdefault("TQDM_DISABLE", "1")
-    run([venv_python(), "-m", "pytest", *args], cwd=ROOT, env=env)
+    run([venv_python(), "-m", "pytest", *pytest_args(args)], cwd=ROOT, env=env)
 
 
 def lock(args: list) -> None:

@@ -12,6 +12,7 @@ from course_utils.instructor import bench
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_quick_bench_measures_every_algorithm_with_the_lessons_code(tmp_path):
     out = tmp_path / "results"
     done = subprocess.run([sys.executable, "-m", "course_utils", "bench", "--quick", "--out", str(out)],

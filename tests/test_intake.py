@@ -4,7 +4,9 @@ File and folder names follow the LMSs' own code: Canvas's ``app/models/content_z
 (``<sortable name>_[late_]<user id>_<attachment id>_<display name>``, the name lower-cased
 with everything but word characters removed; a resubmitted file ``name-1.ipynb``) and
 Moodle's ``mod/assign/locallib.php`` (``<Full Name>_<participant id>_assignsubmission_file_/``).
-The notebooks are the course's own lesson 01 (and, once, lesson 04) in Colab's shape.
+The names and identities are read from the course's own lesson 01 in Colab's shape; what is graded
+through the real command is the demo lesson (``tests/demo``, seconds a notebook) in the same shapes:
+these tests are about the intake and the report, and tests/test_lessons.py grades the real lessons.
 """
 import csv
 import datetime
@@ -15,12 +17,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from demo_course import demo_env, make_course
 
 from course_utils.instructor import handback, intake
+from course_utils.instructor.build import build
 from course_utils.instructor.markers import found_marker
 
 ROOT = Path(__file__).resolve().parents[1]
-L01, L03 = "01_gymnasium_random_search.ipynb", "04_deep_q_network.ipynb"
+L01 = "01_gymnasium_random_search.ipynb"
+D00 = "00_demo.ipynb"   # the demo lesson: four points, 00.1 (2), 00.2 (1) and 00.3 (1)
+demo_env()
 
 
 def marker(cell):
@@ -29,13 +35,13 @@ def marker(cell):
     return found_marker({**cell, "source": "".join(source) if isinstance(source, list) else source})
 
 
-def colab_shaped(folder: str, name: str, magics: bool = False) -> str:
+def colab_shaped(folder: str, name: str, magics: bool = False, root: Path = ROOT) -> str:
     """Return the course's notebook as Colab writes it: no cell ids, nbformat_minor 0, Colab's metadata.
 
     With ``magics``: ``%%time`` on the first exercise cell, ``%%capture`` and a ``!pip`` line
     in the set-up cell, and a ``!echo`` line in an ordinary cell.
     """
-    nb = json.loads((ROOT / folder / name).read_text())
+    nb = json.loads((root / folder / name).read_text())
     nb["nbformat_minor"] = 0
     nb["metadata"] = {"colab": {"provenance": [], "name": f"Copy of {name}"},
                       "kernelspec": {"name": "conda-env-drl-py", "display_name": "Python [conda env:drl]"},
@@ -51,15 +57,16 @@ def colab_shaped(folder: str, name: str, magics: bool = False) -> str:
         code[0]["source"] = "%%capture\n!pip install -q gymnasium\n" + "".join(code[0]["source"])
         exercise = next(c for c in code if (m := marker(c)) and m.kind == "exercise")
         exercise["source"] = "%%time\n" + "".join(exercise["source"])
-        code[2]["source"] = "!echo started\n" + "".join(code[2]["source"])
+        plain = next(c for c in code[1:] if not marker(c))   # an ordinary cell after the set-up one
+        plain["source"] = "!echo started\n" + "".join(plain["source"])
     return json.dumps(nb)
 
 
-def wrong_lesson_01() -> str:
-    """Return lesson 01's solution whose first exercise computes nothing (a wrong answer, not a stub)."""
-    nb = json.loads((ROOT / "solutions" / L01).read_text())
-    cell = next(c for c in nb["cells"] if (m := marker(c)) and m.exercise == "01.1")
-    cell["source"] = "# EXERCISE 01.1\ndef run_episode(env, policy, seed=None):\n    return 0.0\n"
+def wrong_demo(course: Path) -> str:
+    """Return the demo lesson's solution whose first exercise computes nothing (a wrong answer, not a stub)."""
+    nb = json.loads((course / "solutions" / D00).read_text())
+    cell = next(c for c in nb["cells"] if (m := marker(c)) and m.exercise == "00.1")
+    cell["source"] = "# EXERCISE 00.1\ndef discounted_sum(rewards, gamma):\n    return 0.0\n"
     return json.dumps(nb)
 
 
@@ -214,10 +221,18 @@ def test_the_moodle_worksheet_has_the_columns_moodle_imports(tmp_path):
         ["Participant 102", "Bo Chen", "2", "2", "2025-06-02T09:30:00+00:00"]]
 
 
-# graded through the real command ---------------------------------------------------------------
+# graded through the real command, on the demo lesson ---------------------------------------------
 
-def grade(course_cmd, target, report, *extra):
-    result = subprocess.run([course_cmd, "grade", str(target), "--report", str(report), "--workers", "2", *extra],
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("course"))
+    build(root, log=lambda *a: None)
+    return root
+
+
+def grade(course_cmd, course, target, report, *extra):
+    result = subprocess.run([course_cmd, "grade", str(target), "--report", str(report), "--workers", "2",
+                             "--cell-timeout", "60", "--reference", str(course / "grading"), *extra],
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     return result, list(csv.DictReader(report.open()))
@@ -233,98 +248,99 @@ def scores(rows):
 
 
 @pytest.fixture(scope="module")
-def canvas_zip(tmp_path_factory):
+def canvas_zip(tmp_path_factory, course):
     """Canvas's zip of an assignment: one flat folder; Lima resubmitted late, twice; Okafor did nothing."""
     tmp = tmp_path_factory.mktemp("canvas")
-    archive = tmp / "rl101-lesson-01_submissions.zip"
+    archive = tmp / "rl101-lesson-00_submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("limaana_1001_5001_01_gymnasium_random_search.ipynb", wrong_lesson_01())
-        zf.writestr("limaana_late_1001_5004_01_gymnasium_random_search-1.ipynb", colab_shaped("solutions", L01))
-        zf.writestr("okafordayo_1002_5002_Copy of 01_gymnasium_random_search.ipynb", colab_shaped("exercises", L01))
+        zf.writestr("limaana_1001_5001_00_demo.ipynb", wrong_demo(course))
+        zf.writestr("limaana_late_1001_5004_00_demo-1.ipynb", colab_shaped("solutions", D00, root=course))
+        zf.writestr("okafordayo_1002_5002_Copy of 00_demo.ipynb", colab_shaped("exercises", D00, root=course))
         zf.writestr("chenbo_1003_5003_notes.ipynb", '{"cells": [ this is not json')
     return archive
 
 
 @pytest.fixture(scope="module")
-def graded_canvas(canvas_zip, course_cmd):
+def graded_canvas(canvas_zip, course, course_cmd):
     report = canvas_zip.parent / "grades.csv"
-    return (*grade(course_cmd, canvas_zip, report, "--assignment", "01=Random search (4321)"), report)
+    return (*grade(course_cmd, course, canvas_zip, report, "--assignment", "00=Demo (4321)"), report)
+
+
+NOTHING_DONE = (0, 4, ["not attempted", "not attempted", "error"])   # the demo's stubs; 00.3 uses 00.1's
 
 
 def test_a_canvas_zip_is_graded_under_each_canvas_user_id(graded_canvas):
     result, rows, _ = graded_canvas
     assert 'layout: Canvas "Download Submissions": 3 student(s), 3 notebook(s)' in result.stdout
     got = scores(rows)
-    assert got["1001"][:2] == (7, 7) and set(got["1001"][2]) == {"passed"}
-    assert got["1002"] == (0, 7, ["not attempted"] * 3 + ["error"])
+    assert got["1001"] == (4, 4, ["passed"] * 3)
+    assert got["1002"] == NOTHING_DONE
     assert got["1003"] == (0, 0, ["unreadable notebook"])
     lima = [r for r in rows if r["student"] == "1001"]
     assert {(r["name"], r["layout"], Path(r["notebook"]).name, r["passed_over"]) for r in lima} == {
-        ("limaana", "canvas", "limaana_late_1001_5004_01_gymnasium_random_search-1.ipynb",
-         "limaana_1001_5001_01_gymnasium_random_search.ipynb")}
+        ("limaana", "canvas", "limaana_late_1001_5004_00_demo-1.ipynb", "limaana_1001_5001_00_demo.ipynb")}
     assert "not a notebook: the file is not JSON" in next(r["reason"] for r in rows if r["student"] == "1003")
 
 
 def test_the_canvas_gradebook_and_feedback_carry_the_identity(graded_canvas):
     _, _, report = graded_canvas
     book = list(csv.reader((report.parent / "grades-gradebook.csv").open()))
-    assert book == [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Random search (4321)"],
-                    ["chenbo", "1003", "", "", "", ""], ["limaana", "1001", "", "", "", "7"],
+    assert book == [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Demo (4321)"],
+                    ["chenbo", "1003", "", "", "", ""], ["limaana", "1001", "", "", "", "4"],
                     ["okafordayo", "1002", "", "", "", "0"]]
     lima = (report.parent / "grades-feedback" / "1001.md").read_text()
     assert lima.startswith("# Feedback for limaana (1001)")
-    assert "not graded: limaana_1001_5001_01_gymnasium_random_search.ipynb" in lima
+    assert "not graded: limaana_1001_5001_00_demo.ipynb" in lima
 
 
-def test_a_moodle_download_is_graded_under_each_participant(tmp_path, course_cmd):
-    root = tmp_path / "RL101-Lesson 01-12345"
-    for folder, text in [("Ana Lima_101_assignsubmission_file_", colab_shaped("exercises", L01)),
-                         ("Bo Chen_102_assignsubmission_file_", colab_shaped("solutions", L01, magics=True))]:
+def test_a_moodle_download_is_graded_under_each_participant(tmp_path, course, course_cmd):
+    root = tmp_path / "RL101-Lesson 00-12345"
+    for folder, text in [("Ana Lima_101_assignsubmission_file_", colab_shaped("exercises", D00, root=course)),
+                         ("Bo Chen_102_assignsubmission_file_", colab_shaped("solutions", D00, magics=True,
+                                                                             root=course))]:
         (root / folder).mkdir(parents=True)
-        name = "Copy of " + L01 if folder.startswith("Ana") else L01
+        name = "Copy of " + D00 if folder.startswith("Ana") else D00
         (root / folder / name).write_text(text)
     (root / "Bo Chen_102_assignsubmission_onlinetext_").mkdir()
     (root / "Bo Chen_102_assignsubmission_onlinetext_" / "onlinetext.html").write_text("<p>done</p>")
-    result, rows = grade(course_cmd, root, tmp_path / "grades.csv")
+    result, rows = grade(course_cmd, course, root, tmp_path / "grades.csv")
     assert 'layout: Moodle "Download all submissions": 2 student(s), 2 notebook(s)' in result.stdout
     got = scores(rows)
-    assert got["101"] == (0, 7, ["not attempted"] * 3 + ["error"])  # the "Copy of" stub: not "unreadable"
-    assert got["102"][:2] == (7, 7)
+    assert got["101"] == NOTHING_DONE  # the "Copy of" stub: not "unreadable"
+    assert got["102"] == (4, 4, ["passed"] * 3)   # Colab's %%capture, !pip, %%time and !echo lines run or are skipped
     assert {r["name"] for r in rows} == {"Ana Lima", "Bo Chen"}
     sheet = list(csv.reader((tmp_path / "grades-gradebook.csv").open()))
     assert [line[:4] for line in sheet] == [["Identifier", "Full name", "Grade", "Maximum grade"],
-                                            ["Participant 101", "Ana Lima", "0", "7"],
-                                            ["Participant 102", "Bo Chen", "7", "7"]]
+                                            ["Participant 101", "Ana Lima", "0", "4"],
+                                            ["Participant 102", "Bo Chen", "4", "4"]]
 
 
-def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, course_cmd):
-    """The issue's rows in a folder per student (lesson 04 once, for the Colab copy), and the reasons that differ."""
+def test_the_issues_table_colab_copies_and_what_is_not_a_notebook(tmp_path, course, course_cmd):
+    """The issue's rows in a folder per student, and the reasons that differ."""
     subs = tmp_path / "submissions"
     files = {
-        "ana/Copy of " + L03: colab_shaped("solutions", L03),
-        "ben/01_gymnasium_random_search (1).ipynb": (ROOT / "solutions" / L01).read_text(),
-        "ben/" + L01: wrong_lesson_01(),  # the first download, older: passed over
-        "cai/" + L01: colab_shaped("solutions", L01, magics=True),
-        "dee/Untitled0.ipynb": colab_shaped("exercises", L01),         # the lesson from the content
+        "ana/Copy of " + D00: colab_shaped("solutions", D00, root=course),
+        "ben/00_demo (1).ipynb": (course / "solutions" / D00).read_text(),
+        "ben/" + D00: wrong_demo(course),  # the first download, older: passed over
+        "cai/" + D00: colab_shaped("solutions", D00, magics=True, root=course),
+        "dee/Untitled0.ipynb": colab_shaped("exercises", D00, root=course),         # the lesson from the content
         "eve/notes.ipynb": json.dumps({"name": "eve", "scores": [1, 2]}),
-        "fay/" + L01: "this is not json",
-        "gus/04_deep_q_network.ipynb": (ROOT / "exercises" / L01).read_text(),
+        "fay/" + D00: "this is not json",
+        "gus/" + D00: (ROOT / "exercises" / L01).read_text(),   # the course's lesson 01 handed in as 00
         "hal/homework.ipynb": nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])),
     }
     for name, text in files.items():
         (subs / name).parent.mkdir(parents=True, exist_ok=True)
         (subs / name).write_text(text)
     # ben's "(1)" copy was written first, so only its copy number says it is the later download
-    result, rows = grade(course_cmd, subs, tmp_path / "grades.csv")
+    result, rows = grade(course_cmd, course, subs, tmp_path / "grades.csv")
     got = scores(rows)
-    assert got["ana"] == (12, 12, ["passed"] * 6)  # lesson 04: five exercises and its learning check
-    assert got["ben"] == (7, 7, ["passed"] * 4)
-    assert got["cai"] == (7, 7, ["passed"] * 4)
-    assert got["dee"] == (0, 7, ["not attempted"] * 3 + ["error"])  # lesson 01, read from its markers
+    assert got["ana"] == got["ben"] == got["cai"] == (4, 4, ["passed"] * 3)
+    assert got["dee"] == NOTHING_DONE  # lesson 00, read from its markers
     reasons = {r["student"]: (r["status"], r["reason"]) for r in rows}
     assert reasons["eve"][0] == "unreadable notebook" and "the file is JSON, but has no 'nbformat'" in reasons["eve"][1]
     assert reasons["fay"][0] == "unreadable notebook" and "the file is not JSON" in reasons["fay"][1]
-    assert reasons["gus"][0] == "wrong lesson" and "named for lesson 04 but holds lesson 01's" in reasons["gus"][1]
+    assert reasons["gus"][0] == "wrong lesson" and "named for lesson 00 but holds lesson 01's" in reasons["gus"][1]
     assert reasons["hal"][0] == "unknown lesson" and "cannot tell the lesson" in reasons["hal"][1]
     ben = next(r for r in rows if r["student"] == "ben")
-    assert (Path(ben["notebook"]).name, ben["passed_over"]) == ("01_gymnasium_random_search (1).ipynb", L01)
+    assert (Path(ben["notebook"]).name, ben["passed_over"]) == ("00_demo (1).ipynb", D00)

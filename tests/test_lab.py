@@ -10,6 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,6 +26,7 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
+@pytest.mark.slow
 def test_tasks_lab_serves_jupyterlab(tmp_path):
     port, token = free_port(), secrets.token_hex(8)
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))

@@ -159,6 +159,42 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert lines == [readme_setup_commands()[1]]
 
 
+def test_tasks_test_runs_the_fast_tier_and_all_of_it_with_all():
+    tasks = load_tasks()
+    assert tasks.pytest_args([]) == ["-m", "not slow"]
+    assert tasks.pytest_args(["-k", "replay", "-x"]) == ["-m", "not slow", "-k", "replay", "-x"]
+    assert tasks.pytest_args(["--all"]) == [] and tasks.pytest_args(["--all", "-x"]) == ["-x"]
+    assert tasks.pytest_args(["-m", "slow"]) == ["-m", "slow"] and tasks.pytest_args(["-mslow"]) == ["-mslow"]
+    assert tasks.pytest_args(["--maxfail=2"]) == ["-m", "not slow", "--maxfail=2"]
+
+
+# What the slow tier holds, and why each is not in the fast one (CONTRIBUTING.md says when it runs).
+SLOW_TIER = {
+    "tests/test_lessons.py": "every solution again under another seed and other thread counts",
+    "tests/test_bench.py": "course bench --quick, every algorithm trained end to end",
+    "tests/test_colab_resolve.py": "pip resolving the course against Colab's package lists",
+    "tests/test_lab.py": "JupyterLab's start",
+}
+
+
+def test_the_fast_tier_grades_every_lesson_once_and_the_slow_tier_holds_only_what_it_names():
+    """The README's command grades each solution as a student runs it and each untouched exercise; `slow` marks
+    nothing beyond the tests the slow tier names, so no test drops out of CI by a stray marker."""
+    def collected(marker, *where):
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marker, "-p",
+                               "no:cacheprovider", *where], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return [line for line in done.stdout.splitlines() if "::" in line]
+    slow = collected("slow", "tests")
+    assert {item.split("::")[0] for item in slow} == set(SLOW_TIER)
+    fast = collected("not slow", "tests/test_lessons.py", "tests/test_site.py")
+    lessons = sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    for test in ("test_solution_gets_full_points", "test_untouched_exercise_gets_no_points"):
+        assert [f"tests/test_lessons.py::{test}[{lesson}.ipynb]" for lesson in lessons] == \
+               [item for item in fast if f"::{test}[" in item]
+    assert any("test_page_loads_in_chromium" in item for item in fast)   # the site's browser tests are fast-tier
+
+
 def test_environment_yml_installs_the_lock_and_the_package():
     text = (ROOT / "environment.yml").read_text()
     assert re.search(r"^channels:\n  - conda-forge\n", text, re.M)

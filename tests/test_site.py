@@ -397,7 +397,6 @@ BROWSER_PAGES = ["index.html", *(f"lessons/{path.stem}.html" for path in SOLUTIO
 SCREENSHOTS = {"index.html": "home", "lessons/04_deep_q_network.html": "lesson04"}  # for the report
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("page", BROWSER_PAGES)
 def test_page_loads_in_chromium_with_its_math_plots_and_videos(browser, served, page):
     folder, name = os.environ.get("SITE_SCREENSHOTS"), SCREENSHOTS.get(page)

@@ -77,7 +77,6 @@ NOTEBOOK = [
 ]
 
 
-@pytest.mark.slow
 def test_in_a_kernel_the_player_and_the_progress_bar_display_as_widgets(tmp_path):
     """A real kernel (a few seconds): the player's view and a progress bar are widget views, the video HTML."""
     import nbclient
