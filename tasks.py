@@ -2,8 +2,8 @@
 """Set up and run the course with nothing but Python 3 on the machine.
 
     python3 tasks.py lab     # create .venv from the lock (once), open JupyterLab on exercises/
-    python3 tasks.py test    # create .venv from the lock (once), run the tests: the fast tier
-                             #   (--all: the slow tier too, see CONTRIBUTING.md)
+    python3 tasks.py test    # create .venv from the lock (once), run the tests: the fast tier, a test
+                             #   file per core (--all: the slow tier too, see CONTRIBUTING.md)
     python3 tasks.py lock    # instructors: rebuild requirements-lock.txt in a throwaway venv
                              #   (--keep: move only what a change of the ranges needs)
     python3 tasks.py matrix  # maintainers: install on Python 3.11-3.13, run lessons 01 and 04, print a table
@@ -167,14 +167,27 @@ def lab(args: list) -> None:
         sys.exit(0)
 
 
-def pytest_args(args: list) -> list:
-    """Return pytest's arguments for ``tasks.py test ARGS``: the fast tier (every test not marked
-    ``slow``) unless ``--all`` asks for both tiers or the arguments choose markers (``-m``) themselves."""
-    if "--all" in args:
-        return [a for a in args if a != "--all"]
-    if any(a == "-m" or a.startswith("-m") and not a.startswith("--") for a in args):
-        return list(args)
-    return ["-m", "not slow", *args]
+def test_processes() -> int:
+    """Processes that share out the test files: one per core, at most 4 (each imports TensorFlow)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def pytest_args(args: list, processes: int | None = None) -> list:
+    """Return pytest's arguments for ``tasks.py test ARGS``.
+
+    The fast tier (every test not marked ``slow``) unless ``--all`` asks for both tiers or the
+    arguments choose markers (``-m``) themselves; the test files shared out over ``processes``
+    (pytest-xdist, a whole file to one process, so a file's fixtures run once) unless the
+    arguments say how (``-n 0`` runs in this process, for ``--pdb``).
+    """
+    processes = test_processes() if processes is None else processes
+    chosen = [a for a in args if a != "--all"]
+    tier = [] if "--all" in args or any(a == "-m" or a.startswith("-m") and not a.startswith("--")
+                                        for a in args) else ["-m", "not slow"]
+    says_how = any(a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses="))
+                   for a in chosen)
+    spread = [] if says_how or processes < 2 else ["-n", str(processes), "--dist", "loadfile"]
+    return [*tier, *spread, *chosen]
 
 
 def test(args: list) -> None:

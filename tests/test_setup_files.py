@@ -161,11 +161,18 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_tasks_test_runs_the_fast_tier_and_all_of_it_with_all():
     tasks = load_tasks()
-    assert tasks.pytest_args([]) == ["-m", "not slow"]
-    assert tasks.pytest_args(["-k", "replay", "-x"]) == ["-m", "not slow", "-k", "replay", "-x"]
-    assert tasks.pytest_args(["--all"]) == [] and tasks.pytest_args(["--all", "-x"]) == ["-x"]
-    assert tasks.pytest_args(["-m", "slow"]) == ["-m", "slow"] and tasks.pytest_args(["-mslow"]) == ["-mslow"]
-    assert tasks.pytest_args(["--maxfail=2"]) == ["-m", "not slow", "--maxfail=2"]
+    spread = ["-n", "2", "--dist", "loadfile"]
+    assert tasks.pytest_args([], processes=2) == ["-m", "not slow", *spread]
+    assert tasks.pytest_args(["-k", "replay", "-x"], processes=2) == ["-m", "not slow", *spread, "-k", "replay", "-x"]
+    assert tasks.pytest_args(["--all"], processes=2) == spread
+    assert tasks.pytest_args(["--all", "-x"], processes=1) == ["-x"]   # one core: no second process
+    assert tasks.pytest_args(["-m", "slow"], processes=2) == [*spread, "-m", "slow"]
+    assert tasks.pytest_args(["-mslow"], processes=2) == [*spread, "-mslow"]
+    assert tasks.pytest_args(["--maxfail=2"], processes=3) == ["-m", "not slow", "-n", "3", "--dist", "loadfile",
+                                                                "--maxfail=2"]
+    assert tasks.pytest_args(["-n", "0", "--pdb"], processes=2) == ["-m", "not slow", "-n", "0", "--pdb"]
+    assert tasks.pytest_args(["-p", "no:xdist"], processes=2) == ["-m", "not slow", "-p", "no:xdist"]
+    assert 1 <= tasks.test_processes() <= 4
 
 
 # What the slow tier holds, and why each is not in the fast one (CONTRIBUTING.md says when it runs).
