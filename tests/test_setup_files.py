@@ -177,7 +177,7 @@ def test_tasks_test_runs_the_fast_tier_and_all_of_it_with_all():
 
 # What the slow tier holds, and why each is not in the fast one (CONTRIBUTING.md says when it runs).
 SLOW_TIER = {
-    "tests/test_lessons.py": "every solution again under another seed and other thread counts",
+    "tests/test_lessons_elsewhere.py": "every solution again under another seed and other thread counts",
     "tests/test_bench.py": "course bench --quick, every algorithm trained end to end",
     "tests/test_colab_resolve.py": "pip resolving the course against Colab's package lists",
     "tests/test_lab.py": "JupyterLab's start",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 from . import markers
@@ -21,6 +22,17 @@ from ..plotting import REFERENCE_FILE
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # course_utils/
 PACKAGE = PACKAGE_DIR.name
 LOCK_FILE = "requirements-lock.txt"
+_PARSING = threading.Lock()
+
+
+def parse(source: str):
+    """``ast.parse``, one thread at a time: CPython 3.11 keeps the AST constructor's recursion depth per
+    interpreter, so two threads parsing at once (``course grade --workers 2`` checks each record's staleness)
+    can raise "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905)."""
+    import ast
+
+    with _PARSING:
+        return ast.parse(source)
 
 
 def module_file(name: str) -> Path | None:
@@ -37,13 +49,11 @@ def ipython_to_python(source: str) -> str:
 
     Raises ``BuildError`` naming the line when even that is not Python.
     """
-    import ast
-
     from IPython.core.inputtransformer2 import TransformerManager
 
     text = TransformerManager().transform_cell(source)
     try:
-        ast.parse(text)
+        parse(text)
     except SyntaxError as err:
         line = source.splitlines()[err.lineno - 1] if err.lineno and err.lineno <= len(source.splitlines()) else ""
         raise BuildError(f"cannot read the imports of a cell: {err.msg} at {line.strip()!r}; fix the cell") from None
@@ -62,9 +72,9 @@ def imported_modules(source: str, current: str | None = None, *, is_package: boo
     from .. import _EXPORTS
 
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:  # notebook code with IPython syntax (%magic, x = !ls, name?): read it as IPython does
-        tree = ast.parse(ipython_to_python(source))
+        tree = parse(ipython_to_python(source))
     found, aliases = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
