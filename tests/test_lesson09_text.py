@@ -20,12 +20,16 @@ def test_the_settings_the_prose_names_are_the_codes():
     assert found and [int(x) for x in found.groups()] == [L.N_ENVS, L.ROLLOUT_STEPS, L.N_ENVS * L.ROLLOUT_STEPS]
     found = re.search(r"takes its (\d+) epochs of (\d+) minibatches", text)
     assert found and [int(x) for x in found.groups()] == [L.EPOCHS, L.N_ENVS * L.ROLLOUT_STEPS // L.MINIBATCH_SIZE]
-    found = re.search(r"every (\d+) updates the greedy policy plays 10 quick episodes", text)
-    assert found and int(found.group(1)) == L.EVAL_EVERY
+    found = re.search(r"every (\d+) updates here \(([\d,]+) environment steps; lesson 08 tested every (\d+) of its "
+                      r"smaller updates\) the greedy policy plays 10 quick episodes", text)
+    from course_utils.lessons import lesson08
+    assert found and [int(x.replace(",", "")) for x in found.groups()] == [
+        L.EVAL_EVERY, L.EVAL_EVERY * L.N_ENVS * L.ROLLOUT_STEPS, lesson08.EVAL_EVERY]
+    assert L.N_ENVS * L.ROLLOUT_STEPS > lesson08.N_ENVS * lesson08.ROLLOUT_STEPS   # "smaller updates"
 
 
 def test_the_budget_the_prose_reads_is_the_codes():
     source = "".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code")
     budget = int(re.search(r"BUDGET = \[SEED \+ k for k in range\((\d+)\)\], ([\d_]+)", source).group(2).replace("_", ""))
-    assert f"at {budget:,} it has barely started" in prose() and f"IQM at {budget:,} steps" in prose()
+    assert f"at {budget:,} its greedy policies have collapsed onto one action" in prose() and f"IQM at {budget:,} steps" in prose()
     assert re.search(r"SEEDS, BUDGET = \[SEED \+ k for k in range\(5\)\]", source) and "five seeds" in prose()

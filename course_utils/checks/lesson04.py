@@ -159,6 +159,7 @@ def reference_losses(q_network, batch, targets):
 @guarded("04.3", "Q(s, a) of the taken actions is tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1); compare it with tf.stop_gradient(targets) by a Huber or squared error, averaged")
 def check_dqn_loss(dqn_loss) -> None:
     """Check ``dqn_loss(q_network, batch, targets)``: Huber or squared error of Q(s, a), no gradient into targets."""
+    import keras
     import tensorflow as tf
 
     rng = np.random.default_rng(5)
@@ -187,9 +188,14 @@ def check_dqn_loss(dqn_loss) -> None:
         reference = huber if np.isclose(value, float(huber), atol=1e-5) else squared
         if not np.isclose(value, float(reference), atol=1e-5):
             q_max = tf.reduce_max(net(batch.obs), axis=1)
-            if np.isclose(value, float(tf.reduce_mean(tf.square(targets - q_max))), atol=1e-5):
+            of_max = (float(tf.reduce_mean(tf.square(targets - q_max))), float(keras.losses.Huber()(targets, q_max)))
+            if any(np.isclose(value, m, atol=1e-5) for m in of_max):
                 fail("04.3", "the loss uses max_a Q(s, a)", "use the Q-value of the action actually taken: "
                      "tf.gather(q_network(batch.obs), batch.actions, axis=1, batch_dims=1)")
+            n = len(batch.actions)
+            if any(np.isclose(value, n * float(r), rtol=1e-5) for r in (huber, squared)):
+                fail("04.3", f"loss {value:.4f} is the sum of the errors over the {n} transitions, not their mean",
+                     "average over the batch (tf.reduce_mean), so the step size does not grow with the batch")
             fail("04.3", f"loss {value:.4f}; expected Huber {float(huber):.4f} or squared error {float(squared):.4f}",
                  "compare Q(s, a) of the taken actions with the targets, mean over the batch")
         must_be_tensor("04.3", got, "the loss", "compute it with TensorFlow operations on q_network(batch.obs) "
