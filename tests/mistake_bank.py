@@ -10,3 +10,10 @@ def assert_rejected(check, answer, exercise: str, message: str) -> None:
         check(answer)
     text = str(err.value)
     assert message in text and "\nHint: " in text, text
+
+
+def assert_passes(check, answer, exercise: str, capsys, *args) -> None:
+    """``check(answer, *args)`` passes, printing "Exercise NN.k: passed" and nothing before it."""
+    check(answer, *args)
+    out = capsys.readouterr().out
+    assert out.startswith(f"Exercise {exercise}: passed"), out

@@ -4,7 +4,7 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-from mistake_bank import assert_rejected
+from mistake_bank import assert_passes, assert_rejected
 
 from course_utils.checks import lesson03 as checks
 from course_utils.lessons.lesson03 import DiscretizeObservation, epsilon_greedy, q_learning_update
@@ -75,8 +75,7 @@ DISCRETIZE_CORRECT = {
 
 @pytest.mark.parametrize("name", DISCRETIZE_CORRECT)
 def test_discretize_other_correct_forms_pass(name, capsys):
-    checks.check_discretize(wrapper(DISCRETIZE_CORRECT[name]))
-    assert capsys.readouterr().out.startswith("Exercise 03.1: passed")
+    assert_passes(checks.check_discretize, wrapper(DISCRETIZE_CORRECT[name]), "03.1", capsys)
 
 
 def _parts(self, obs):
@@ -181,8 +180,7 @@ EPSILON_CORRECT = {"rng.choice for both draws": _choice_of_all, "argmax of a shu
 
 @pytest.mark.parametrize("name", EPSILON_CORRECT)
 def test_epsilon_greedy_other_correct_forms_pass(name, capsys):
-    checks.check_epsilon_greedy(EPSILON_CORRECT[name])
-    assert capsys.readouterr().out.startswith("Exercise 03.2: passed")
+    assert_passes(checks.check_epsilon_greedy, EPSILON_CORRECT[name], "03.2", capsys)
 
 
 EPSILON_MISTAKES = {
@@ -229,8 +227,7 @@ UPDATE_CORRECT = {"(1 - alpha) Q + alpha target": _blend, "a (1 - terminated) ma
 
 @pytest.mark.parametrize("name", UPDATE_CORRECT)
 def test_update_other_correct_forms_pass(name, capsys):
-    checks.check_q_learning_update(UPDATE_CORRECT[name])
-    assert capsys.readouterr().out.startswith("Exercise 03.3: passed")
+    assert_passes(checks.check_q_learning_update, UPDATE_CORRECT[name], "03.3", capsys)
 
 
 def _update(mistake):

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from mistake_bank import assert_rejected
+from mistake_bank import assert_passes, assert_rejected
 
 from course_utils.checks import lesson04 as checks
 from course_utils.lessons.lesson04 import dqn_loss, td_targets
@@ -46,8 +46,7 @@ NETWORK_CORRECT = {"keras.Sequential": _sequential, "Dense then a ReLU layer": _
 
 @pytest.mark.parametrize("name", NETWORK_CORRECT)
 def test_network_other_correct_forms_pass(name, capsys):
-    checks.check_build_q_network(NETWORK_CORRECT[name])
-    assert capsys.readouterr().out.startswith("Exercise 04.1: passed")
+    assert_passes(checks.check_build_q_network, NETWORK_CORRECT[name], "04.1", capsys)
 
 
 NETWORK_MISTAKES = {
@@ -85,8 +84,7 @@ TARGETS_CORRECT = {"tf.where on terminated": _where, "keras.ops": _keras_ops}
 
 @pytest.mark.parametrize("name", TARGETS_CORRECT)
 def test_targets_other_correct_forms_pass(name, capsys):
-    checks.check_td_targets(TARGETS_CORRECT[name])
-    assert capsys.readouterr().out.startswith("Exercise 04.2: passed")
+    assert_passes(checks.check_td_targets, TARGETS_CORRECT[name], "04.2", capsys)
 
 
 TARGETS_MISTAKES = {
@@ -132,8 +130,7 @@ LOSS_CORRECT = {"a one-hot mask, Huber": _one_hot, "tf.gather_nd, squared error"
 
 @pytest.mark.parametrize("name", LOSS_CORRECT)
 def test_loss_other_correct_forms_pass(name, capsys):
-    checks.check_dqn_loss(LOSS_CORRECT[name])
-    assert capsys.readouterr().out.startswith("Exercise 04.3: passed")
+    assert_passes(checks.check_dqn_loss, LOSS_CORRECT[name], "04.3", capsys)
 
 
 LOSS_MISTAKES = {
@@ -186,5 +183,4 @@ STEP_CORRECT = {"optimizer.apply(grads, variables)": _optimizer_apply,
 
 @pytest.mark.parametrize("name", STEP_CORRECT)
 def test_step_other_correct_forms_pass(name, capsys):
-    checks.check_dqn_train_step(STEP_CORRECT[name], dqn_loss, td_targets)
-    assert capsys.readouterr().out.startswith("Exercise 04.4: passed")
+    assert_passes(checks.check_dqn_train_step, STEP_CORRECT[name], "04.4", capsys, dqn_loss, td_targets)
