@@ -105,6 +105,8 @@ MISTAKES = {
                          "epsilon_greedy(agent.q_values(obs), 0.0 * agent.epsilon(step), agent.rng)"},
                         "every action you took was the greedy one"),
     "epsilon of step 0": ({"agent.epsilon(step)": "agent.epsilon(0)"}, "you asked agent.epsilon(0)"),
+    "a generator of its own": ({"agent.epsilon(step), agent.rng)": "agent.epsilon(step), np.random.default_rng())"},
+                               "two runs with agent.rng seeded alike took different actions"),
     "the worst action": ({"epsilon_greedy(agent.q_values(obs), agent.epsilon(step), agent.rng)":
                           "epsilon_greedy(-agent.q_values(obs), agent.epsilon(step), agent.rng)"},
                          "you took the action with the lowest Q-value"),
@@ -129,3 +131,11 @@ def test_the_stub_is_not_attempted():
 
     with pytest.raises(NotImplementedError, match="Exercise 04.5: write your code here"):
         lesson04.check_dqn_env_step(stub)
+
+
+def test_a_generator_of_its_own_is_caught_all_but_surely():
+    """Check 04.5 replays the loop with agent.rng seeded alike: an answer exploring with another generator repeats
+    its actions in all EXPLORING steps (epsilon 1, three actions) only by chance."""
+    from course_utils.checks import lesson04
+
+    assert 3.0 ** -lesson04.EXPLORING < 1e-4 and lesson04.N_ACTIONS == 3

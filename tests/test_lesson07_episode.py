@@ -106,6 +106,8 @@ MISTAKES = {
     "greedy action": ({"        action = agent.sample_action(obs)\n": "        agent.sample_action(obs)\n        action = 0\n"},
                       "agent.sample_action gave 2 and env.step got 0"),
     "the action as a float": ({"env.step(action)": "env.step(float(action))"}, "env.step got the action 2.0 (float)"),
+    "the same seed at every reset": ({"obs, _ = env.reset()": "obs, _ = env.reset(seed=0)"},
+                                     "episode 1 began with env.reset(seed=0)"),
 }
 
 

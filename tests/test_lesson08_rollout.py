@@ -117,6 +117,9 @@ MISTAKES = {
                                 STACK: STACK[:-3] + "start"}, "returned the observations it was given"),
     "ROLLOUT_STEPS instead of steps": ({"range(steps)": "range(16)"}, "took more than steps=5 environment steps"),
     "one step short": ({"range(steps)": "range(steps - 1)"}, "took 4 environment steps, expected steps=5"),
+    "a generator of its own": ({"cu.sample_from_logits(agent.policy_logits(obs), agent.rng)":
+                                "cu.sample_from_logits(agent.policy_logits(obs), np.random.default_rng())"},
+                               "two runs with agent.rng seeded alike took different actions"),
     "greedy actions": ({"cu.sample_from_logits(agent.policy_logits(obs), agent.rng)":
                         "agent.policy_logits(obs).argmax(axis=1)"}, "you took its most likely action"),
     "actions not from the policy": ({"cu.sample_from_logits(agent.policy_logits(obs), agent.rng)":
@@ -187,3 +190,18 @@ def test_train_runs_the_rollout_it_is_given():
     assert calls == [reference.ROLLOUT_STEPS] * 3
     assert log.returns and log.steps[-1] <= 3 * reference.N_ENVS * reference.ROLLOUT_STEPS and not log.solved
     assert log.weights is not None and log.critic_weights is not None
+
+
+def test_a_generator_of_its_own_is_caught_all_but_surely():
+    """Check 08.3 replays the rollouts with the agent's rng seeded alike: an answer sampling from another
+    generator passes that only if its actions repeat by chance at every unsure state (probability 0.334 each)."""
+    from course_utils.checks.lesson08 import SURE, scripted_logits
+
+    agent = lesson08._RolloutAgent()
+    envs = lesson08._recording_envs(agent, lesson08.ROLLOUT_LENGTH)
+    obs, _ = envs.reset(seed=0)
+    for call_number in range(1, lesson08.ROLLOUT_CALLS + 1):
+        envs.call_number, envs.steps_this_call = call_number, 0
+        _, obs = rollout_function()(agent, envs, obs, lesson08.ROLLOUT_LENGTH)
+    unsure = sum(int(row.max() < SURE) for true in envs.log for row in scripted_logits(true["obs"]))
+    assert (0.36 ** 2 + 2 * 0.32 ** 2) ** unsure < 1e-4, unsure

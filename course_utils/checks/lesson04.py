@@ -425,7 +425,27 @@ def check_dqn_env_step(dqn_env_step) -> None:
     _stored_right(agent.stored, env)
     _trained_when_due(agent.trained_at)
     _acted_epsilon_greedily(agent, env)
+    _replayed_by_the_agents_rng(dqn_env_step, [row[1] for row in env.log])
     passed("04.5", LOOP_STEPS)
+
+
+def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
+    """The same loop again with an agent whose rng starts where the first one's did: the actions must repeat.
+
+    An answer that explores with a generator of its own (np.random, a fresh default_rng()) takes other actions in
+    the EXPLORING steps, whose epsilon is 1: all of them the same by chance only with probability 3**-EXPLORING."""
+    env, agent = _LoopEnv(), _LoopAgent()
+    obs, _ = env.reset(seed=0)
+    for step in range(1, LOOP_STEPS + 1):
+        env.now = agent.now = step
+        env.steps_this_call = 0
+        obs = call("04.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
+    again = [row[1] for row in env.log]
+    if again != actions:
+        k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
+        fail("04.5", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "
+                     f"then {again[k]})", "draw every random number from agent.rng (pass it to epsilon_greedy), not "
+                                          "from np.random or a generator of your own")
 
 
 def _returned_right(returned, env, step) -> None:

@@ -195,6 +195,11 @@ class _EpisodeEnv:
         if not self.ended:
             fail("07.3", f"env.reset() was called in the middle of episode {self.episode + 1}, at its step {self.t}",
                  "reset once, before the episode; then step until terminated or truncated")
+        if seed is not None:
+            fail("07.3", f"episode {self.episode + 2} began with env.reset(seed={seed!r})",
+                 "call env.reset() without a seed: the loop seeds the environment once, when it makes it "
+                 "(cu.make_env(env_id, seed=seed)), and a seed given at every reset starts every episode from the "
+                 "same state")
         self.episode, self.t, self.ended = self.episode + 1, 0, False
         self.played.append([])
         return self._obs(), {}

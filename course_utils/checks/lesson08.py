@@ -450,7 +450,28 @@ def check_collect_rollout(collect_rollout) -> None:
         _continues_right(returned, given, log, envs.current, call_number)
         obs = returned
     _sampled_not_greedy(envs.log)
+    _replayed_by_the_agents_rng(collect_rollout, [true["actions"].tolist() for true in envs.log])
     passed("08.3", ROLLOUT_CALLS * ROLLOUT_LENGTH)
+
+
+def _replayed_by_the_agents_rng(collect_rollout, actions) -> None:
+    """The same rollouts again with an agent whose rng starts where the first one's did: the actions must repeat.
+
+    An answer that samples with a generator of its own (np.random, a fresh default_rng()) takes other actions at the
+    states where the actor is unsure: at each, the same action twice has probability 0.36² + 2 · 0.32² = 0.33, so
+    all of them alike by chance is unlikely (test_lesson08_rollout counts them)."""
+    agent = _RolloutAgent()
+    envs = _recording_envs(agent, ROLLOUT_LENGTH)
+    obs, _ = envs.reset(seed=0)
+    for call_number in range(1, ROLLOUT_CALLS + 1):
+        envs.call_number, envs.steps_this_call = call_number, 0
+        _, obs = _unpack(call("08.3", collect_rollout, agent, envs, obs, ROLLOUT_LENGTH, hint=ROLLOUT_HINT), call_number)
+    again = [true["actions"].tolist() for true in envs.log]
+    if again != actions:
+        k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
+        fail("08.3", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "
+                     f"then {again[k]})", "sample with agent.rng (cu.sample_from_logits(logits, agent.rng)), not with "
+                                          "np.random or a generator of your own")
 
 
 def _unpack(out, call_number):
