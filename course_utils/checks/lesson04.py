@@ -412,6 +412,17 @@ def _same(a, b) -> bool:
 @guarded("04.5", LOOP_HINT)
 def check_dqn_env_step(dqn_env_step) -> None:
     """Check ``dqn_env_step(agent, env, obs, step) -> next obs`` on a scripted environment, step by step."""
+    env, agent = _run_loop(dqn_env_step)
+    _stored_right(agent.stored, env)
+    _trained_when_due(agent.trained_at)
+    _acted_epsilon_greedily(agent, env)
+    _replayed_by_the_agents_rng(dqn_env_step, [row[1] for row in env.log])
+    passed("04.5", LOOP_STEPS)
+
+
+def _run_loop(dqn_env_step):
+    """Run the student's step LOOP_STEPS times on a fresh scripted environment and agent, checking each call's
+    environment step and returned observation; return (env, agent) with what they recorded."""
     env, agent = _LoopEnv(), _LoopAgent()
     obs, _ = env.reset(seed=0)
     for step in range(1, LOOP_STEPS + 1):
@@ -422,11 +433,7 @@ def check_dqn_env_step(dqn_env_step) -> None:
             fail("04.5", f"at step {step} env.step was not called", "take one environment step per call")
         _returned_right(returned, env, step)
         obs = returned
-    _stored_right(agent.stored, env)
-    _trained_when_due(agent.trained_at)
-    _acted_epsilon_greedily(agent, env)
-    _replayed_by_the_agents_rng(dqn_env_step, [row[1] for row in env.log])
-    passed("04.5", LOOP_STEPS)
+    return env, agent
 
 
 def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
@@ -434,13 +441,7 @@ def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
 
     An answer that explores with a generator of its own (np.random, a fresh default_rng()) takes other actions in
     the EXPLORING steps, whose epsilon is 1: all of them the same by chance only with probability 3**-EXPLORING."""
-    env, agent = _LoopEnv(), _LoopAgent()
-    obs, _ = env.reset(seed=0)
-    for step in range(1, LOOP_STEPS + 1):
-        env.now = agent.now = step
-        env.steps_this_call = 0
-        obs = call("04.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
-    again = [row[1] for row in env.log]
+    again = [row[1] for row in _run_loop(dqn_env_step)[0].log]
     if again != actions:
         k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
         fail("04.5", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "

@@ -434,6 +434,15 @@ ROLLOUT_HINT = ("for each of the `steps` steps: actions = cu.sample_from_logits(
 @guarded("08.3", ROLLOUT_HINT)
 def check_collect_rollout(collect_rollout) -> None:
     """Check ``collect_rollout(agent, envs, obs, steps) -> (batch, obs)`` on scripted environments, call by call."""
+    log = _run_rollouts(collect_rollout)
+    _sampled_not_greedy(log)
+    _replayed_by_the_agents_rng(collect_rollout, [true["actions"].tolist() for true in log])
+    passed("08.3", ROLLOUT_CALLS * ROLLOUT_LENGTH)
+
+
+def _run_rollouts(collect_rollout) -> list:
+    """Call the student's rollout ROLLOUT_CALLS times on fresh scripted environments and agent, checking each
+    call's steps, batch and returned observation; return the environments' log of what truly happened."""
     agent = _RolloutAgent()
     envs = _recording_envs(agent, ROLLOUT_LENGTH)
     obs, _ = envs.reset(seed=0)
@@ -449,9 +458,7 @@ def check_collect_rollout(collect_rollout) -> None:
         _batch_right(batch, log, call_number)
         _continues_right(returned, given, log, envs.current, call_number)
         obs = returned
-    _sampled_not_greedy(envs.log)
-    _replayed_by_the_agents_rng(collect_rollout, [true["actions"].tolist() for true in envs.log])
-    passed("08.3", ROLLOUT_CALLS * ROLLOUT_LENGTH)
+    return envs.log
 
 
 def _replayed_by_the_agents_rng(collect_rollout, actions) -> None:
@@ -460,13 +467,7 @@ def _replayed_by_the_agents_rng(collect_rollout, actions) -> None:
     An answer that samples with a generator of its own (np.random, a fresh default_rng()) takes other actions at the
     states where the actor is unsure: at each, the same action twice has probability 0.36² + 2 · 0.32² = 0.33, so
     all of them alike by chance is unlikely (test_lesson08_rollout counts them)."""
-    agent = _RolloutAgent()
-    envs = _recording_envs(agent, ROLLOUT_LENGTH)
-    obs, _ = envs.reset(seed=0)
-    for call_number in range(1, ROLLOUT_CALLS + 1):
-        envs.call_number, envs.steps_this_call = call_number, 0
-        _, obs = _unpack(call("08.3", collect_rollout, agent, envs, obs, ROLLOUT_LENGTH, hint=ROLLOUT_HINT), call_number)
-    again = [true["actions"].tolist() for true in envs.log]
+    again = [true["actions"].tolist() for true in _run_rollouts(collect_rollout)]
     if again != actions:
         k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
         fail("08.3", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "
