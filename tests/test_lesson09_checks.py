@@ -1,4 +1,6 @@
 """Lesson 09's checks pass the reference pieces and other correct answers, and name each known mistake."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -16,8 +18,8 @@ def test_reference_pieces_pass(capsys):
     lesson09.check_iqm_interval(reference.iqm_interval)
     assert capsys.readouterr().out == ("Exercise 09.1: passed (115 cases checked).\n"
                                        "Exercise 09.2: passed (3 cases checked).\n"
-                                       "Exercise 09.3: passed (9 cases checked).\n"
-                                       "Exercise 09.5: passed (8 cases checked).\n")
+                                       "Exercise 09.3: passed (11 cases checked).\n"
+                                       "Exercise 09.5: passed (10 cases checked).\n")
 
 
 # 09.1 ----------------------------------------------------------------------------------------------
@@ -163,6 +165,8 @@ LOSS_MISTAKES = {
     "value coefficient missing": (_loss(total="no coef"), "value_coef is missing"),
     "numpy total": (_loss(numpy=True), "the wrong gradient with respect to the logits"),
     "three returned": (lambda *a: _loss()(*a)[:3], "expected a tuple of four scalars"),
+    "computed in float64": (lambda *a: tuple(tf.cast(x, tf.float64) for x in _loss()(*a)),
+                            "loss is a float64 tensor, expected float32"),
 }
 
 
@@ -192,10 +196,11 @@ def test_ppo_loss_other_correct_ways_pass(capsys):
 # 09.3 ----------------------------------------------------------------------------------------------
 
 def _update(shuffle="each epoch", epochs_used=None, norm="minibatch", drop_last=False, whole=False,
-            misalign=False, in_place=False, rng="agent"):
+            misalign=False, in_place=False, rng="agent", eps=1e-8, ddof=0):
     def update(agent, batch, epochs, minibatch_size):
         n = len(batch["obs"])
-        gen = agent.rng if rng == "agent" else np.random.default_rng(12345)
+        gen = {"agent": lambda: agent.rng, "seeded": lambda: np.random.default_rng(12345),
+               "fresh": np.random.default_rng, "global": lambda: np.random}[rng]()
         once = gen.permutation(n)
         full = (batch["advantages"] - batch["advantages"].mean()) / (batch["advantages"].std() + 1e-8)
         for e in range(epochs if epochs_used is None else epochs_used):
@@ -212,7 +217,8 @@ def _update(shuffle="each epoch", epochs_used=None, norm="minibatch", drop_last=
                     a = mb["advantages"]
                     if in_place:
                         batch["advantages"][rows] = (a - a.mean()) / (a.std() + 1e-8)
-                    mb["advantages"] = (a - a.mean()) / (a.std() + 1e-8)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        mb["advantages"] = (a - a.mean()) / (a.std(ddof=ddof) + eps)
                 elif norm == "batch":
                     mb["advantages"] = full[rows]
                 agent.train_step(mb)
@@ -230,6 +236,11 @@ UPDATE_MISTAKES = {
     "rows misaligned": (_update(misalign=True), "does not hold the same rows"),
     "batch changed in place": (_update(in_place=True), "changed the batch it was given"),
     "a list passed": (lambda agent, batch, e, m: agent.train_step(list(batch.values())), "expected a dict with the keys"),
+    "no epsilon: a one-row minibatch is 0 / 0": (_update(eps=0.0), "the standard deviation of one row is 0"),
+    "ddof=1: a one-row minibatch is NaN": (_update(ddof=1), "or NaN with ddof=1"),
+    "orders from a seeded generator of its own": (_update(rng="seeded"), "nothing was drawn from agent.rng"),
+    "orders from a fresh default_rng()": (_update(rng="fresh"), "nothing was drawn from agent.rng"),
+    "orders from np.random": (_update(rng="global"), "NumPy's global generator (np.random.*), not from agent.rng"),
 }
 
 
@@ -240,7 +251,16 @@ def test_update_mistakes_are_named(name):
 
 
 def test_update_other_correct_ways_pass(capsys):
-    lesson09.check_ppo_update(_update(rng="other"))   # another generator still shuffles each epoch
+    def argsort_of_uniforms(agent, batch, epochs, minibatch_size):
+        n = len(batch["obs"])
+        for _ in range(epochs):
+            order = np.argsort(agent.rng.random(n))
+            batches = [order[i:i + minibatch_size] for i in range(0, n, minibatch_size)]
+            for rows in batches:
+                adv = batch["advantages"][rows]
+                agent.train_step({**{k: v[rows] for k, v in batch.items()},
+                                  "advantages": (adv - np.mean(adv)) / (np.std(adv) + 1e-8)})
+    lesson09.check_ppo_update(argsort_of_uniforms)
 
     def with_shuffle_and_ddof(agent, batch, epochs, minibatch_size):
         n = len(batch["obs"])
@@ -255,12 +275,18 @@ def test_update_other_correct_ways_pass(capsys):
                 agent.train_step(mb)
     lesson09.check_ppo_update(with_shuffle_and_ddof)
     assert capsys.readouterr().out.count("Exercise 09.3: passed") == 2
+    np.random.seed(0)
+    lesson09.check_ppo_update(_update())   # a seeded global generator that the answer does not touch is left alone
+    assert np.random.randint(1000) == np.random.RandomState(0).randint(1000)
 
 
 # 09.5 ----------------------------------------------------------------------------------------------
 
-def _iqm(stat="iqm", percentiles="right", replace=True, draw="integers"):
+def _iqm(stat="iqm", percentiles="right", replace=True, draw="integers", rng_used="given", fixed=None):
     def iqm_interval(scores, rng, resamples=2000, level=0.95):
+        rng = {"given": rng, "fresh": np.random.default_rng(),
+               "global": SimpleNamespace(integers=lambda low, high, size: np.random.randint(low, high, size))}[rng_used]
+        resamples = fixed or resamples
         scores = np.asarray(scores, float)
         n = len(scores)
 
@@ -297,6 +323,9 @@ IQM_MISTAKES = {
     "a 90% interval for 95%": (_iqm(percentiles="narrow"), "those of a narrower interval"),
     "without replacement": (_iqm(replace=False), "the interval has no width"),
     "two numbers": (lambda s, r, n=2000, level=0.95: (1.0, 2.0), "expected a tuple (iqm, low, high)"),
+    "resamples from a fresh default_rng()": (_iqm(rng_used="fresh"), "nothing was drawn from rng"),
+    "resamples from np.random": (_iqm(rng_used="global"), "NumPy's global generator"),
+    "2,000 resamples whatever it is asked": (_iqm(fixed=2000), "the number of resamples is fixed in your code"),
 }
 
 
@@ -318,7 +347,15 @@ def test_iqm_other_correct_ways_pass(capsys):
         lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
         return trim_mean(scores), lo, hi
     lesson09.check_iqm_interval(with_choice_and_quantile)
-    assert capsys.readouterr().out.count("Exercise 09.5: passed") == 2
+
+    def uniform_indices_and_another_quantile(scores, rng, resamples=2000, level=0.95):
+        s = np.sort(np.asarray(scores, float))
+        k = len(s) // 4
+        rows = np.floor(rng.random((resamples, len(s))) * len(s)).astype(int)
+        iqms = np.sort(s[rows], axis=1)[:, k:len(s) - k].mean(axis=1)
+        return s[k:len(s) - k].mean(), *np.quantile(iqms, [(1 - level) / 2, (1 + level) / 2], method="median_unbiased")
+    lesson09.check_iqm_interval(uniform_indices_and_another_quantile)
+    assert capsys.readouterr().out.count("Exercise 09.5: passed") == 3
 
 
 def test_solved_check_names_the_mean():

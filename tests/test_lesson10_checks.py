@@ -11,7 +11,7 @@ from course_utils.checks import lesson10  # noqa: E402
 from course_utils.debugging import probes  # noqa: E402
 from course_utils.lessons import lesson10 as reference  # noqa: E402
 from course_utils.lessons.lesson10 import ProbeEnv, observation  # noqa: E402
-from mistake_bank import assert_rejected  # noqa: E402
+from mistake_bank import assert_passes, assert_rejected  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
@@ -56,15 +56,19 @@ def first_then(first, second):
 
 
 DISCOUNT_MISTAKES = {
-    "reward on both steps": (discount(step=first_then((observation(1.0), 1.0, False, False, {}),
-                                                      (observation(0.0), 1.0, True, False, {}))),
-                             "the first step gave reward 1, expected 0"),
+    "reward on both steps, closed form of reward at the end only": (
+        discount(step=first_then((observation(1.0), 1.0, False, False, {}), (observation(0.0), 1.0, True, False, {}))),
+        "at observation -1 it gives [0.5], but playing the probe with gamma=0.5 returned [1.5]"),
+    "reward on the first step only": (
+        discount(step=first_then((observation(1.0), 1.0, False, False, {}), (observation(0.0), 0.0, True, False, {})),
+                 closed_form=lambda self, g: [(observation(-1.0), np.array([1.0])), (observation(1.0), np.array([0.0]))]),
+        "no value moves by more than the tolerance 0.1"),
     "ends after one step": (discount(step=first_then((observation(1.0), 0.0, True, False, {}),
                                                      (observation(0.0), 1.0, True, False, {}))),
-                            "the episode ended after one step"),
+                            "every episode ended after one step"),
     "never ends": (discount(step=first_then((observation(1.0), 0.0, False, False, {}),
                                             (observation(0.0), 1.0, False, False, {}))),
-                   "the episode goes on after two steps"),
+                   "the episode had not ended after 5 steps"),
     "truncated instead of terminated": (discount(step=first_then((observation(1.0), 0.0, False, False, {}),
                                                                  (observation(0.0), 1.0, False, True, {}))),
                                         "returned truncated=True"),
@@ -77,9 +81,9 @@ DISCOUNT_MISTAKES = {
     "four values from step": (discount(step=first_then((observation(1.0), 0.0, False, {}),
                                                        (observation(0.0), 1.0, True, {}))),
                               "expected 5 values"),
-    "second state shows -1 again": (discount(step=first_then((observation(-1.0), 0.0, False, False, {}),
-                                                             (observation(0.0), 1.0, True, False, {}))),
-                                    "expected [1.0]"),
+    "both states show -1": (discount(step=first_then((observation(-1.0), 0.0, False, False, {}),
+                                                     (observation(0.0), 1.0, True, False, {}))),
+                            "from observation -1 the return was 0.5 in one episode and 1 in another"),
     "no super().reset": (discount(reset=lambda self, *, seed=None, options=None: (setattr(self, "t", 0),
                                                                                  (observation(-1.0), {}))[1]),
                          "check_env"),
@@ -87,12 +91,16 @@ DISCOUNT_MISTAKES = {
                                    "reset(seed=0) raised TypeError"),
     "undiscounted closed form": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([1.0])),
                                                                        (observation(1.0), np.array([1.0]))]),
-                                 "at observation -1 it gives [1.0], expected [0.5]"),
+                                 "at observation -1 it gives [1.0], but playing the probe with gamma=0.5 returned [0.5]"),
     "gamma squared": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([g * g])),
                                                             (observation(1.0), np.array([1.0]))]),
-                      "discount it once"),
+                      "it gives [0.25], but playing the probe with gamma=0.5 returned [0.5]"),
     "closed form misses a state": (discount(closed_form=lambda self, g: [(observation(-1.0), np.array([g]))]),
-                                   "gives values for the observations [-1.0], expected [-1.0, 1.0]"),
+                                   "gives values for the observations [-1.0]; your probe's agent acts at [-1.0, 1.0]"),
+    "closed form of the state after the end": (
+        discount(closed_form=lambda self, g: [(observation(-1.0), np.array([g])), (observation(1.0), np.array([1.0])),
+                                              (observation(0.0), np.array([0.0]))]),
+        "gives values for the observations [-1.0, 0.0, 1.0]"),
     "closed form gives a number": (discount(closed_form=lambda self, g: g), "expected a list of (observation"),
     "two actions": (discount(n_actions=2), "has 2 action(s), expected 1"),
 }
@@ -110,32 +118,61 @@ def test_discount_probe_given_as_an_instance_is_named():
     assert_rejected(lesson10.check_discount_probe, reference.ProbeDiscount(), "10.1", "expected the class ProbeDiscount")
 
 
-def test_discount_probe_variants_pass(capsys):
-    counter = discount(step=lambda self, action: (setattr(self, "t", self.t + 1),
-                                                  (observation(1.0), 0.0, False, False, {}) if self.t == 1
-                                                  else (observation(0.0), 1.0, True, False, {}))[1],
-                       closed_form=lambda self, g: [(np.array([1.0], np.float32), [1.0]),
-                                                    (np.array([-1.0], np.float32), [g])])
-    noisy = discount(closed_form=lambda self, g: (print("debugging", g),
-                                                  [(observation(-1.0), np.array([g])), (observation(1.0), np.ones(1))])[1])
-    for cls in (counter, noisy):
-        lesson10.check_discount_probe(cls)
-    out = capsys.readouterr().out
-    assert out.count("Exercise 10.1: passed") == 2 and "debugging" not in out
+def _chain(xs, reward):
+    """A one-action probe that shows xs in turn and pays ``reward`` as the episode ends."""
+    def reset(self, *, seed=None, options=None):
+        ProbeEnv.reset(self, seed=seed)
+        self.t = 0
+        return observation(xs[0]), {}
+
+    def step(self, action):
+        self.t += 1
+        done = self.t == len(xs)
+        return observation(0.0 if done else xs[self.t]), (reward if done else 0.0), done, False, {}
+
+    def closed_form(self, gamma):
+        return [(observation(x), np.array([reward * gamma ** (len(xs) - 1 - i)])) for i, x in enumerate(xs)]
+    return type("ProbeDiscount", (ProbeEnv,), {"reset": reset, "step": step, "closed_form": closed_form})
+
+
+def _counter(self, action):
+    self.t += 1
+    return (observation(1.0), 0.0, False, False, {}) if self.t == 1 else (observation(0.0), 1.0, True, False, {})
+
+
+DISCOUNT_CORRECT = {
+    "the lesson's design, its pairs in another order, lists for Q": discount(
+        step=_counter, closed_form=lambda self, g: [(np.array([1.0], np.float32), [1.0]),
+                                                    (np.array([-1.0], np.float32), [g])]),
+    "a leftover print": discount(closed_form=lambda self, g: (print("debugging", g), [
+        (observation(-1.0), np.array([g])), (observation(1.0), np.ones(1))])[1]),
+    "observations 0.0 then 0.5, reward 2 at the end": _chain([0.0, 0.5], 2.0),
+    "three steps: -1, 0, +1, reward 1 at the end": _chain([-1.0, 0.0, 1.0], 1.0),
+    "a reward on both steps, closed form 1 + gamma": discount(
+        step=first_then((observation(1.0), 1.0, False, False, {}), (observation(0.0), 1.0, True, False, {})),
+        closed_form=lambda self, g: [(observation(-1.0), np.array([1.0 + g])), (observation(1.0), np.array([1.0]))]),
+}
+
+
+@pytest.mark.parametrize("name", DISCOUNT_CORRECT)
+def test_discount_probe_other_correct_designs_pass(name, capsys):
+    assert_passes(lesson10.check_discount_probe, DISCOUNT_CORRECT[name], "10.1", capsys)
+    assert "debugging" not in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- 10.2 ProbeContext
 
 
-def context(draw=None, reward=None, closed_form=None, n_actions=2):
+def context(draw=None, reward=None, closed_form=None, n_actions=2, steps=1):
     def reset(self, *, seed=None, options=None):
         ProbeEnv.reset(self, seed=seed)
-        self.x = float(draw(self) if draw else self.np_random.choice([-1.0, 1.0]))
+        self.x, self.t = float(draw(self) if draw else self.np_random.choice([-1.0, 1.0])), 0
         return observation(self.x), {}
 
     def step(self, action):
+        self.t += 1
         r = reward(self.x, action) if reward else (1.0 if (action == 1) == (self.x > 0) else -1.0)
-        return observation(0.0), r, True, False, {}
+        return observation(0.0), r, self.t == steps, False, {}
 
     return type("ProbeContext", (ProbeEnv,), {
         "n_actions": n_actions, "reset": reset, "step": step,
@@ -145,17 +182,30 @@ def context(draw=None, reward=None, closed_form=None, n_actions=2):
 
 CONTEXT_MISTAKES = {
     "global numpy random": (context(draw=lambda self: np.random.choice([-1.0, 1.0])), "self.np_random"),
-    "always +1": (context(draw=lambda self: 1.0), "over 40 seeds reset gave -1 0 times"),
-    "0 or 1": (context(draw=lambda self: self.np_random.integers(2)), "expected [-1.0] or [1.0]"),
+    "always +1": (context(draw=lambda self: 1.0), "over 200 seeds reset gave 1 200 times"),
+    "-1 one time in ten": (context(draw=lambda self: -1.0 if self.np_random.random() < 0.1 else 1.0),
+                           "each comes up often"),
+    "0 or 1, closed form at -1 and +1": (context(draw=lambda self: self.np_random.integers(2)),
+                                         "gives values for the observations [-1.0, 1.0]; your probe's agent acts at "
+                                         "[0.0, 1.0]"),
     "reward inverted": (context(reward=lambda x, a: -1.0 if (a == 1) == (x > 0) else 1.0),
-                        "after observation 1 gave reward 1, expected -1"),
-    "reward 0 when wrong": (context(reward=lambda x, a: 1.0 if (a == 1) == (x > 0) else 0.0), "expected -1"),
-    "reward ignores the observation": (context(reward=lambda x, a: 1.0 if a == 1 else -1.0),
-                                       "action 0 after observation -1 gave reward -1, expected 1"),
+                        "at observation -1 it gives [1.0, -1.0], but playing the probe with gamma=0.5 returned "
+                        "[-1.0, 1.0]"),
+    "reward 0 when wrong, closed form -1": (context(reward=lambda x, a: 1.0 if (a == 1) == (x > 0) else 0.0),
+                                            "returned [1.0, 0.0]"),
+    "reward ignores the observation": (
+        context(reward=lambda x, a: 1.0 if a == 1 else -1.0,
+                closed_form=lambda self, g: [(observation(x), np.array([-1.0, 1.0])) for x in (-1.0, 1.0)]),
+        "action 1 is the best at every observation (-1, 1): an agent that ignores what it sees passes"),
+    "the actions almost tie": (context(reward=lambda x, a: 0.1 if (a == 1) == (x > 0) else 0.0,
+                                       closed_form=lambda self, g: [(observation(-1.0), np.array([0.1, 0.0])),
+                                                                    (observation(1.0), np.array([0.0, 0.1]))]),
+                               "no action is clearly best there"),
+    "two steps": (context(steps=2), "the episode took 2 steps, expected one"),
     "one action": (context(n_actions=1), "has 1 action(s), expected 2"),
     "closed form of the action probe": (context(closed_form=lambda self, g: [(observation(-1.0), np.array([-1.0, 1.0])),
                                                                              (observation(1.0), np.array([-1.0, 1.0]))]),
-                                        "the matching action earns +1"),
+                                        "at observation -1 it gives [-1.0, 1.0], but playing the probe"),
 }
 
 
@@ -167,11 +217,27 @@ def test_context_probe_mistakes_are_named(name):
         assert_rejected(lesson10.check_context_probe, wrong, "10.2", message)
 
 
-def test_context_probe_variants_pass(capsys):
-    lesson10.check_context_probe(context(draw=lambda self: 2.0 * self.np_random.integers(2) - 1.0,
-                                         reward=lambda x, a: 2.0 * float(a == (x > 0)) - 1.0))
-    lesson10.check_context_probe(context(draw=lambda self: -1.0 if self.np_random.random() < 0.5 else 1.0))
-    assert capsys.readouterr().out.count("Exercise 10.2: passed") == 2
+def _three_contexts(self, g):
+    return [(observation(x), np.array([float(x < 0) - float(x >= 0), float(x >= 0) - float(x < 0)]))
+            for x in (-1.0, 0.0, 1.0)]
+
+
+CONTEXT_CORRECT = {
+    "x from integers, reward as 2 * match - 1": context(draw=lambda self: 2.0 * self.np_random.integers(2) - 1.0,
+                                                        reward=lambda x, a: 2.0 * float(a == (x > 0)) - 1.0),
+    "x from random() < 0.5": context(draw=lambda self: -1.0 if self.np_random.random() < 0.5 else 1.0),
+    "observations -0.5 and +0.5, reward 1 or 0": context(
+        draw=lambda self: self.np_random.choice([-0.5, 0.5]), reward=lambda x, a: float((a == 1) == (x > 0)),
+        closed_form=lambda self, g: [(observation(-0.5), np.array([1.0, 0.0])), (observation(0.5), np.array([0.0, 1.0]))]),
+    "three contexts, action 1 best at 0 and +1": context(
+        draw=lambda self: float(self.np_random.integers(3) - 1), closed_form=_three_contexts,
+        reward=lambda x, a: 1.0 if (a == 1) == (x >= 0) else -1.0),
+}
+
+
+@pytest.mark.parametrize("name", CONTEXT_CORRECT)
+def test_context_probe_other_correct_designs_pass(name, capsys):
+    assert_passes(lesson10.check_context_probe, CONTEXT_CORRECT[name], "10.2", capsys)
 
 
 # ---------------------------------------------------------------- 10.3 run_probe
@@ -272,7 +338,8 @@ def test_diagnosis_mistakes_are_named(name):
     assert_rejected(lambda found: lesson10.check_diagnosis(reference.first_failure, found), wrong, "10.5", message)
 
 
-def _first_failure(order=None, fresh=True, n_actions=None, seed=None, stop=True, report_each=True, value=None):
+def _first_failure(order=None, fresh=True, n_actions=None, seed=None, stop=True, report_each=True, value=None,
+                   probe_seed=True):
     """A first_failure written with one mistake (or none), using the lesson's run_probe and passes."""
     def first_failure(make, seed_=0, report=print, **kwargs):
         seed_used = seed_ if seed is None else seed
@@ -282,7 +349,8 @@ def _first_failure(order=None, fresh=True, n_actions=None, seed=None, stop=True,
             n = cu.make_env(env_id).action_space.n if n_actions is None else n_actions
             if fresh or agent is None:
                 agent = make(n, seed=seed_used)
-            error, prob = reference.run_probe(agent, env_id, reference.PROBE_STEPS, seed=seed_used)
+            error, prob = (reference.run_probe(agent, env_id, reference.PROBE_STEPS, seed=seed_used) if probe_seed
+                           else reference.run_probe(agent, env_id, reference.PROBE_STEPS))
             if report_each:
                 report(f"{env_id} {error:.2f} {prob:.2f}")
             ok = reference.passes(error, prob)
@@ -302,7 +370,42 @@ FIRST_FAILURE_MISTAKES = {
     "goes on after the failure": (_first_failure(stop=False), "it went on after the first failure"),
     "no report": (_first_failure(report_each=False), "report was called 0 time(s)"),
     "returns the probe's name": (_first_failure(value="ProbeConstant"), "returned 'ProbeConstant'"),
+    "seed given to make but not to run_probe": (_first_failure(probe_seed=False),
+                                                "from a reset with seed=0, run_probe's default"),
 }
+
+
+def _lazy_first_failure(make, seed=0, report=print):
+    """Run the probes as a generator and stop at the first failure with next()."""
+    def runs():
+        for env_id, _ in probes.PROBES.items():
+            agent = make(n_actions=cu.make_env(env_id).action_space.n, seed=seed)
+            result = reference.run_probe(agent=agent, env_id=env_id, steps=reference.PROBE_STEPS, seed=seed)
+            report(f"{env_id}: {result}")
+            yield env_id, reference.passes(*result)
+    return next((env_id for env_id, ok in runs() if not ok), None)
+
+
+def _while_first_failure(make, seed=0, report=print):
+    """A while loop over the ids, its own report line, and a flag."""
+    ids, i, failed = list(probes.PROBES), 0, None
+    while failed is None and i < len(ids):
+        env = cu.make_env(ids[i])
+        error, prob = reference.run_probe(make(int(env.action_space.n), seed), ids[i], reference.PROBE_STEPS, seed)
+        print("checking", ids[i])   # a leftover print beside the report
+        report(f"{ids[i]}: error={error:.3f} p(best)={prob:.3f}")
+        failed = None if reference.passes(error, prob) else ids[i]
+        i += 1
+    return failed
+
+
+FIRST_FAILURE_CORRECT = {"the lesson's solution": reference.first_failure, "a generator and next()": _lazy_first_failure,
+                         "a while loop with a flag": _while_first_failure}
+
+
+@pytest.mark.parametrize("name", FIRST_FAILURE_CORRECT)
+def test_first_failure_other_correct_forms_pass(name, capsys):
+    assert_passes(lambda f: lesson10.check_diagnosis(f, ANSWERS), FIRST_FAILURE_CORRECT[name], "10.5", capsys)
 
 
 @pytest.mark.parametrize("name", FIRST_FAILURE_MISTAKES)

@@ -317,6 +317,10 @@ def check_ppo_losses(ppo_losses) -> None:
         for name, loss in zip(NAMES, out):
             must_be_tensor("09.2", loss, name, "build the losses from TensorFlow operations (tf.nn.log_softmax, "
                            "tf.gather, tf.exp, tf.clip_by_value, tf.minimum, tf.reduce_mean): no .numpy() or np.* inside")
+            if loss.dtype != tf.float32:
+                fail("09.2", f"{name} is a {loss.dtype.name} tensor, expected float32 like the logits and values",
+                     "compute in the inputs' float32: no tf.cast to float64, no tf.constant(..., tf.float64) or "
+                     "np.float64 values mixed in (the optimiser's float32 weights need a float32 loss)")
         for var, name in ((logits, "logits"), (values, "values")):
             g, rg = tape.gradient(out[0], var), tape.gradient(ref[0], var)
             if g is None or not np.allclose(g, rg, atol=1e-5):
@@ -329,6 +333,24 @@ def check_ppo_losses(ppo_losses) -> None:
                           "use TensorFlow operations only (no .numpy() or np.* on tensors): the training step compiles "
                           "the loss")
     passed("09.2", 3)
+
+
+def _draws_from(ex: str, run, rng, name: str, hint: str, read=lambda out: out):
+    """Return ``read(run())``, failing when ``run`` drew nothing from ``rng`` or drew from NumPy's global generator.
+
+    ``read`` judges the output's form first, so that a stub is told what to return before how to draw.
+    """
+    before, kept = rng.bit_generator.state, np.random.get_state()
+    out = read(run())
+    global_used = not all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+                          for a, b in zip(kept, np.random.get_state()))
+    np.random.set_state(kept)   # leave the student's own global generator as it was
+    if global_used:
+        fail(ex, f"your code drew from NumPy's global generator (np.random.*), not from {name}",
+             hint + ": a run seeded through it then repeats")
+    if rng.bit_generator.state == before:
+        fail(ex, f"nothing was drawn from {name}: the randomness came from a generator of your own", hint)
+    return out
 
 
 # 09.3: the update loop --------------------------------------------------------------------------
@@ -410,6 +432,12 @@ def _check_minibatch_advantages(e: int, i: int, call: dict, rows: np.ndarray, ba
     right = [(a - a.mean()) / (a.std(ddof=d) + 1e-8) for d in (0, 1)] if len(a) > 1 else [a - a.mean()]
     if any(np.allclose(got, w, atol=1e-4) for w in right):
         return
+    if not np.all(np.isfinite(got)):
+        fail("09.3", f"epoch {e}, minibatch {i} ({len(a)} row{'s' * (len(a) > 1)}): advantages "
+             f"{np.round(got, 3).tolist()} reach train_step, expected {np.round(right[0], 3).tolist()}" +
+             (": the standard deviation of one row is 0 (or NaN with ddof=1)" if len(a) == 1 else ""),
+             "divide by a.std() + 1e-8, the standard deviation with ddof=0, so that a one-row minibatch "
+             "normalises to 0 instead of 0 / 0")
     if np.allclose(got, a, atol=1e-5):
         fail("09.3", "the advantages reach train_step as the batch holds them, not normalised",
              "replace each minibatch's advantages by (a - a.mean()) / (a.std() + 1e-8)")
@@ -459,11 +487,12 @@ def check_ppo_update(ppo_update) -> None:
     """Check ``ppo_update(agent, batch, epochs, minibatch_size)`` on a recording agent."""
     rng = np.random.default_rng(93)
     cases = 0
-    for n, epochs, size in [(12, 2, 4), (10, 2, 4), (8, 1, 8), (9, 4, 3)]:
+    for n, epochs, size in [(12, 2, 4), (10, 2, 4), (8, 1, 8), (9, 4, 3), (9, 2, 4)]:   # the last ends on one row
         batch = _update_batch(n, rng)
         kept = {k: v.copy() for k, v in batch.items()}
         agent = _RecordingAgent(seed=n)
-        ppo_update(agent, batch, epochs, size)   # what it returns is not used
+        _draws_from("09.3", lambda: ppo_update(agent, batch, epochs, size), agent.rng, "agent.rng",
+                    "draw each epoch's order from agent.rng (its permutation, shuffle or random)")
         _check_batch_kept(batch, kept)
         _check_step_count(agent.calls, n, epochs, size)
         per_epoch = -(-n // size)
@@ -471,6 +500,13 @@ def check_ppo_update(ppo_update) -> None:
                   for e in range(epochs)]
         cases += epochs
         _check_shuffled(orders, n, epochs)
+        again = _RecordingAgent(seed=n)
+        ppo_update(again, {k: v.copy() for k, v in kept.items()}, epochs, size)
+        if [np.rint(c["obs"][:, 0]).tolist() for c in again.calls] != [np.rint(c["obs"][:, 0]).tolist()
+                                                                       for c in agent.calls]:
+            fail("09.3", "two runs with agent.rng seeded alike took the rows in different orders: the order came "
+                 "from np.random or a generator of your own", "draw each epoch's order from agent.rng, so that a "
+                 "seeded run repeats")
     passed("09.3", cases)
 
 
@@ -579,11 +615,24 @@ def _check_interval(low: float, high: float, iqm: float, scores: np.ndarray, k: 
 def check_iqm_interval(iqm_interval) -> None:
     """Check ``iqm_interval(scores, rng, resamples=2000, level=0.95)`` -> ``(iqm, low, high)``."""
     cases = 0
+    hint = "draw every resample from the rng argument (rng.integers, rng.choice, ...)"
     for k, scores in enumerate(IQM_CASES):
         for level in (0.95, 0.8):
-            iqm, low, high = _three_numbers(iqm_interval(scores.copy(), np.random.default_rng(k), 2000, level))
+            rng = np.random.default_rng(k)
+            iqm, low, high = _draws_from("09.5", lambda: iqm_interval(scores.copy(), rng, 2000, level), rng, "rng",
+                                         hint, read=_three_numbers)
             shown = f" For scores={scores.tolist()}"
             _check_iqm(iqm, scores, shown)
             _check_interval(low, high, iqm, scores, k, level, shown)
             cases += 1
-    passed("09.5", cases)
+    scores = IQM_CASES[2]
+    first, again = (_three_numbers(iqm_interval(scores.copy(), np.random.default_rng(5), 2000, 0.95)) for _ in "12")
+    if first != again:
+        fail("09.5", f"two calls with rng seeded alike gave different intervals ({first[1]:.2f}, {first[2]:.2f}) and "
+             f"({again[1]:.2f}, {again[2]:.2f})", hint + ", so that a seeded call repeats")
+    _, low, high = _three_numbers(iqm_interval(scores.copy(), np.random.default_rng(6), 1, 0.95))
+    if not np.isclose(low, high, rtol=0, atol=1e-9):
+        fail("09.5", f"with resamples=1 the interval is [{low:.1f}, {high:.1f}]: one resample has one IQM, so low and "
+             "high must both be it; the number of resamples is fixed in your code",
+             "draw `resamples` resamples, the argument, not a number of your own")
+    passed("09.5", cases + 2)

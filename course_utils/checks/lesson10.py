@@ -11,13 +11,6 @@ from . import _passes_through, call, describe, fail, guarded, passed, say
 PROBE_IDS = tuple(PROBES)   # simplest first
 VALUE_TOLERANCE, BEST_PROBABILITY = 0.1, 0.9
 
-# the check's own oracle of the two probes the students write: observation -> Q-values
-def reference_closed_form(probe: str, gamma: float) -> dict:
-    if probe == "discount":
-        return {-1.0: [gamma], 1.0: [1.0]}
-    return {-1.0: [1.0, -1.0], 1.0: [-1.0, 1.0]}
-
-
 # lesson 10's suspects: the simplest probe each fails (None: it has no bug), and what was wrong
 DIAGNOSIS = {
     "dqn-1": ("course/ProbeObservation-v0",
@@ -117,101 +110,161 @@ def _run_check_env(exercise: str, env, name: str) -> None:
              "return observations made by observation(x): shape (1,), float32, in [-1, 1]")
 
 
-def _closed_form(exercise: str, env, probe: str, name: str) -> None:
-    for gamma in (0.5, 0.9, 0.99):
-        got = call(exercise, env.closed_form, gamma, hint="closed_form(self, gamma) returns a list of "
-                   "(observation(x), np.array([Q of each action])), one pair per observation")
-        want = reference_closed_form(probe, gamma)
-        shown = f"{name}().closed_form({gamma})"
-        try:
-            pairs = {float(np.asarray(o).reshape(-1)[0]): np.asarray(q, dtype=float).reshape(-1) for o, q in got}
-        except Exception:  # noqa: BLE001 - any shape of wrong answer gets the same message
-            fail(exercise, f"{shown} returned {got!r:.120}, expected a list of (observation, Q-values) pairs",
-                 "return [(observation(x), np.array([...])), ...], one pair per observation the agent must get right")
-        if sorted(pairs) != sorted(want):
-            fail(exercise, f"{shown} gives values for the observations {sorted(pairs)}, expected {sorted(want)}",
-                 "one pair for each observation an agent acts in (not the one after the end)")
-        for obs, q in want.items():
-            if pairs[obs].shape != (len(q),):
-                fail(exercise, f"{shown}: at observation {obs:g} it gives {len(pairs[obs])} Q-values, expected "
-                     f"{len(q)} (one per action)", "one Q-value per action of the probe")
-            if not np.allclose(pairs[obs], q, atol=1e-6):
-                hint = ("the first state's reward comes one step later: discount it once"
-                        if probe == "discount" else "the matching action earns +1, the other -1")
-                fail(exercise, f"{shown}: at observation {obs:g} it gives {np.round(pairs[obs], 4).tolist()}, "
-                     f"expected {np.round(q, 4).tolist()}", hint)
+MAX_PROBE_STEPS = 5     # a probe's episode ends within a few steps
+EPISODES = 200          # episodes the checks play on a student's probe
 
 
-@guarded("10.1", "reset returns observation(-1.0), {}; the first step observation(1.0), 0.0, False, False, {}; "
-         "the second observation(0.0), 1.0, True, False, {}")
+def _play(exercise: str, env, seed, actions) -> list:
+    """Play one episode from ``reset(seed=seed)`` with ``actions`` (repeated); return [(x, action, reward)]."""
+    obs = _observation(exercise, env, _reset(exercise, env, seed)[0], f"reset(seed={seed})")
+    path = []
+    for t in range(MAX_PROBE_STEPS):
+        action = actions[t % len(actions)]
+        nxt, reward, terminated = _step(exercise, env, action, f"at step {t + 1} after reset(seed={seed})")
+        path.append((float(obs[0]), action, reward))
+        if terminated:
+            return path
+        obs = nxt
+    fail(exercise, f"after reset(seed={seed}) the episode had not ended after {MAX_PROBE_STEPS} steps",
+         "a probe's episode ends within a step or two: return terminated=True at its end")
+
+
+def _discounted(path: list, gamma: float) -> dict:
+    """Return {x: discounted return from each step's observation} of one played episode."""
+    out, ret = {}, 0.0
+    for x, _, reward in reversed(path):
+        ret = reward + gamma * ret
+        out.setdefault(x, []).append(ret)
+    return out
+
+
+def _closed_form_pairs(exercise: str, env, gamma: float, name: str, n_actions: int) -> dict:
+    """Return ``closed_form(gamma)`` as {x: Q-values}, failing unless it is a list of (observation, Q-values) pairs."""
+    got = call(exercise, env.closed_form, gamma, hint="closed_form(self, gamma) returns a list of "
+               "(observation(x), np.array([Q of each action])), one pair per observation")
+    shown = f"{name}().closed_form({gamma})"
+    try:
+        pairs = {float(np.asarray(o).reshape(-1)[0]): np.asarray(q, dtype=float).reshape(-1) for o, q in got}
+    except Exception:  # noqa: BLE001 - any shape of wrong answer gets the same message
+        fail(exercise, f"{shown} returned {got!r:.120}, expected a list of (observation, Q-values) pairs",
+             "return [(observation(x), np.array([...])), ...], one pair per observation an agent acts in")
+    for x, q in pairs.items():
+        if q.shape != (n_actions,):
+            fail(exercise, f"{shown}: at observation {x:g} it gives {len(q)} Q-values, expected {n_actions} "
+                 "(one per action)", "one Q-value per action of the probe")
+    return pairs
+
+
+def _same_every_time(exercise: str, returns: dict, what: str) -> dict:
+    """Return {key: the one return}, failing when a key's returns differ between episodes."""
+    for key, values in returns.items():
+        if max(values) - min(values) > 1e-6:
+            fail(exercise, f"{what(key)} the return was {min(values):g} in one episode and {max(values):g} in "
+                 "another", "a probe's answer must be exact, so that a tolerance of 0.1 judges the agent: the "
+                 "observation (and action) must fix what follows, and two states must not show the same observation")
+    return {key: values[0] for key, values in returns.items()}
+
+
+def _matches_play(exercise: str, pairs: dict, played: dict, name: str, gamma: float, n_actions: int) -> None:
+    """Fail unless ``closed_form`` lists exactly the observations acted in, with the returns the probe paid."""
+    shown = f"{name}().closed_form({gamma})"
+    xs = sorted({x for x, _ in played})
+    if sorted(pairs) != xs:
+        fail(exercise, f"{shown} gives values for the observations {sorted(pairs)}; your probe's agent acts at "
+             f"{xs}", "one pair for each observation an agent acts in (not the one after the end)")
+    for x in xs:
+        want = np.array([played.get((x, a), np.nan) for a in range(n_actions)])
+        if not np.allclose(pairs[x], want, atol=1e-6):
+            fail(exercise, f"{shown}: at observation {x:g} it gives {np.round(pairs[x], 4).tolist()}, but playing "
+                 f"the probe with gamma={gamma} returned {np.round(want, 4).tolist()}",
+                 "Q(x, a) is the discounted sum of the rewards that follow action a at x, each later reward "
+                 "discounted once more")
+
+
+@guarded("10.1", "a probe with one action whose first state's value comes only through the discount: for example "
+         "reset returns observation(-1.0), the first step observation(1.0) with reward 0, the second ends with reward "
+         "+1; closed_form(gamma) gives gamma at -1 and 1 at +1")
 def check_discount_probe(ProbeDiscount) -> None:
-    """Check the class ``ProbeDiscount``: check_env, the exact two-step dynamics, the closed form."""
+    """Check a student's ``ProbeDiscount`` by playing it: check_env, episodes that end, exact returns, a closed form
+    that matches them for every gamma, and a first state whose value shows a missing or doubled discount."""
     name, ex = "ProbeDiscount", "10.1"
     env = _new_env(ex, ProbeDiscount, name, 1)
-    for seed in range(5):
-        obs, _ = _reset(ex, env, seed)
-        for round_ in range(3):
-            if round_:
-                obs, _ = _reset(ex, env)
-            obs = _observation(ex, env, obs, "reset")
-            if obs[0] != -1.0:
-                fail(ex, f"reset gave the observation {obs.tolist()}, expected [-1.0]", "the first state shows -1")
-            obs, reward, terminated = _step(ex, env, 0, "at the first state")
-            if terminated:
-                fail(ex, "the episode ended after one step", "two steps: terminated is False after the first")
-            if reward != 0.0:
-                fail(ex, f"the first step gave reward {reward:g}, expected 0", "the only reward, +1, comes at the "
-                     "end of the second step")
-            if obs[0] != 1.0:
-                fail(ex, f"the first step gave the observation {obs.tolist()}, expected [1.0]",
-                     "the second state shows +1")
-            obs, reward, terminated = _step(ex, env, 0, "at the second state")
-            if not terminated:
-                fail(ex, "the episode goes on after two steps", "the second step returns terminated=True")
-            if reward != 1.0:
-                fail(ex, f"the second step gave reward {reward:g}, expected +1", "+1 as the episode ends")
+    # seeded episodes, each followed by one from a reset without a seed, as the probe runner plays them
+    paths = [_play(ex, env, seed, [0]) for k in range(EPISODES // 8) for seed in (k, None)]
     _run_check_env(ex, env, name)
-    _closed_form(ex, env, "discount", name)
-    passed(ex, 30, "ProbeDiscount passes check_env; two steps, reward only at the end; V(first) = gamma.")
+    if all(len(p) == 1 for p in paths):
+        fail(ex, "every episode ended after one step: no value comes through the discount",
+             "give the probe two steps, with the reward only at the end, so the first state's value is gamma times "
+             "the second's")
+    values = {}
+    for gamma in (0.5, 0.9, 0.99, 1.0, 0.25):
+        returns = {}
+        for path in paths:
+            for x, rets in _discounted(path, gamma).items():
+                returns.setdefault((x, 0), []).extend(rets)
+        values[gamma] = _same_every_time(ex, returns, lambda key: f"from observation {key[0]:g}")
+        if gamma < 1.0 and gamma != 0.25:
+            _matches_play(ex, _closed_form_pairs(ex, env, gamma, name, 1), values[gamma], name, gamma, 1)
+    gaps = {key: min(abs(values[0.5][key] - values[1.0][key]), abs(values[0.5][key] - values[0.25][key]))
+            for key in values[0.5]}
+    if max(gaps.values()) <= VALUE_TOLERANCE:
+        shown = ", ".join(f"{k[0]:g}: {values[0.5][k]:g}" for k in sorted(values[0.5]))
+        fail(ex, f"with gamma = 0.5 your probe's values are {{{shown}}}; without the discount, or with it applied "
+             f"twice, no value moves by more than the tolerance {VALUE_TOLERANCE}, so an agent with either bug passes",
+             "put a reward a step after the first state (and none before), so that its value is gamma times it: "
+             "1 without the discount, 0.25 with it twice")
+    passed(ex, len(paths) * 3, "ProbeDiscount passes check_env; its values are exact, and a missing or doubled "
+           "discount moves one by more than 0.1.")
 
 
-@guarded("10.2", "reset draws x = -1.0 or +1.0 with self.np_random and returns observation(x), {}; step returns "
-         "observation(0.0), +1.0 if the action matches x (1 for +1, 0 for -1) else -1.0, True, False, {}")
+@guarded("10.2", "a one-step probe with two actions whose best action depends on the observation: for example reset "
+         "draws x = -1.0 or +1.0 with self.np_random; step returns +1.0 if the action matches x (1 for +1, 0 for -1) "
+         "else -1.0, terminated; closed_form gives both actions' rewards at both observations")
 def check_context_probe(ProbeContext) -> None:
-    """Check the class ``ProbeContext``: check_env, random seeded observations, the reward, the closed form."""
+    """Check a student's ``ProbeContext`` by playing it: check_env, seeded one-step episodes, exact rewards that
+    closed_form matches, observations that come up often, and a best action that depends on the observation."""
     name, ex = "ProbeContext", "10.2"
     env = _new_env(ex, ProbeContext, name, 2)
-    seen = []
-    for seed in range(40):
-        first = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-        again = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-        if first[0] != again[0]:
-            fail(ex, f"reset(seed={seed}) gave {first.tolist()} and then {again.tolist()}",
+    rewards, seen = {}, []
+    for seed in range(EPISODES):
+        for action in (0, 1):
+            path = _play(ex, env, seed, [action])
+            if len(path) > 1:
+                fail(ex, f"after reset(seed={seed}) the episode took {len(path)} steps, expected one",
+                     "end every episode after its one step: terminated=True, so Q(x, a) is the reward")
+            x, _, reward = path[0]
+            rewards.setdefault((x, action), []).append(reward)
+        seen.append(x)
+        if _reset(ex, env, seed)[0][0] != x:
+            fail(ex, f"reset(seed={seed}) gave {x:g} and then {float(_reset(ex, env, seed)[0][0]):g}",
                  "the same seed must give the same observation: call super().reset(seed=seed) and draw from "
                  "self.np_random, not np.random or random")
-        if first[0] not in (-1.0, 1.0):
-            fail(ex, f"reset gave the observation {first.tolist()}, expected [-1.0] or [1.0]",
-                 "draw x from [-1.0, 1.0] with self.np_random.choice")
-        seen.append(first[0])
-        for action in (0, 1):
-            obs = _observation(ex, env, _reset(ex, env, seed)[0], f"reset(seed={seed})")
-            _, reward, terminated = _step(ex, env, action, f"after observation {obs[0]:g}")
-            want = 1.0 if (action == 1) == (obs[0] > 0) else -1.0
-            if not terminated:
-                fail(ex, "the episode goes on after one step", "one step: step returns terminated=True")
-            if reward != want:
-                fail(ex, f"action {action} after observation {obs[0]:g} gave reward {reward:g}, expected {want:g}",
-                     "action 1 matches +1 and action 0 matches -1: +1 when they match, -1 otherwise")
-    if len(set(seen)) < 2 or min(seen.count(-1.0), seen.count(1.0)) < 8:
-        fail(ex, f"over 40 seeds reset gave -1 {seen.count(-1.0)} times and +1 {seen.count(1.0)} times",
-             "draw -1 and +1 with equal chances: self.np_random.choice([-1.0, 1.0])")
-    later = [_observation(ex, env, _reset(ex, env)[0], "reset()")[0] for _ in range(40)]
-    if len(set(later)) < 2:
-        fail(ex, "reset() without a seed gave the same observation 40 times",
-             "draw a new x at every reset from self.np_random")
     _run_check_env(ex, env, name)
-    _closed_form(ex, env, "context", name)
-    passed(ex, 200, "ProbeContext passes check_env; random seeded observations, +1 for the matching action.")
+    q = _same_every_time(ex, rewards, lambda key: f"for action {key[1]} at observation {key[0]:g}")
+    xs = sorted({x for x, _ in q})
+    counts = {x: seen.count(x) for x in xs}
+    rare = [x for x in xs if counts[x] < EPISODES // 5]
+    if len(xs) < 2 or rare:
+        fail(ex, f"over {EPISODES} seeds reset gave " + ", ".join(f"{x:g} {counts[x]} times" for x in xs),
+             "draw the observation with self.np_random so that each comes up often (at least one time in five): "
+             "the probe must show an agent every context")
+    best = {x: int(np.argmax([q[x, 0], q[x, 1]])) for x in xs}
+    close = [x for x in xs if abs(q[x, 0] - q[x, 1]) < 2 * VALUE_TOLERANCE]
+    if close:
+        fail(ex, f"at observation {close[0]:g} the actions earn {q[close[0], 0]:g} and {q[close[0], 1]:g}: no action "
+             "is clearly best there", "make one action earn clearly more at every observation (at least 0.2 more), "
+             "so the best action's probability can be judged")
+    if len(set(best.values())) < 2:
+        fail(ex, f"action {best[xs[0]]} is the best at every observation ({', '.join(f'{x:g}' for x in xs)}): an "
+             "agent that ignores what it sees passes", "make the best action depend on the observation, e.g. action "
+             "1 at +1 and action 0 at -1")
+    later = {float(_reset(ex, env)[0][0]) for _ in range(40)}
+    if len(later) < 2:
+        fail(ex, "reset() without a seed gave the same observation 40 times",
+             "draw a new observation at every reset from self.np_random")
+    _matches_play(ex, _closed_form_pairs(ex, env, 0.5, name, 2), q, name, 0.5, 2)
+    passed(ex, 2 * EPISODES, "ProbeContext passes check_env; seeded contexts that each come up often, and the best "
+           "action depends on the observation.")
 
 
 # ------------------------------------------------------------------ 10.3: the probe runner
@@ -350,13 +403,16 @@ class _TabularAgent:
         self.n_actions, self.bugs = int(n_actions), set(bugs)
         self.rng = np.random.default_rng(seed)
         self.q: dict = {}
+        self.played: list = []   # (observation, action) of each act, to tell which seed the probe was reset with
 
     def _row(self, obs):
         key = 0.0 if "observation" in self.bugs else round(float(np.asarray(obs).ravel()[0]), 3)
         return self.q.setdefault(key, np.zeros(self.n_actions))
 
     def act(self, obs):
-        return int(self.rng.integers(self.n_actions))
+        action = int(self.rng.integers(self.n_actions))
+        self.played.append((float(np.asarray(obs).ravel()[0]), action))
+        return action
 
     def observe(self, obs, action, reward, next_obs, terminated, truncated):
         gamma = 1.0 if "discount" in self.bugs else self.gamma
@@ -401,14 +457,41 @@ def _agents_made_right(ex: str, who: str, made: list, reports: list, runs: int |
              "cu.make_env(env_id).action_space.n")
 
 
+def _reset_with(env_id: str, played: list, seed: int) -> bool:
+    """Whether ``played``, an agent's (observation, action) pairs, is what the probe shows after env.reset(seed=seed)."""
+    import course_utils as cu
+
+    env = cu.make_env(env_id)
+    obs, _ = env.reset(seed=seed)
+    for seen, action in played:
+        if seen != float(obs[0]):
+            return False
+        obs, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return True
+
+
+def _check_probe_seeds(ex: str, agents: list, seed: int) -> None:
+    """Fail unless each probe was played from a reset with ``seed`` (the check's agents record what they saw)."""
+    for env_id, agent in zip(PROBE_IDS, agents):
+        if agent.played and not _reset_with(env_id, agent.played, seed):
+            fail(ex, f"called with seed={seed}, first_failure played {env_id} from a reset with " +
+                 ("seed=0, run_probe's default" if _reset_with(env_id, agent.played, 0) else "another seed"),
+                 "pass first_failure's seed on to run_probe too: run_probe(agent, env_id, PROBE_STEPS, seed=seed)")
+
+
 def _check_first_failure(first_failure, ex: str) -> int:
     """Run the student's ``first_failure`` on the check's own tabular agents, with and without bugs."""
     for bugs, want in _FAKE_SUSPECTS:
         made, reports = [], []
 
+        agents = []
+
         def make(n_actions, seed=0, bugs=bugs):
             made.append((int(n_actions), seed))
-            return _TabularAgent(n_actions, seed, bugs)
+            agents.append(_TabularAgent(n_actions, seed, bugs))
+            return agents[-1]
 
         who = f"an agent with {' and '.join(bugs)} bug(s)" if bugs else "a correct agent"
         hint = ("first_failure(make, seed, report) makes an agent with make(n_actions, seed=seed) for each "
@@ -427,6 +510,7 @@ def _check_first_failure(first_failure, ex: str) -> int:
         if not made:
             fail(ex, f"for {who} first_failure never called make", "build the agent with make(n_actions, seed=seed)")
         _agents_made_right(ex, who, made, reports, runs)
+        _check_probe_seeds(ex, agents, seed=7)
         if got != want:
             if want and got is None:
                 what = f"for {who} first_failure returned None, expected {want!r}"

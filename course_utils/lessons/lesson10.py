@@ -83,7 +83,7 @@ class ProbeAction(ProbeEnv):
 
 # exercise 10.1
 class ProbeDiscount(ProbeEnv):
-    """3. One action, two steps: observation -1, then +1; reward 0, then +1 as the episode ends."""
+    """3. One action; at gamma = 0.5 a missing or doubled discount moves a value by more than 0.1."""
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -102,7 +102,7 @@ class ProbeDiscount(ProbeEnv):
 
 # exercise 10.2
 class ProbeContext(ProbeEnv):
-    """5. Two actions, observation -1 or +1 at random, one step: +1 when the action matches, else -1."""
+    """5. Two actions, one step; the best action depends on the observation, drawn with self.np_random."""
 
     n_actions = 2
 
