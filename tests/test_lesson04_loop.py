@@ -5,7 +5,7 @@ import pytest
 
 from course_utils.checks import lesson04
 from course_utils.lessons.lesson03 import epsilon_greedy
-from mistake_bank import assert_rejected
+from mistake_bank import assert_passes, assert_rejected
 
 REFERENCE = '''
 def dqn_env_step(agent, env, obs, step):
@@ -59,10 +59,23 @@ def dqn_env_step(agent, env, obs, step):
 '''
 
 
-def test_another_correct_step_passes(capsys):
-    """Its own epsilon-greedy rule, reset before training, a debug print: all fine."""
-    lesson04.check_dqn_env_step(step_function(OWN_EPSILON))
-    assert capsys.readouterr().out == "Exercise 04.5: passed (80 cases checked).\n"
+ONE_EXPRESSION_RESET = '''
+def dqn_env_step(agent, env, obs, step):
+    q = agent.q_values(obs)
+    action = epsilon_greedy(q, agent.epsilon(step), agent.rng)
+    next_obs, reward, terminated, truncated, _ = env.step(action)
+    agent.store(obs=obs, action=action, reward=reward, next_obs=next_obs, terminated=terminated, truncated=truncated)
+    if step % agent.settings.train_every == 0 and step >= agent.settings.learning_starts:
+        agent.train()
+    return env.reset()[0] if (terminated or truncated) else next_obs
+'''
+
+
+@pytest.mark.parametrize("source", [OWN_EPSILON, ONE_EXPRESSION_RESET],
+                         ids=["own epsilon-greedy rule, reset before training, a print",
+                              "keyword arguments to store, reset in the return"])
+def test_other_correct_steps_pass(source, capsys):
+    assert_passes(lesson04.check_dqn_env_step, step_function(source), "04.5", capsys)
 
 
 RESET = "    if terminated or truncated:\n        next_obs, _ = env.reset()\n"

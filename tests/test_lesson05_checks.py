@@ -6,7 +6,7 @@ pytest.importorskip("tensorflow")
 
 from course_utils.checks import lesson05  # noqa: E402
 from course_utils.lessons import lesson05 as taught  # noqa: E402
-from mistake_bank import assert_rejected  # noqa: E402
+from mistake_bank import assert_passes, assert_rejected  # noqa: E402
 from test_checks import student  # noqa: E402
 
 HARD = "def hard_update(target, online):\n    {}\n"
@@ -19,10 +19,27 @@ def test_the_reference_updates_pass(capsys):
     assert capsys.readouterr().out == "Exercise 05.1: passed (8 cases checked).\n"
 
 
-def test_a_hard_update_by_assign_passes(capsys):
-    hard = student(HARD.format("for t, o in zip(target.weights, online.weights):\n        t.assign(o)"), "hard_update")
-    lesson05.check_target_updates(hard, taught.soft_update)
-    assert "Exercise 05.1: passed" in capsys.readouterr().out
+HARD_CORRECT = {
+    "set_weights of get_weights": "target.set_weights(online.get_weights())",
+    "assign per variable": "for t, o in zip(target.weights, online.weights):\n        t.assign(o)",
+    "layer by layer": "for tl, ol in zip(target.layers, online.layers):\n        tl.set_weights([w.copy() for w in "
+                      "ol.get_weights()])",
+}
+SOFT_CORRECT = {
+    "tau * o + (1 - tau) * t": SOFT_OK,
+    "t + tau * (o - t)": "for t, o in zip(target.weights, online.weights):\n        t.assign(t + tau * (o - t))",
+    "assign_add": "for t, o in zip(target.variables, online.variables):\n        t.assign_add(tau * (o - t))",
+    "keras.ops.lerp-like": "import keras\n    for t, o in zip(target.weights, online.weights):\n"
+                           "        t.assign(keras.ops.add(keras.ops.multiply(1.0 - tau, t), keras.ops.multiply(tau, o)))",
+}
+
+
+@pytest.mark.parametrize("hard_name", HARD_CORRECT)
+@pytest.mark.parametrize("soft_name", SOFT_CORRECT)
+def test_other_correct_target_updates_pass(hard_name, soft_name, capsys):
+    hard = student(HARD.format(HARD_CORRECT[hard_name]), "hard_update")
+    soft = student(SOFT.format(SOFT_CORRECT[soft_name]), "soft_update")
+    assert_passes(lambda pair: lesson05.check_target_updates(*pair), (hard, soft), "05.1", capsys)
 
 
 # (hard_update body, soft_update body, what the message must name)

@@ -7,7 +7,7 @@ from keras import ops  # noqa: E402
 
 from course_utils.lessons import lesson04 as taught03, lesson06 as taught05  # noqa: E402
 from course_utils.checks import lesson06  # noqa: E402
-from mistake_bank import assert_rejected  # noqa: E402
+from mistake_bank import assert_passes, assert_rejected  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
@@ -66,11 +66,11 @@ def test_dueling_q_values_mistakes_are_named(name):
 
 
 def _dueling(obs_dim, n_actions, hidden_units=(64, 64), *, combine=taught05.dueling_q_values, names=("value", "advantages"),
-             value_from_input=False, head_activation=None):
+             value_from_input=False, head_activation=None, trunk_activation="relu"):
     inputs = keras.Input((obs_dim,))
     x = inputs
     for units in hidden_units:
-        x = keras.layers.Dense(units, activation="relu")(x)
+        x = keras.layers.Dense(units, activation=trunk_activation)(x)
     values = keras.layers.Dense(1, name=names[0], activation=head_activation)(inputs if value_from_input else x)
     advantages = keras.layers.Dense(n_actions, name=names[1])(x)
     return keras.Model(inputs, combine(values, advantages))
@@ -85,6 +85,8 @@ NETWORK_MISTAKES = {
                       "no Dense layer named 'value'"),
     "not centred": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, combine=lambda v, a: v + a),
                     "is not the value head's output"),
+    "linear trunk": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, trunk_activation=None),
+                     "trunk activations ['linear', 'linear']"),
     "relu head": (lambda o, n, hidden_units=(64, 64): _dueling(o, n, hidden_units, head_activation="relu"),
                   "the 'value' head uses relu"),
     "ignores hidden_units": (lambda o, n, hidden_units=(64, 64): _dueling(o, n),
@@ -166,3 +168,36 @@ def test_a_numpy_call_inside_the_compiled_step_keeps_its_message():
     with pytest.raises(AssertionError, match=r"^Exercise 06\.1: it fails inside a compiled tf\.function: it raised "
                                              r"\w+: .*\nHint: use keras\.ops"):
         lesson06.check_double_dqn_targets(DOUBLE_MISTAKES["numpy inside"][0])
+
+
+def _relu_layers_inline_combination(obs_dim, n_actions, hidden_units=(64, 64)):
+    """A trunk of Dense then ReLU layers, the heads built advantages first, the combination written inline."""
+    inputs = keras.Input(shape=(obs_dim,), dtype="float32")
+    h = inputs
+    for units in hidden_units:
+        h = keras.layers.ReLU()(keras.layers.Dense(units)(h))
+    advantages = keras.layers.Dense(n_actions, activation=None, name="advantages")(h)
+    values = keras.layers.Dense(1, activation="linear", name="value")(h)
+    return keras.Model(inputs=inputs, outputs=values + (advantages - ops.mean(advantages, axis=-1, keepdims=True)))
+
+
+def _list_comprehension_trunk(obs_dim, n_actions, hidden_units=(64, 64)):
+    """The trunk's layers made first in a list, then applied; a leftover print."""
+    trunk = [keras.layers.Dense(u, activation=keras.activations.relu) for u in hidden_units]
+    inputs = keras.Input((obs_dim,))
+    x = inputs
+    for layer in trunk:
+        x = layer(x)
+    print("trunk output", x.shape)
+    return keras.Model(inputs, taught05.dueling_q_values(keras.layers.Dense(1, name="value")(x),
+                                                         keras.layers.Dense(n_actions, name="advantages")(x)))
+
+
+NETWORK_CORRECT = {"the lesson's": taught05.build_dueling_q_network,
+                   "Dense then ReLU layers, advantages head first, combination inline": _relu_layers_inline_combination,
+                   "trunk layers made in a list, a print": _list_comprehension_trunk}
+
+
+@pytest.mark.parametrize("name", NETWORK_CORRECT)
+def test_dueling_network_other_correct_forms_pass(name, capsys):
+    assert_passes(lesson06.check_build_dueling_q_network, NETWORK_CORRECT[name], "06.3", capsys)

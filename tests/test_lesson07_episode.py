@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_utils.checks import lesson07
-from mistake_bank import assert_rejected
+from mistake_bank import assert_passes, assert_rejected
 
 REFERENCE = '''
 def reinforce_episode(agent, env, gamma):
@@ -70,9 +70,29 @@ def reinforce_episode(agent, env, gamma):
 '''
 
 
-def test_another_correct_episode_passes(capsys):
-    lesson07.check_reinforce_episode(episode_function(OTHER))
-    assert capsys.readouterr().out == "Exercise 07.3: passed (4 cases checked).\n"
+COUNTED = '''
+import itertools
+
+def reinforce_episode(agent, env, gamma):
+    obs = env.reset()[0]
+    observations, actions, rewards = [], [], []
+    for t in itertools.count():
+        observations.append(np.asarray(obs, dtype=np.float32))
+        actions.append(int(agent.sample_action(obs)))
+        obs, reward, terminated, truncated, _ = env.step(actions[-1])
+        rewards.append(float(reward))
+        if terminated or truncated:
+            break
+    states = np.vstack(observations)
+    returns = np.asarray(discounted_returns(rewards, gamma), dtype=np.float64)
+    agent.update(states, np.asarray(actions, dtype=np.int64), returns - agent.values(states), returns)
+'''
+
+
+@pytest.mark.parametrize("source", [OTHER, COUNTED], ids=["steps as tuples, own returns, a print",
+                                                         "itertools.count, np.vstack, float64 returns"])
+def test_other_correct_episodes_pass(source, capsys):
+    assert_passes(lesson07.check_reinforce_episode, episode_function(source), "07.3", capsys)
 
 
 UPDATE = "    agent.update(observations, np.array(actions), returns - agent.values(observations), returns)"

@@ -6,51 +6,77 @@ tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
 from course_utils.checks import lesson08  # noqa: E402
-from mistake_bank import assert_rejected  # noqa: E402
+from mistake_bank import assert_passes, assert_rejected  # noqa: E402
 from course_utils.lessons import lesson08 as reference  # noqa: E402
 
 
 def test_reference_pieces_pass(capsys):
-    lesson08.check_td_advantages(reference.td_advantages)
+    lesson08.check_advantages_and_targets(reference.advantages_and_targets)
     lesson08.check_actor_critic_losses(reference.actor_critic_losses)
-    assert capsys.readouterr().out == ("Exercise 08.1: passed (3 cases checked).\n"
+    assert capsys.readouterr().out == ("Exercise 08.1: passed (4 cases checked).\n"
                                        "Exercise 08.2: passed (3 cases checked).\n")
 
 
+def _pair(delta=None, target=None, normalise=None, order=None):
+    """The reference with one piece replaced: ``delta(r, v, nv, d, g)``, ``target(r, v, nv, d, g, adv)``,
+    ``normalise(x)``, ``order(adv, targets)``."""
+    def advantages_and_targets(r, v, nv, d, g):
+        deltas = delta(r, v, nv, d, g) if delta else r + g * (1 - d) * nv - v
+        adv = normalise(deltas) if normalise else (deltas - deltas.mean()) / (deltas.std() + 1e-8)
+        targets = target(r, v, nv, d, g, adv) if target else deltas + v
+        return order(adv, targets) if order else (adv, targets)
+    return advantages_and_targets
+
+
 TD_MISTAKES = {
-    "no terminal mask": (lambda r, v, nv, d, g: r + g * nv - v, "still add gamma * V(s')"),
-    "mask inverted": (lambda r, v, nv, d, g: r + g * d * nv - v, "the mask is inverted"),
-    "reward masked too": (lambda r, v, nv, d, g: (1 - d) * (r + g * nv) - v, "reward of terminated transitions"),
-    "TD target, not advantage": (lambda r, v, nv, d, g: r + g * (1 - d) * nv, "the TD target, not the advantage"),
-    "sign flipped": (lambda r, v, nv, d, g: v - (r + g * (1 - d) * nv), "the sign is flipped"),
-    "not discounted": (lambda r, v, nv, d, g: r + (1 - d) * nv - v, "V(s') is not discounted"),
-    "values swapped": (lambda r, v, nv, d, g: r + g * (1 - d) * v - nv, "values and next_values are swapped"),
-    "float64": (lambda r, v, nv, d, g: r + g * (1 - d.astype(float)) * nv - v, "gave a float64 result"),
-    "tensorflow ops": (lambda r, v, nv, d, g: tf.constant(r) + g * (1 - d) * nv - v, "returned EagerTensor"),
-    "python list": (lambda r, v, nv, d, g: [float(x) for x in r + g * (1 - d) * nv - v], "returned list"),
-    "mean over the batch": (lambda r, v, nv, d, g: np.mean(r + g * (1 - d) * nv - v), "returned one number"),
-    "a (batch, 1) column": (lambda r, v, nv, d, g: (r + g * (1 - d) * nv - v)[:, None], "shape (32, 1)"),
-    "python and": (lambda r, v, nv, d, g: r + g * (not d) * nv - v, "your code raised ValueError"),
+    "no terminal mask": (_pair(delta=lambda r, v, nv, d, g: r + g * nv - v), "still add gamma * V(s')"),
+    "mask inverted": (_pair(delta=lambda r, v, nv, d, g: r + g * d * nv - v), "the mask is inverted"),
+    "reward masked too": (_pair(delta=lambda r, v, nv, d, g: (1 - d) * (r + g * nv) - v),
+                          "reward of terminated transitions"),
+    "not discounted": (_pair(delta=lambda r, v, nv, d, g: r + (1 - d) * nv - v), "V(s') is not discounted"),
+    "values swapped": (_pair(delta=lambda r, v, nv, d, g: r + g * (1 - d) * v - nv), "values and next_values are swapped"),
+    "targets from values": (_pair(target=lambda r, v, nv, d, g, adv: r + g * (1 - d) * v), "bootstrap from values, V(s)"),
+    "targets from the normalised advantages": (_pair(target=lambda r, v, nv, d, g, adv: adv + v),
+                                               "built from the normalised advantages"),
+    "targets normalised too": (_pair(target=lambda r, v, nv, d, g, adv: (lambda t: (t - t.mean()) / (t.std() + 1e-8))(
+        r + g * (1 - d) * nv)), "the targets were normalised too"),
+    "advantages not normalised": (_pair(normalise=lambda x: x), "not normalised"),
+    "sign flipped": (_pair(normalise=lambda x: (x.mean() - x) / (x.std() + 1e-8)), "the wrong sign"),
+    "centred only": (_pair(normalise=lambda x: x - x.mean()), "centred but not divided"),
+    "normalised targets as advantages": (_pair(delta=lambda r, v, nv, d, g: r + g * (1 - d) * nv,
+                                               target=lambda r, v, nv, d, g, adv: r + g * (1 - d) * nv),
+                                         "the normalised targets"),
+    "no epsilon": (_pair(normalise=lambda x: (x - x.mean()) / x.std()), "add 1e-8 to the standard deviation"),
+    "swapped": (_pair(order=lambda a, t: (t, a)), "the two are swapped"),
+    "float64": (_pair(normalise=lambda x: (x - x.mean()) / (x.std() + 1e-8).astype(np.float64)),
+                "gave a float64 advantages"),
+    "tensorflow ops": (_pair(order=lambda a, t: (tf.constant(a), t)), "advantages is a EagerTensor"),
+    "python list": (_pair(order=lambda a, t: (a, [float(x) for x in t])), "targets is a list"),
+    "only the advantages": (lambda r, v, nv, d, g: _pair()(r, v, nv, d, g)[0], "expected a pair (advantages, targets)"),
+    "a (batch, 1) column": (_pair(order=lambda a, t: (a[:, None], t)), "shape (32, 1)"),
+    "python and": (_pair(delta=lambda r, v, nv, d, g: r + g * (not d) * nv - v), "your code raised ValueError"),
 }
 
 
 @pytest.mark.parametrize("name", TD_MISTAKES)
-def test_td_advantages_mistakes_are_named(name):
+def test_advantages_and_targets_mistakes_are_named(name):
     wrong, message = TD_MISTAKES[name]
-    assert_rejected(lesson08.check_td_advantages, wrong, "08.1", message)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert_rejected(lesson08.check_advantages_and_targets, wrong, "08.1", message)
 
 
 TD_VARIANTS = {
-    "np.where": lambda r, v, nv, d, g: np.where(d > 0, r, r + g * nv) - v,
-    "target minus value": lambda r, v, nv, d, g: (r + g * nv * (1.0 - d)) - v,
-    "bool mask": lambda r, v, nv, d, g: r + g * nv * ~d.astype(bool) - v,
+    "np.where, targets first": _pair(delta=lambda r, v, nv, d, g: np.where(d > 0, r, r + g * nv) - v),
+    "ddof=1": _pair(normalise=lambda x: (x - np.mean(x)) / (np.std(x, ddof=1) + 1e-8)),
+    "bool mask, targets written out": _pair(delta=lambda r, v, nv, d, g: r + g * nv * ~d.astype(bool) - v,
+                                            target=lambda r, v, nv, d, g, adv: r + g * (1 - d) * nv),
+    "a list of two": _pair(order=lambda a, t: [a, t]),
 }
 
 
 @pytest.mark.parametrize("name", TD_VARIANTS)
-def test_td_advantages_variants_pass(name, capsys):
-    lesson08.check_td_advantages(TD_VARIANTS[name])
-    assert "Exercise 08.1: passed" in capsys.readouterr().out
+def test_advantages_and_targets_other_correct_forms_pass(name, capsys):
+    assert_passes(lesson08.check_advantages_and_targets, TD_VARIANTS[name], "08.1", capsys)
 
 
 def _losses(actor=None, critic=None, entropy=None, order=None):
@@ -137,17 +163,19 @@ def _message(check, answer) -> str:
     return str(err.value)
 
 
-def test_td_advantages_fallback_shows_a_small_case():
+def test_advantages_and_targets_fallback_shows_a_small_case():
     """A mistake the check does not recognise still gets expected and received values on a case done by hand."""
-    text = _message(lesson08.check_td_advantages, lambda r, v, nv, d, g: r + g * (1 - d) * nv - v + np.float32(0.5))
-    assert "the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)." in text
+    text = _message(lesson08.check_advantages_and_targets,
+                    _pair(target=lambda r, v, nv, d, g, adv: r + g * (1 - d) * nv + np.float32(0.5)))
+    assert "the targets are not r + gamma * (1 - terminated) * V(s')." in text
     assert ("For rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0], "
-            "gamma=0.9: expected [1.7, -2.0, 1.3], got [2.2, -1.5, 1.8].") in text, text
+            "gamma=0.9: expected (advantages, targets) = [[0.824, -1.407, 0.583], [3.7, 1.0, 2.3]], got "
+            "[[0.824, -1.407, 0.583], [4.2, 1.5, 2.8]].") in text, text
 
 
 def test_a_named_td_mistake_shows_the_small_case_too():
-    text = _message(lesson08.check_td_advantages, TD_MISTAKES["no terminal mask"][0])
-    assert "expected [1.7, -2.0, 1.3], got [1.7, 1.6, 1.3]." in text, text
+    text = _message(lesson08.check_advantages_and_targets, TD_MISTAKES["no terminal mask"][0])
+    assert "expected (advantages, targets) = [[0.824, -1.407, 0.583], [3.7, 1.0, 2.3]], got" in text, text
 
 
 def test_loss_fallback_shows_a_small_case():
@@ -168,7 +196,8 @@ def test_no_message_names_the_course_s_internals():
     """The student reads the messages: no helper names they never met."""
     from test_lesson08_rollout import MISTAKES, rollout_function
 
-    texts = [_message(lesson08.check_td_advantages, wrong) for wrong, _ in TD_MISTAKES.values()]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        texts = [_message(lesson08.check_advantages_and_targets, wrong) for wrong, _ in TD_MISTAKES.values()]
     texts += [_message(lesson08.check_actor_critic_losses, wrong) for wrong, _ in LOSS_MISTAKES.values()]
     texts += [_message(lesson08.check_collect_rollout, rollout_function(**edits)) for edits, _ in MISTAKES.values()]
     for text in texts:

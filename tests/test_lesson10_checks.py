@@ -182,7 +182,7 @@ def context(draw=None, reward=None, closed_form=None, n_actions=2, steps=1):
 
 CONTEXT_MISTAKES = {
     "global numpy random": (context(draw=lambda self: np.random.choice([-1.0, 1.0])), "self.np_random"),
-    "always +1": (context(draw=lambda self: 1.0), "over 200 seeds reset gave 1 200 times"),
+    "always +1": (context(draw=lambda self: 1.0), "over 1000 seeds reset gave 1 1000 times"),
     "-1 one time in ten": (context(draw=lambda self: -1.0 if self.np_random.random() < 0.1 else 1.0),
                            "each comes up often"),
     "0 or 1, closed form at -1 and +1": (context(draw=lambda self: self.np_random.integers(2)),
@@ -229,6 +229,10 @@ CONTEXT_CORRECT = {
     "observations -0.5 and +0.5, reward 1 or 0": context(
         draw=lambda self: self.np_random.choice([-0.5, 0.5]), reward=lambda x, a: float((a == 1) == (x > 0)),
         closed_form=lambda self, g: [(observation(-0.5), np.array([1.0, 0.0])), (observation(0.5), np.array([0.0, 1.0]))]),
+    "four contexts drawn alike, the sign decides": context(
+        draw=lambda self: float(self.np_random.choice([-1.0, -1 / 3, 1 / 3, 1.0])),
+        closed_form=lambda self, g: [(observation(x), np.array([1.0, -1.0]) * (1 if x < 0 else -1))
+                                     for x in (-1.0, -1 / 3, 1 / 3, 1.0)]),
     "three contexts, action 1 best at 0 and +1": context(
         draw=lambda self: float(self.np_random.integers(3) - 1), closed_form=_three_contexts,
         reward=lambda x, a: 1.0 if (a == 1) == (x >= 0) else -1.0),

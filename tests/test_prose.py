@@ -267,9 +267,6 @@ def test_a_wrong_figure_fails(monkeypatch):
 # --- each lesson's prose within its budget ---------------------------------------------------------------------
 
 WORD_BUDGET = 1200   # words of markdown per lesson (split on whitespace, formulas' tokens counted)
-# Lessons still over the budget, with the count each may not exceed: issue 35 trims them one by one, and a lesson
-# leaves this table (never to return) once it is within the budget. The counts only go down.
-OVER_BUDGET = {"04": 1614, "06": 1401, "07": 1325, "08": 1499}
 
 
 def prose_words(lesson: str) -> int:
@@ -279,7 +276,5 @@ def prose_words(lesson: str) -> int:
 
 @pytest.mark.parametrize("lesson", sorted(p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
 def test_a_lessons_prose_stays_within_its_budget(lesson):
-    words, ceiling = prose_words(lesson), OVER_BUDGET.get(lesson, WORD_BUDGET)
-    assert words <= ceiling, f"lesson {lesson} has {words} words of prose, more than {ceiling}"
-    if lesson in OVER_BUDGET:
-        assert words > WORD_BUDGET, f"lesson {lesson} is within {WORD_BUDGET} words now: take it out of OVER_BUDGET"
+    words = prose_words(lesson)
+    assert words <= WORD_BUDGET, f"lesson {lesson} has {words} words of prose, more than {WORD_BUDGET}"

@@ -129,6 +129,18 @@ def check_dueling_q_values(dueling_q_values) -> None:
     passed("06.2", 4)
 
 
+def _acts_as_relu_trunk(model) -> bool:
+    """Whether the model computes what a Dense-ReLU trunk under the two heads does, however its ReLUs are spelled
+    (``activation="relu"``, or a linear Dense and a ``keras.layers.ReLU()`` after it)."""
+    from ..acting import acting_weights
+
+    try:
+        acting_weights(model, verify=True)
+    except ValueError:
+        return False
+    return True
+
+
 @guarded("06.3", "a Dense-ReLU trunk, heads Dense(1, name='value') and Dense(n_actions, name='advantages'), combined with dueling_q_values")
 def check_build_dueling_q_network(build_dueling_q_network) -> None:
     """Check ``build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)) -> keras.Model``."""
@@ -163,9 +175,9 @@ def check_build_dueling_q_network(build_dueling_q_network) -> None:
         if [layer.units for layer in trunk] != list(hidden):
             fail("06.3", f"the shared trunk has Dense sizes {[layer.units for layer in trunk]}, expected {list(hidden)}",
                  "one Dense layer (ReLU) per entry of hidden_units, then the two heads on its output")
-        if any(layer.activation.__name__ != "relu" for layer in trunk):
+        if any(layer.activation.__name__ != "relu" for layer in trunk) and not _acts_as_relu_trunk(model):
             fail("06.3", f"trunk activations {[layer.activation.__name__ for layer in trunk]}",
-                 "use activation='relu' on every trunk layer")
+                 "use activation='relu' on every trunk layer (or a ReLU layer after each)")
         value = np.asarray(keras.Model(model.inputs, layers["value"].output)([x]))
         if not np.allclose(q.mean(axis=1, keepdims=True), value, atol=1e-4):
             fail("06.3", "the mean over actions of the output is not the value head's output",

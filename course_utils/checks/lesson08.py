@@ -1,4 +1,4 @@
-"""Checks of lesson 08: TD advantages and the actor-critic losses."""
+"""Checks of lesson 08: advantages and targets, the actor-critic losses, the rollout."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,83 +6,140 @@ import numpy as np
 from . import call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
 
 
-def reference_td_advantages(rewards, values, next_values, terminated, gamma):
-    return rewards + gamma * (1.0 - terminated) * next_values - values
+def reference_advantages_and_targets(rewards, values, next_values, terminated, gamma, ddof=0):
+    """The TD errors normalised over the batch, and the TD targets."""
+    targets = rewards + gamma * (1.0 - terminated) * next_values
+    deltas = targets - values
+    return (deltas - deltas.mean()) / (deltas.std(ddof=ddof) + 1e-8), targets
+
+
+def _normalised(x, ddof=0):
+    return (x - x.mean()) / (x.std(ddof=ddof) + 1e-8)
 
 
 # a case small enough to work out by hand, shown in every message about wrong values
 SMALL_TD = dict(rewards=[1.0, 1.0, 0.5], values=[2.0, 3.0, 1.0], next_values=[3.0, 4.0, 2.0], terminated=[0.0, 1.0, 0.0])
 
 
-def _small_td_case(td_advantages, gamma=0.9) -> str:
-    """Return a sentence: the student's advantages on ``SMALL_TD`` and the expected ones."""
+def _small_td_case(advantages_and_targets, gamma=0.9) -> str:
+    """Return a sentence: the student's advantages and targets on ``SMALL_TD`` and the expected ones."""
     args = {k: np.array(v, np.float32) for k, v in SMALL_TD.items()}
-    want = reference_td_advantages(*args.values(), gamma)
+    want = [np.asarray(x, float).round(3).tolist() for x in reference_advantages_and_targets(*args.values(), gamma)]
     shown = ", ".join(f"{k}={v}" for k, v in SMALL_TD.items())
     try:
-        got = np.asarray(td_advantages(*(a.copy() for a in args.values()), gamma), dtype=float).round(4).tolist()
+        got = [np.asarray(x, dtype=float).round(3).tolist()
+               for x in advantages_and_targets(*(a.copy() for a in args.values()), gamma)]
     except Exception as err:  # noqa: BLE001 - a message, whatever the code does
         got = f"an error ({type(err).__name__})"
-    return f" For {shown}, gamma={gamma}: expected {want.astype(float).round(4).tolist()}, got {got}."
+    return f" For {shown}, gamma={gamma}: expected (advantages, targets) = {want}, got {got}."
 
 
-@guarded("08.1", "elementwise on the batch: rewards + gamma * (1 - terminated) * next_values - values")
-def check_td_advantages(td_advantages) -> None:
-    """Check ``td_advantages(rewards, values, next_values, terminated, gamma)``: one-step TD errors.
+def _array(got, what: str, n: int):
+    """Return ``got`` as checked: a float32 NumPy array of shape (n,)."""
+    if isinstance(got, (float, np.generic)) or isinstance(got, np.ndarray) and got.shape == ():
+        fail("08.1", f"{what} is one number ({type(got).__name__}), expected an array of {n}",
+             "do not average or sum: one value per transition, element-wise on the arrays")
+    if not isinstance(got, np.ndarray):
+        fail("08.1", f"{what} is a {type(got).__name__} for NumPy arrays, expected a NumPy array",
+             "the training loop goes on with NumPy: use plain arithmetic on the arrays, no tf operations")
+    if got.shape != (n,):
+        fail("08.1", f"{what} has shape {got.shape} for {n} transitions", "one value per transition")
+    if got.dtype != np.float32:
+        fail("08.1", f"float32 inputs gave a {got.dtype} {what}",
+             "keep float32 (no astype(float), np.float64 or np.array(..., dtype=float)): the training step "
+             "multiplies them with float32 tensors, and TensorFlow does not mix dtypes")
+    return got.astype(float)
 
-    The training loop passes float32 NumPy arrays and goes on with NumPy (``.mean()``,
-    ``.std()``) before feeding the result to TensorFlow next to float32 tensors, so the
-    result must be a float32 NumPy array.
+
+def _diagnose_targets(targets, r, v, nv, term, gamma, adv, wrong) -> None:
+    """Fail, naming the slip, when the targets are not r + gamma (1 - terminated) V(s')."""
+    mask = 1.0 - term
+    want = r + gamma * mask * nv
+    if np.allclose(targets, want, atol=1e-5):
+        return
+    for value, what, hint in [
+        (r + gamma * nv, "transitions with terminated=1 still add gamma * V(s')",
+         "you bootstrapped from a terminal state: multiply gamma * V(s') by (1 - terminated)"),
+        (r + gamma * term * nv, "only the terminated transitions add gamma * V(s'): the mask is inverted",
+         "multiply by (1 - terminated), which is 0 when the episode terminated"),
+        (mask * (r + gamma * nv), "the reward of terminated transitions was masked too",
+         "only the bootstrapped part goes: r + gamma * (1 - terminated) * V(s')"),
+        (r + mask * nv if gamma else np.nan, "V(s') is not discounted", "multiply the next value by gamma"),
+        (r + gamma * mask * v, "the targets bootstrap from values, V(s), not next_values, V(s')",
+         "the target looks one step ahead: r + gamma * (1 - terminated) * V(s')"),
+        (r + gamma * mask * v - nv + v, "values and next_values are swapped",
+         "bootstrap from next_values, V(s'), and subtract values, V(s), for the TD error"),
+        (adv + v, "the targets were built from the normalised advantages",
+         "the critic aims at r + gamma * (1 - terminated) * V(s'), on the rewards' scale: take the targets from "
+         "the TD errors before normalising them"),
+        (_normalised(want), "the targets were normalised too", "normalise only the advantages: the critic's "
+         "targets stay on the rewards' scale"),
+        (want - v, "the targets are the TD errors, without V(s)", "target = r + gamma * (1 - terminated) * V(s')"),
+    ]:
+        if np.allclose(targets, value, atol=1e-5):
+            wrong(what, hint)
+    wrong("the targets are not r + gamma * (1 - terminated) * V(s')", "compute it element-wise on the arrays")
+
+
+def _diagnose_advantages(adv, deltas, targets, wrong) -> None:
+    """Fail, naming the slip, when the advantages are not the TD errors normalised over the batch."""
+    if any(np.allclose(adv, _normalised(deltas, d), atol=1e-4) for d in (0, 1)):
+        return
+    for value, what, hint in [
+        (deltas, "the advantages are the TD errors, not normalised", "(delta - delta.mean()) / (delta.std() + 1e-8)"),
+        (_normalised(-deltas), "the advantages have the wrong sign", "delta = target - V(s), not V(s) - target"),
+        (deltas - deltas.mean(), "the advantages were centred but not divided by their standard deviation",
+         "(delta - delta.mean()) / (delta.std() + 1e-8)"),
+        (deltas / (deltas.std() + 1e-8), "the advantages were divided by their standard deviation but not centred",
+         "subtract the mean first"),
+        (_normalised(targets), "the advantages are the normalised targets, not the normalised TD errors",
+         "subtract the critic's V(s) before normalising: delta = target - V(s)"),
+    ]:
+        if np.allclose(adv, value, atol=1e-4):
+            wrong(what, hint)
+    wrong("the advantages are not the TD errors normalised over the batch",
+          "delta = r + gamma * (1 - terminated) * V(s') - V(s), then (delta - delta.mean()) / (delta.std() + 1e-8)")
+
+
+@guarded("08.1", "delta = rewards + gamma * (1 - terminated) * next_values - values; return ((delta - delta.mean()) / "
+         "(delta.std() + 1e-8), delta + values)")
+def check_advantages_and_targets(advantages_and_targets) -> None:
+    """Check ``advantages_and_targets(rewards, values, next_values, terminated, gamma) -> (advantages, targets)``.
+
+    The targets are unique up to floating point; the advantages are the TD errors normalised over the batch (the
+    standard deviation with ddof 0 or 1). The training loop passes float32 NumPy arrays and goes on with them.
     """
     rng = np.random.default_rng(11)
-    for gamma in (0.99, 0.9, 0.0):
-        n = 32
+    cases = 0
+    for gamma, n, equal in ((0.99, 32, False), (0.9, 32, False), (0.0, 32, False), (0.9, 8, True)):
         r = rng.normal(1.0, 1.0, n).astype(np.float32)
         v, nv = rng.normal(5, 2, n).astype(np.float32), rng.normal(5, 2, n).astype(np.float32)
         term = (rng.random(n) < 0.3).astype(np.float32)
-        got = td_advantages(r.copy(), v.copy(), nv.copy(), term.copy(), gamma)
-        if isinstance(got, (float, np.generic)) or isinstance(got, np.ndarray) and got.shape == ():
-            fail("08.1", f"returned one number ({type(got).__name__}), expected an array of {n} advantages",
-                 "do not average or sum: one advantage per transition, element-wise on the arrays")
-        if not isinstance(got, np.ndarray):
-            fail("08.1", f"returned {type(got).__name__} for NumPy arrays, expected a NumPy array",
-                 "the training loop goes on with NumPy (advantages.mean(), .std()): use plain arithmetic on the "
-                 "arrays, no tf operations")
-        if got.shape != (n,):
-            fail("08.1", f"returned shape {got.shape} for {n} transitions", "return one advantage per transition")
-        if got.dtype != np.float32:
-            fail("08.1", f"float32 inputs gave a {got.dtype} result",
-                 "keep float32 (no astype(float), np.float64 or np.array(..., dtype=float)): the training step "
-                 "multiplies the advantages with float32 tensors, and TensorFlow does not mix dtypes")
-        got = got.astype(float)
-        want = reference_td_advantages(r, v, nv, term, gamma)
-        if np.allclose(got, want, atol=1e-5):
-            continue
-        mask = 1.0 - term
+        if equal:   # every TD error the same: their standard deviation is 0
+            r, v, nv, term = np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32), term * 0
+        out = advantages_and_targets(r.copy(), v.copy(), nv.copy(), term.copy(), gamma)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            fail("08.1", f"returned {type(out).__name__}" + (f" of {len(out)}" if isinstance(out, (tuple, list))
+                                                              else "") + ", expected a pair (advantages, targets)",
+                 "return advantages, targets")
+        adv, targets = _array(out[0], "advantages", n), _array(out[1], "targets", n)
 
         def wrong(what, hint):
-            fail("08.1", what + "." + _small_td_case(td_advantages), hint)
+            fail("08.1", what + "." + _small_td_case(advantages_and_targets), hint)
 
-        if np.allclose(got, r + gamma * nv - v, atol=1e-5):
-            wrong("transitions with terminated=1 still add gamma * V(s')",
-                  "you bootstrapped from a terminal state: multiply gamma * V(s') by (1 - terminated)")
-        if np.allclose(got, r + gamma * term * nv - v, atol=1e-5):
-            wrong("only the terminated transitions add gamma * V(s'): the mask is inverted",
-                  "multiply by (1 - terminated), which is 0 when the episode terminated")
-        if np.allclose(got, mask * (r + gamma * nv) - v, atol=1e-5):
-            wrong("the reward of terminated transitions was masked too",
-                  "only the bootstrapped part goes: r + gamma * (1 - terminated) * V(s') - V(s)")
-        if np.allclose(got, want + v, atol=1e-5):
-            wrong("the result is the TD target, not the advantage", "subtract the critic's V(s): target - values")
-        if np.allclose(got, -want, atol=1e-5):
-            wrong("the sign is flipped", "advantage = r + gamma * V(s') * (1 - terminated) - V(s)")
-        if gamma and np.allclose(got, r + mask * nv - v, atol=1e-5):
-            wrong("V(s') is not discounted", "multiply the next value by gamma")
-        if np.allclose(got, r + gamma * mask * v - nv, atol=1e-5):
-            wrong("values and next_values are swapped", "bootstrap from next_values, V(s'), and subtract values, V(s)")
-        wrong("the advantages are not r + gamma * (1 - terminated) * V(s') - V(s)",
-              "compute it element-wise on the arrays")
-    passed("08.1", 3)
+        if equal:
+            if not np.all(np.isfinite(adv)) or not np.allclose(adv, 0.0, atol=1e-4):
+                wrong(f"a batch whose TD errors are all equal gave advantages {np.round(adv[:3], 3).tolist()}..., "
+                      "expected zeros", "add 1e-8 to the standard deviation: with equal TD errors it is 0")
+            cases += 1
+            continue
+        want_adv, want_targets = reference_advantages_and_targets(r, v, nv, term, gamma)
+        if np.allclose(adv, want_targets, atol=1e-5) and np.allclose(targets, want_adv, atol=1e-4):
+            wrong("the two are swapped", "return advantages first, then targets")
+        _diagnose_targets(targets, r, v, nv, term, gamma, adv, wrong)
+        _diagnose_advantages(adv, (r + gamma * (1.0 - term) * nv - v).astype(float), want_targets.astype(float), wrong)
+        cases += 1
+    passed("08.1", cases)
 
 
 def reference_losses(logits, values, actions, advantages, targets, entropy_coef):

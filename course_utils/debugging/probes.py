@@ -241,12 +241,12 @@ class ActorCriticProbeAgent(_ProbeAgent):
 
     It samples from the actor and updates every ``rollout`` steps: the critic towards the
     TD targets ``r + gamma (1 - terminated) V(s')``, the actor along the normalised TD
-    advantages, with lesson 08's entropy bonus. ``td_advantages`` replaces the lesson's.
+    advantages, with lesson 08's entropy bonus. ``advantages_and_targets`` replaces the lesson's (exercise 08.1).
     """
 
     kind = "actor-critic"
 
-    def __init__(self, n_actions, gamma=PROBE_GAMMA, seed=0, *, td_advantages=None,
+    def __init__(self, n_actions, gamma=PROBE_GAMMA, seed=0, *, advantages_and_targets=None,
                  actor_lr=1e-2, critic_lr=1e-2, rollout=4, hidden_units=(32, 32)):
         super().__init__(n_actions, gamma, seed, hidden_units)
         import tensorflow as tf
@@ -260,7 +260,8 @@ class ActorCriticProbeAgent(_ProbeAgent):
         critic_optimizer = _norm_recording_adam(critic_lr)
         self.optimizer.build(self.actor.trainable_variables)
         critic_optimizer.build(self.critic.trainable_variables)
-        self.rollout, self._td_advantages = rollout, td_advantages or lesson08.td_advantages
+        self.rollout = rollout
+        self._advantages_and_targets = advantages_and_targets or lesson08.advantages_and_targets
         self._steps = []
 
         @tf.function
@@ -287,9 +288,8 @@ class ActorCriticProbeAgent(_ProbeAgent):
             return
         o, a, r, o2, term = (np.array(x, dtype=np.float32) for x in zip(*self._steps))
         values, next_values = self._forward(1, o)[:, 0], self._forward(1, o2)[:, 0]
-        advantages = np.asarray(self._td_advantages(r, values, next_values, term, self.gamma), dtype=np.float32)
-        returns = advantages + values            # the TD targets
-        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        advantages, returns = (np.asarray(x, dtype=np.float32) for x in self._advantages_and_targets(
+            r, values, next_values, term, self.gamma))
         loss, entropy = self._update(o, a.astype(np.int64), advantages, returns)
         self._steps, self._weights = [], None
         self._record(loss, self.optimizer.grad_norm.numpy(), entropy)
@@ -466,7 +466,7 @@ def suspects() -> dict:
         "reinforce-2": lambda n_actions, seed=0: ReinforceProbeAgent(
             n_actions, seed=seed, loss=buggy.policy_gradient_loss_sign_flipped),
         "actor-critic-1": lambda n_actions, seed=0: ActorCriticProbeAgent(
-            n_actions, seed=seed, td_advantages=buggy.td_advantages_without_discount),
+            n_actions, seed=seed, advantages_and_targets=buggy.critic_targets_without_discount),
         "actor-critic-2": lambda n_actions, seed=0: ActorCriticProbeAgent(
-            n_actions, seed=seed, td_advantages=buggy.td_advantages_without_terminal_mask),
+            n_actions, seed=seed, advantages_and_targets=buggy.critic_targets_without_terminal_mask),
     }

@@ -34,15 +34,15 @@ def policy_gradient_loss_sign_flipped(logits, actions, weights):
     return -policy_gradient_loss(logits, actions, weights)
 
 
-def td_advantages_without_terminal_mask(rewards, values, next_values, terminated, gamma):
+def critic_targets_without_terminal_mask(rewards, values, next_values, terminated, gamma):
     """Bug: the critic bootstraps from V(s') even when the episode has ended."""
-    from ..lessons.lesson08 import td_advantages
+    from ..lessons.lesson08 import advantages_and_targets
 
-    return td_advantages(rewards, values, next_values, 0.0 * terminated, gamma)
+    return advantages_and_targets(rewards, values, next_values, 0.0 * terminated, gamma)
 
 
-def td_advantages_without_discount(rewards, values, next_values, terminated, gamma):
+def critic_targets_without_discount(rewards, values, next_values, terminated, gamma):
     """Bug: the discount is left out of the TD target, r + V(s') instead of r + gamma * V(s')."""
-    from ..lessons.lesson08 import td_advantages
+    from ..lessons.lesson08 import advantages_and_targets
 
-    return td_advantages(rewards, values, next_values, terminated, 1.0)
+    return advantages_and_targets(rewards, values, next_values, terminated, 1.0)

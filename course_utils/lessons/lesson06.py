@@ -11,7 +11,7 @@ from keras import ops
 
 # exercise 06.1
 def double_dqn_targets(rewards, next_q_online, next_q_target, terminated, gamma):
-    """Targets r + gamma * (1 - terminated) * Q_target(s', argmax_a Q_online(s', a))."""
+    """Return the double-DQN target of each transition (section 2)."""
     chosen = ops.expand_dims(ops.argmax(next_q_online, axis=1), 1)
     value = ops.squeeze(ops.take_along_axis(next_q_target, chosen, axis=1), 1)
     return rewards + gamma * (1.0 - terminated) * value
@@ -36,7 +36,7 @@ def double_dqn_train_step(q_network, optimizer, batch, gamma, target_network):
 
 # exercise 06.2
 def dueling_q_values(values, advantages):
-    """Q = V + (A - mean over actions of A)."""
+    """Return the Q-values of section 4 from the value and advantage heads."""
     return values + advantages - ops.mean(advantages, axis=1, keepdims=True)
 
 

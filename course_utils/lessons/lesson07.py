@@ -12,7 +12,7 @@ import course_utils as cu
 
 # exercise 07.1
 def discounted_returns(rewards, gamma):
-    """Return G_t = r_t + gamma * r_{t+1} + gamma**2 * r_{t+2} + ... for every step t."""
+    """Return the return to go G_t of every step t of one episode."""
     returns = np.zeros(len(rewards))
     future = 0.0
     for t in reversed(range(len(rewards))):
@@ -23,7 +23,7 @@ def discounted_returns(rewards, gamma):
 
 # exercise 07.2
 def policy_gradient_loss(logits, actions, weights):
-    """Return mean over the batch of -log pi(action | s) * weight (no gradient into weights)."""
+    """Return the loss L above: its gradient is minus the weighted policy-gradient estimate."""
     log_probs = tf.nn.log_softmax(logits)
     taken = tf.gather(log_probs, actions, axis=1, batch_dims=1)
     return -tf.reduce_mean(taken * tf.stop_gradient(tf.cast(weights, taken.dtype)))

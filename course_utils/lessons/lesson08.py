@@ -13,9 +13,11 @@ import course_utils as cu
 
 
 # exercise 08.1
-def td_advantages(rewards, values, next_values, terminated, gamma):
-    """Return one-step TD errors r + gamma * (1 - terminated) * V(s') - V(s) (one per transition)."""
-    return rewards + gamma * (1.0 - terminated) * next_values - values
+def advantages_and_targets(rewards, values, next_values, terminated, gamma):
+    """Return (the batch's TD errors, normalised; the critic's TD targets), one of each per transition."""
+    deltas = rewards + gamma * (1.0 - terminated) * next_values - values
+    targets = deltas + values
+    return (deltas - deltas.mean()) / (deltas.std() + 1e-8), targets
 
 
 # exercise 08.2
@@ -90,9 +92,7 @@ def train(seed=0, max_env_steps=MAX_ENV_STEPS, env_id="CartPole-v1", gamma=GAMMA
         batch, obs = rollout(agent, envs, obs, ROLLOUT_STEPS)
         b = cu.flatten_rollout(batch, ROLLOUT_STEPS, N_ENVS)   # (ROLLOUT_STEPS * N_ENVS, ...)
         values, next_values = agent.values(b["obs"]), agent.values(b["next_obs"])
-        advantages = td_advantages(b["rewards"], values, next_values, b["terminated"], gamma)
-        targets = advantages + values     # the TD targets r + gamma * (1 - terminated) * V(s')
-        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        advantages, targets = advantages_and_targets(b["rewards"], values, next_values, b["terminated"], gamma)
         agent.update(b["obs"], b["actions"], advantages, targets)
         if (update + 1) % EVAL_EVERY == 0 and cu.greedy_stop_test(agent.actor_weights, env_id, THRESHOLD,
                                                                   seed=600_000 + update):
