@@ -35,18 +35,12 @@ def double_dqn_train_step(q_network, optimizer, batch, gamma, target_network):
 
 
 # exercise 06.2
-def dueling_q_values(values, advantages):
-    """Return the Q-values of section 4 from the value and advantage heads."""
-    return values + advantages - ops.mean(advantages, axis=1, keepdims=True)
-
-
-# exercise 06.3
 def build_dueling_q_network(obs_dim, n_actions, hidden_units=(64, 64)):
-    """A Dense-ReLU trunk, then heads 'value' (1 unit) and 'advantages' (n_actions), combined."""
+    """A Dense-ReLU trunk, then heads 'value' (1 unit) and 'advantages' (n_actions), combined as in section 4."""
     inputs = keras.Input((obs_dim,))
     x = inputs
     for units in hidden_units:
         x = keras.layers.Dense(units, activation="relu")(x)
     values = keras.layers.Dense(1, name="value")(x)
     advantages = keras.layers.Dense(n_actions, name="advantages")(x)
-    return keras.Model(inputs, dueling_q_values(values, advantages))
+    return keras.Model(inputs, values + advantages - ops.mean(advantages, axis=1, keepdims=True))
