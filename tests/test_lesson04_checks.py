@@ -55,6 +55,10 @@ NETWORK_MISTAKES = {
             [keras.Input((o,)), *(keras.layers.Dense(u, activation="relu") for u in hidden_units),
              keras.layers.Dense(n, activation="softmax")]), "the output layer is a softmax"),
     "hidden_units ignored": (lambda o, n, hidden_units=(64, 64): _sequential(o, n), "Dense layer sizes"),
+    "a frozen hidden layer": (
+        lambda o, n, hidden_units=(64, 64): keras.Sequential(
+            [keras.Input((o,)), *(keras.layers.Dense(u, activation="relu", trainable=False) for u in hidden_units),
+             keras.layers.Dense(n)]), "are not trainable"),
     "no activation in the hidden layers": (
         lambda o, n, hidden_units=(64, 64): keras.Sequential(
             [keras.Input((o,)), *(keras.layers.Dense(u) for u in hidden_units), keras.layers.Dense(n)]),

@@ -31,6 +31,11 @@ def check_build_q_network(build_q_network) -> None:
             fail("04.1", f"Dense layer sizes {[layer.units for layer in dense]}, expected {[*hidden, n_actions]}",
                  "one Dense layer per entry of hidden_units, then the output layer")
         _behaves_like_dense_relu(model, dense, obs_dim)
+        trainable = {id(v) for v in model.trainable_variables}
+        frozen = [layer.name for layer in dense if not all(id(v) in trainable for v in (layer.kernel, layer.bias))]
+        if frozen:
+            fail("04.1", f"the layer(s) {frozen} are not trainable: a gradient step would leave them as they are",
+                 "leave every layer trainable (no trainable=False, no model.trainable = False)")
     default = build_q_network(4, 2)
     if [layer.units for layer in _dense_layers(default)] != [64, 64, 2]:
         fail("04.1", "the default hidden_units is not (64, 64)", "keep the signature's default hidden_units=(64, 64)")
