@@ -1,6 +1,7 @@
 """Issue 36, step 1: what soft actor-critic costs on Pendulum-v1 with Keras 3 on a CPU; prints a table.
 
     .venv/bin/python benchmarks/sac_pendulum.py --seeds 5 [--hidden 64 64] [--steps-per-call 16]
+    .venv/bin/python benchmarks/sac_pendulum.py --costs      # what a gradient step and acting cost, by setting
 
 A measurement, not course code: a compact SAC (Haarnoja et al., 2018, with the learned temperature of their second
 paper; twin critics and the clipped double-Q target of Fujimoto et al., 2018) written the way the course's DQN is
@@ -166,6 +167,43 @@ def run(seed: int, args) -> dict:
             "train_seconds": train_seconds, "confirmed": confirmed, "alpha": float(np.exp(agent.log_alpha.numpy()))}
 
 
+def costs(hidden_sizes=((64, 64), (256, 256)), per_call=(1, 4, 16, 64), batch: int = 256) -> None:
+    """Print what one gradient step (actor, twin critics, temperature, targets) costs, by network size and by how many
+    run in one compiled call, and what acting costs with NumPy against calling the Keras model."""
+    import keras
+
+    from course_utils.acting import mlp_forward
+
+    rng = np.random.default_rng(0)
+    print("| hidden | gradient steps per call | first call (compile) | ms per gradient step after it |")
+    print("| --- | --- | --- | --- |")
+    for hidden in hidden_sizes:
+        for k in per_call:
+            agent = SAC(3, 1, hidden, 1e-3, 0.99, 0.005, k)
+            args = [rng.standard_normal((k, batch, 3)).astype(np.float32), rng.uniform(-1, 1, (k, batch, 1)).astype(
+                np.float32), rng.standard_normal((k, batch)).astype(np.float32), rng.standard_normal(
+                (k, batch, 3)).astype(np.float32), np.zeros((k, batch), np.float32),
+                rng.standard_normal((k, batch, 1)).astype(np.float32), rng.standard_normal((k, batch, 1)).astype(np.float32)]
+            t0 = time.perf_counter()
+            agent.train_many(*args)
+            first = time.perf_counter() - t0
+            calls = max(1, 512 // k)
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                agent.train_many(*args)
+            per_step = (time.perf_counter() - t0) / (calls * k)
+            print(f"| {'-'.join(map(str, hidden))} | {k} | {first:.1f} s | {1000 * per_step:.3f} |", flush=True)
+    actor = build_mlp(3, 2, (64, 64))
+    weights, obs = actor.get_weights(), rng.standard_normal((1, 3)).astype(np.float32)
+    for name, act in [("NumPy forward of the weights", lambda: mlp_forward(weights, obs)),
+                      ("keras model(obs)", lambda: actor(obs)), ("actor.get_weights()", actor.get_weights)]:
+        act()
+        t0 = time.perf_counter()
+        for _ in range(200):
+            act()
+        print(f"{name}: {1000 * (time.perf_counter() - t0) / 200:.3f} ms per call")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -181,7 +219,11 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-every", type=int, default=1000)
     parser.add_argument("--threshold", type=float, default=-200.0)
     parser.add_argument("--max-steps", type=int, default=30_000)
+    parser.add_argument("--costs", action="store_true", help="print the cost table instead of training")
     args = parser.parse_args(argv)
+    if args.costs:
+        costs()
+        return 0
 
     print(f"SAC on {args.env_id}: hidden {args.hidden}, batch {args.batch_size}, lr {args.lr}, "
           f"{args.steps_per_call} gradient steps per compiled call, one per environment step")
