@@ -58,16 +58,6 @@ def binomial_cdf_below(k: int, n: int, p: float) -> float:
                         + i * math.log(p) + (n - i) * math.log1p(-p)) for i in range(k))
 
 
-def bound_03_2() -> float:
-    def tail(p, n, tolerance):
-        return math.erfc(tolerance / math.sqrt(p * (1 - p) / n) / math.sqrt(2))
-
-    uniform = 4 * tail(0.25, lesson03.DRAWS, lesson03.UNIFORM_TOLERANCE)
-    greedy = sum(tail(1 - eps + eps / 4, lesson03.DRAWS, lesson03.GREEDY_TOLERANCE) for eps in lesson03.EPSILONS)
-    ties = 2 * tail(0.5, lesson03.TIE_DRAWS, lesson03.TIE_TOLERANCE)
-    return uniform + greedy + ties
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20_000, help="trials of check 09.5's tolerance (default 20000)")
@@ -85,7 +75,7 @@ def main(argv=None) -> int:
         ("10.2", f"a context drawn one time in five comes up {lesson10.RARE}+ times in {lesson10.CONTEXT_SEEDS:,} "
          "resets", "exact binomial tail, five such contexts", f"{context:.1e}"),
         ("03.2", "epsilon-greedy frequencies within their tolerances", "normal approximation, every comparison",
-         f"{bound_03_2():.1e}"),
+         f"{lesson03.false_failure_bound():.1e}"),
     ]
     print("| check | judged | how measured | false-failure rate |")
     print("| --- | --- | --- | --- |")

@@ -165,6 +165,20 @@ def fail(exercise: str, what: str, hint: str) -> None:
     raise AssertionError(f"Exercise {exercise}: {what}\nHint: {hint}")
 
 
+def same_actions_again(exercise: str, actions: list, again: list, hint: str) -> None:
+    """Fail unless a second run, its ``agent.rng`` seeded as the first's, took the same ``actions`` (``again``).
+
+    An answer that draws from a generator of its own (np.random, a fresh default_rng()) takes other actions where
+    the draw matters; a correct one repeats exactly.
+    """
+    if again == actions:
+        return
+    k = next((i for i, (a, b) in enumerate(zip(actions, again)) if a != b), min(len(actions), len(again)))
+    first, second = (x[k] if k < len(x) else "no action" for x in (actions, again))
+    fail(exercise, f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {first}, then "
+         f"{second})", hint)
+
+
 def mean_return_reaches(exercise: str, returns, threshold: float, episodes: int, solved: str, hint: str,
                         run: str = "") -> None:
     """Check ``episodes`` evaluation returns average at least ``threshold``; print ``solved`` if so.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed
+from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed, same_actions_again
 
 
 def _dense_layers(model):
@@ -446,12 +446,9 @@ def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
 
     An answer that explores with a generator of its own (np.random, a fresh default_rng()) takes other actions in
     the EXPLORING steps, whose epsilon is 1: all of them the same by chance only with probability 3**-EXPLORING."""
-    again = [row[1] for row in _run_loop(dqn_env_step)[0].log]
-    if again != actions:
-        k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
-        fail("04.5", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "
-                     f"then {again[k]})", "draw every random number from agent.rng (pass it to epsilon_greedy), not "
-                                          "from np.random or a generator of your own")
+    same_actions_again("04.5", actions, [row[1] for row in _run_loop(dqn_env_step)[0].log],
+                       "draw every random number from agent.rng (pass it to epsilon_greedy), not from np.random or "
+                       "a generator of your own")
 
 
 def _returned_right(returned, env, step) -> None:

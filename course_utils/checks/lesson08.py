@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
-
-
-def reference_advantages_and_targets(rewards, values, next_values, terminated, gamma, ddof=0):
-    """The TD errors normalised over the batch, and the TD targets."""
-    targets = rewards + gamma * (1.0 - terminated) * next_values
-    deltas = targets - values
-    return (deltas - deltas.mean()) / (deltas.std(ddof=ddof) + 1e-8), targets
+from . import (call, fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed,
+               same_actions_again)
 
 
 def _normalised(x, ddof=0):
     return (x - x.mean()) / (x.std(ddof=ddof) + 1e-8)
+
+
+def reference_advantages_and_targets(rewards, values, next_values, terminated, gamma):
+    """The TD errors normalised over the batch, and the TD targets."""
+    targets = rewards + gamma * (1.0 - terminated) * next_values
+    return _normalised(targets - values), targets
 
 
 # a case small enough to work out by hand, shown in every message about wrong values
@@ -137,7 +137,8 @@ def check_advantages_and_targets(advantages_and_targets) -> None:
         if np.allclose(adv, want_targets, atol=1e-5) and np.allclose(targets, want_adv, atol=1e-4):
             wrong("the two are swapped", "return advantages first, then targets")
         _diagnose_targets(targets, r, v, nv, term, gamma, adv, wrong)
-        _diagnose_advantages(adv, (r + gamma * (1.0 - term) * nv - v).astype(float), want_targets.astype(float), wrong)
+        want_targets = want_targets.astype(float)
+        _diagnose_advantages(adv, want_targets - v, want_targets, wrong)
         cases += 1
     passed("08.1", cases)
 
@@ -524,12 +525,9 @@ def _replayed_by_the_agents_rng(collect_rollout, actions) -> None:
     An answer that samples with a generator of its own (np.random, a fresh default_rng()) takes other actions at the
     states where the actor is unsure: at each, the same action twice has probability 0.36² + 2 · 0.32² = 0.33, so
     all of them alike by chance is unlikely (test_lesson08_rollout counts them)."""
-    again = [true["actions"].tolist() for true in _run_rollouts(collect_rollout)]
-    if again != actions:
-        k = next(i for i, (a, b) in enumerate(zip(actions, again)) if a != b)
-        fail("08.3", f"two runs with agent.rng seeded alike took different actions (at step {k + 1}: {actions[k]}, "
-                     f"then {again[k]})", "sample with agent.rng (cu.sample_from_logits(logits, agent.rng)), not with "
-                                          "np.random or a generator of your own")
+    same_actions_again("08.3", actions, [true["actions"].tolist() for true in _run_rollouts(collect_rollout)],
+                       "sample with agent.rng (cu.sample_from_logits(logits, agent.rng)), not with np.random or a "
+                       "generator of your own")
 
 
 def _unpack(out, call_number):

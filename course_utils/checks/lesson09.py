@@ -533,7 +533,10 @@ def reference_iqm(x) -> np.ndarray:
     return x[..., cut:x.shape[-1] - cut].mean(axis=-1)
 
 
-def reference_interval(scores, rng, resamples=2000, level=0.95, statistic=reference_iqm):
+RESAMPLES = 2000   # what the check asks each answer for
+
+
+def reference_interval(scores, rng, resamples=RESAMPLES, level=0.95, statistic=reference_iqm):
     scores = np.asarray(scores, dtype=np.float64)
     draws = scores[rng.integers(0, len(scores), size=(resamples, len(scores)))]
     low, high = np.percentile(statistic(draws), [100 * (1 - level) / 2, 100 * (1 + level) / 2])
@@ -574,7 +577,6 @@ def _check_iqm(iqm: float, scores: np.ndarray, shown: str) -> None:
          "sort, drop n // 4 at each end, average the rest")
 
 
-RESAMPLES = 2000   # what the check asks each answer for
 SPREAD = 5.5       # how many standard deviations of a 2,000-draw quantile's coverage an end may be off
 
 
@@ -627,15 +629,15 @@ def near_the_bootstrap(k: int, end: float, q: float, resamples: int = RESAMPLES)
 def _check_interval(low: float, high: float, iqm: float, scores: np.ndarray, k: int, level: float,
                     shown: str) -> None:
     """Fail, naming the likely slip, unless ``(low, high)`` is the percentile bootstrap's interval (case ``k``)."""
-    if np.allclose((low, high), reference_interval(scores, np.random.default_rng(k), 2000, level), atol=1e-6):
+    if np.allclose((low, high), reference_interval(scores, np.random.default_rng(k), RESAMPLES, level), atol=1e-6):
         return
     want = float(reference_iqm(scores))
     qs = ((1 - level) / 2, (1 + level) / 2)
     exact = tuple(exact_quantile(k, q) for q in qs)
     msg = f"{shown}, level={level}: expected about [{exact[0]:.1f}, {exact[1]:.1f}], got [{low:.1f}, {high:.1f}]"
     alpha = 100 * (1 - level)
-    boot = reference_iqm(scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))])
-    means = scores[np.random.default_rng(k).integers(0, len(scores), size=(2000, len(scores)))].mean(axis=-1)
+    resampled = scores[np.random.default_rng(k).integers(0, len(scores), size=(RESAMPLES, len(scores)))]
+    boot, means = reference_iqm(resampled), resampled.mean(axis=-1)
     for value, what, hint in [
         ((want, want), "the interval has no width: every resample holds the same seeds (drawn without "
          "replacement?)", "draw with replacement: rng.integers(0, n, size=(resamples, n))"),
@@ -678,14 +680,15 @@ def check_iqm_interval(iqm_interval) -> None:
     for k, scores in enumerate(IQM_CASES):
         for level in (0.95, 0.8):
             rng = np.random.default_rng(k)
-            iqm, low, high = _draws_from("09.5", lambda: iqm_interval(scores.copy(), rng, 2000, level), rng, "rng",
-                                         hint, read=_three_numbers)
+            iqm, low, high = _draws_from("09.5", lambda: iqm_interval(scores.copy(), rng, RESAMPLES, level), rng,
+                                         "rng", hint, read=_three_numbers)
             shown = f" For scores={scores.tolist()}"
             _check_iqm(iqm, scores, shown)
             _check_interval(low, high, iqm, scores, k, level, shown)
             cases += 1
     scores = IQM_CASES[2]
-    first, again = (_three_numbers(iqm_interval(scores.copy(), np.random.default_rng(5), 2000, 0.95)) for _ in "12")
+    first, again = (_three_numbers(iqm_interval(scores.copy(), np.random.default_rng(5), RESAMPLES, 0.95))
+                    for _ in "12")
     if first != again:
         fail("09.5", f"two calls with rng seeded alike gave different intervals ({first[1]:.2f}, {first[2]:.2f}) and "
              f"({again[1]:.2f}, {again[2]:.2f})", hint + ", so that a seeded call repeats")
