@@ -38,6 +38,10 @@ _EXPORTS = {
     "passes_with_margin": "evaluation",  # lesson 04
     "greedy_stop_test": "evaluation",  # lesson 07
     "ReinforceAgent": "reinforce",  # lesson 07
+    "SACAgent": "sac",  # lesson 11
+    "TwinCritics": "sac",  # lesson 11
+    "deterministic_policy": "sac",  # lesson 11
+    "scale_actions": "sac",  # lesson 11
     "moving_average": "plotting",
     "plot_learning_curve": "plotting",
     "plot_q_values": "plotting",  # lesson 04

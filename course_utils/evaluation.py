@@ -166,16 +166,19 @@ def passes_with_margin(
     return bool(pooled.mean() - z * standard_error >= threshold)
 
 
-def greedy_stop_test(weights, env_id: str, threshold: float, seed: int, *, quick_episodes: int = 10) -> bool:
-    """The stop test of lessons 07 and 08: does the greedy policy of a network's ``weights`` pass?
+def greedy_stop_test(weights, env_id: str, threshold: float, seed: int, *, quick_episodes: int = 10,
+                     policy_of: Callable | None = None) -> bool:
+    """The stop test of lessons 07, 08, 09 and 11: does the greedy policy of a network's ``weights`` pass?
 
-    The greedy policy (the most probable action, or the largest Q-value) plays
-    ``quick_episodes`` episodes reset from ``seed``; only when they average ``threshold`` or
-    more does it face ``passes_with_margin`` on fresh episodes (from ``seed + 100_000``).
+    The greedy policy (the most probable action, or the largest Q-value; ``policy_of(weights)`` where
+    given, such as lesson 11's mean action) plays ``quick_episodes`` episodes reset from ``seed``; only
+    when they average ``threshold`` or more does it face ``passes_with_margin`` on fresh episodes (from
+    ``seed + 100_000``).
     """
     from .acting import mlp_forward
 
     frozen = [np.array(w, copy=True) for w in weights]
-    greedy = lambda obs: mlp_forward(frozen, obs).argmax(axis=1)  # noqa: E731
+    greedy = (policy_of(frozen) if policy_of is not None
+              else lambda obs: mlp_forward(frozen, obs).argmax(axis=1))  # noqa: E731
     return bool(evaluate(greedy, env_id, quick_episodes, seed=seed).mean() >= threshold
                 and passes_with_margin(greedy, env_id, threshold, seed=seed + 100_000))

@@ -25,7 +25,8 @@ class Batch(NamedTuple):
 class ReplayBuffer:
     """A fixed-size ring buffer of transitions ``(obs, action, reward, next_obs, terminated)``.
 
-    Storage is allocated once; when full, the oldest transition is overwritten.
+    Storage is allocated once; when full, the oldest transition is overwritten. Actions are
+    one int each (discrete), or float32 arrays of ``action_shape`` when it is given (lesson 11).
 
     Example:
         >>> buffer = ReplayBuffer(capacity=1000, obs_shape=(4,))
@@ -37,14 +38,17 @@ class ReplayBuffer:
         ((1, 4), array([1]))
     """
 
-    def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype=np.float32):
+    def __init__(self, capacity: int, obs_shape: tuple[int, ...], obs_dtype=np.float32, action_shape=None):
         self.capacity = positive_int("ReplayBuffer", "capacity", capacity)
         if isinstance(obs_shape, int):
             obs_shape = (obs_shape,)
         self.obs_shape = tuple(int(d) for d in obs_shape)
         self.obs = np.zeros((self.capacity, *self.obs_shape), dtype=obs_dtype)
         self.next_obs = np.zeros_like(self.obs)
-        self.actions = np.zeros(self.capacity, dtype=np.int64)
+        # discrete actions (one int each) unless action_shape is given: continuous actions, float32 (lesson 11)
+        self.action_shape = None if action_shape is None else tuple(int(d) for d in np.atleast_1d(action_shape))
+        self.actions = (np.zeros(self.capacity, dtype=np.int64) if self.action_shape is None
+                        else np.zeros((self.capacity, *self.action_shape), dtype=np.float32))
         self.rewards = np.zeros(self.capacity, dtype=np.float32)
         self.terminated = np.zeros(self.capacity, dtype=np.float32)
         self._next = 0  # where the next transition goes
@@ -73,6 +77,9 @@ class ReplayBuffer:
         i = self._next
         self.obs[i] = self._check_obs("obs", obs)
         self.next_obs[i] = self._check_obs("next_obs", next_obs)
+        if self.action_shape is not None and np.shape(action) != self.action_shape:
+            raise ValueError(f"ReplayBuffer.add: action has shape {np.shape(action)}, expected {self.action_shape} "
+                             f"(the action_shape the buffer was created with)")
         self.actions[i] = action
         self.rewards[i] = reward
         self.terminated[i] = float(bool(terminated))

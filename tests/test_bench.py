@@ -86,6 +86,17 @@ def test_each_lesson_row_calls_the_training_function_its_lesson_exports(monkeypa
     assert [(r.seed, r.solved, r.steps) for r in rows] == [(7, True, 77)] * 3 + [(7, True, 31)] * 4
 
 
+def test_a_row_with_a_window_of_its_own_is_smoothed_with_it():
+    # SAC's Pendulum episodes are 200 steps: its lesson plots a 5-episode average, and its band is made alike
+    results = []
+    for seed in range(3):
+        r = _result("SAC", seed, True, 10, 1.0)
+        r.curves = bench._training_curves([0.0] * 4 + [10.0] * 6, list(range(200, 2001, 200)))
+        results.append(r)
+    band = bench.reference_bands(results, ["SAC"])["SAC"]["training_by_step"]
+    assert band["window"] == 5 and band["median"][-1] == pytest.approx(10.0)   # a 20-episode window would give 6
+
+
 def test_reference_bands_hold_the_middle_of_the_seeds_as_far_as_half_of_them_ran():
     def run(seed, returns):
         r = _result("a", seed, True, 10, 1.0)

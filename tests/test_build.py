@@ -401,11 +401,12 @@ def test_check_follows_a_changed_export_to_the_lessons_that_import_it(tmp_path):
     problems = build(root, check=True)
     assert problems[0].startswith("course_utils/lessons/lesson03.py: line ")
     stale = {p.split(" is out of date: ")[0]: p.split(" is out of date: ")[1] for p in problems[1:]}
-    # 03's loop acts with lesson 03's epsilon_greedy; 04-10 import lesson 04's module (its loop or its network)
+    # 03's loop acts with lesson 03's epsilon_greedy; 04-11 import lesson 04's module (its loop or its network)
     assert sorted(stale) == [f"solutions/{name}" for name in ("03_tabular_q_learning.ipynb", "04_deep_q_network.ipynb",
                                                               "05_target_network.ipynb", "06_double_dueling_dqn.ipynb",
                                                               "07_reinforce.ipynb", "08_actor_critic.ipynb",
-                                                              "09_ppo.ipynb", "10_debugging.ipynb")]
+                                                              "09_ppo.ipynb", "10_debugging.ipynb",
+                                                              "11_continuous_actions.ipynb")]
     assert stale["solutions/04_deep_q_network.ipynb"] == "course_utils/lessons/lesson03.py changed; run `course build`"
 
 

@@ -35,8 +35,10 @@ TOPICS = {
     "08": ("actor-critic", "rollout", "td advantage", "critic"),
     "09": ("ppo", "gae", "iqm", "clipped", "surrogate"),
     "10": ("probe", "debugging", "suspect", "diagnos"),
+    "11": ("sac", "soft actor-critic", "continuous", "pendulum", "squashed", "temperature", "twin critic"),
 }
-SHARED = {"04": ("05", "06"), "08": ("09",)}   # DQN words fit the DQN variants too; a critic is PPO's as well
+# DQN words fit the DQN variants too; a critic is PPO's and SAC's as well; replay and target critics are SAC's too
+SHARED = {"04": ("05", "06", "11"), "05": ("11",), "06": ("11",), "08": ("09", "11")}
 FITS = {nn: {nn} | {topic for topic, also in SHARED.items() if nn in also} for nn in TOPICS}
 MENTION = r"(?i)\blesson (\d\d)(?:'s|’s| \()((?:[ \t]*[\w`.-]+){1,3})"
 

@@ -28,12 +28,12 @@ CASES = list(exported_exercises())
 
 def test_lessons_export_their_pieces():
     assert MODULES == ["lesson01", "lesson02", "lesson03", "lesson04", "lesson05", "lesson06", "lesson07", "lesson08",
-                       "lesson09", "lesson10"]
+                       "lesson09", "lesson10", "lesson11"]
     # every exercise but the checks of a run's results (the learning checks, 10.4): they judge a run, not a piece
     assert [c[1] for c in CASES] == ["01.1", "01.2", "01.3", "02.1", "02.2", "02.3", "03.1", "03.2", "03.3", "04.1", "04.2", "04.3", "04.4",
                                      "04.5", "05.1", "06.1", "06.2", "07.1", "07.2", "07.3", "08.1", "08.2",
                                      "08.3", "09.1", "09.2", "09.3", "09.5", "10.1", "10.2", "10.3",
-                                     "10.5"]
+                                     "10.5", "11.1", "11.2", "11.3", "11.4"]
 
 
 @pytest.mark.parametrize("module, exercise, check", CASES, ids=[c[1] for c in CASES])

@@ -244,6 +244,21 @@ CLAIMS = [
           lambda said, truth: said == truth ** 2),
     Claim("10", r"tolerance of (0.1) that a correct agent meets",
           Printed(r"DQN\s+course/ProbeDiscount-v0\s+value error ([\d.]+)"), lambda said, truth: truth <= said),
+    # lesson 11
+    Claim("11", r"A random policy scores about −([\d,]+)", Printed(r"random torques: mean return -(\d+)"), same(100)),
+    Claim("11", r"from near 0 upright", Printed(r"episodes from -?\d+ to (-?\d+)\)"), lambda said, truth: truth >= -5),
+    Claim("11", r"to about −(\d+) hanging", Printed(r"episodes from (-\d+) to"),
+          lambda said, truth: abs(said + truth) <= 60),
+    Claim("11", r"The temperature starts at (1) and", Printed(r"temperature ([\d.]+) ->"), same(0.1)),
+    Claim("11", r"The temperature starts at 1 and falls", PrintedList(r"temperature ([\d.]+ -> [\d.]+)",
+                                                                     lambda xs: xs[1] < xs[0]), lambda said, truth: truth),
+    Claim("11", r"the entropy falls towards its target",
+          PrintedList(r"entropy (-?[\d.]+ -> -?[\d.]+) \(target -1\)", lambda xs: abs(xs[1] + 1) < abs(xs[0] + 1)),
+          lambda said, truth: truth),
+    Claim("11", r"Over (\d+) seeds this loop passed the stop test every time", Bench("SAC", ("solved",))),
+    Claim("11", r"after a median of ([\d,]+) environment steps", Bench("SAC", ("steps", "median"))),
+    Claim("11", r"environment steps \(([\d,]+) to", Bench("SAC", ("steps", "min"))),
+    Claim("11", r"environment steps \([\d,]+ to ([\d,]+)", Bench("SAC", ("steps", "max"))),
 ]
 
 

@@ -330,15 +330,29 @@ LOOP_STEPS, EXPLORING, LEARNING_STARTS, TRAIN_EVERY, N_ACTIONS = 80, 40, 10, 4, 
 
 
 class _LoopEnv:
-    """A scripted environment: observation ``[episode, t, 1]``; episode lengths and ends from ``LOOP_EPISODES``."""
+    """A scripted environment: observation ``[episode, t, 1]``; episode lengths and ends from ``EPISODES``.
+
+    Lesson 11's check subclasses it with a Box action space (``action_space``, ``_action``, its own episodes)."""
+
+    EXERCISE, EPISODES = "04.5", LOOP_EPISODES
 
     def __init__(self):
         import gymnasium as gym
 
-        self.action_space = gym.spaces.Discrete(N_ACTIONS, seed=0)
+        self.action_space = self._space(gym)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
         self.episode, self.t, self.now, self.ended = -1, 0, 0, None
         self.steps_this_call, self.log, self.first_obs = 0, [], {}
+
+    def _space(self, gym):
+        return gym.spaces.Discrete(N_ACTIONS, seed=0)
+
+    def _action(self, action):
+        """The action as the log keeps it; fail on one env.step could not take."""
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) or not 0 <= action < N_ACTIONS:
+            fail("04.5", f"at step {self.now} env.step got the action {action!r} ({type(action).__name__})",
+                 f"pass one action, an int from 0 to {N_ACTIONS - 1} (epsilon_greedy returns one)")
+        return int(action)
 
     def _obs(self):
         return np.array([self.episode, self.t, 1.0], np.float32)
@@ -351,25 +365,27 @@ class _LoopEnv:
     def step(self, action):
         self.steps_this_call += 1
         if self.steps_this_call > 1:
-            fail("04.5", f"at step {self.now} env.step was called twice", "one environment step per call of your function")
+            fail(self.EXERCISE, f"at step {self.now} env.step was called twice",
+                 "one environment step per call of your function")
         if self.ended is not None:
             step, how = self.ended
-            fail("04.5", f"at step {self.now} env.step was called on an episode that ended at step {step} "
+            fail(self.EXERCISE, f"at step {self.now} env.step was called on an episode that ended at step {step} "
                  f"({how}), without env.reset() in between",
                  "when terminated or truncated is True, start a new episode with env.reset() and return its first "
                  "observation")
-        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) or not 0 <= action < N_ACTIONS:
-            fail("04.5", f"at step {self.now} env.step got the action {action!r} ({type(action).__name__})",
-                 f"pass one action, an int from 0 to {N_ACTIONS - 1} (epsilon_greedy returns one)")
+        action = self._action(action)
         obs = self._obs()
-        length, how = LOOP_EPISODES[self.episode]
+        length, how = self.EPISODES[self.episode]
         self.t += 1
-        reward = 1.0 + self.t / 10
+        reward = self._reward()
         terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
         if terminated or truncated:
             self.ended = (self.now, how)
-        self.log.append((obs, int(action), reward, self._obs(), terminated, truncated))
+        self.log.append((obs, action, reward, self._obs(), terminated, truncated))
         return self._obs(), reward, terminated, truncated, {}
+
+    def _reward(self) -> float:
+        return 1.0 + self.t / 10
 
 
 class _LoopAgent:
@@ -451,25 +467,28 @@ def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
                        "a generator of your own")
 
 
-def _returned_right(returned, env, step) -> None:
-    """The step returns the observation to act on next: after an episode's end, the new episode's first one."""
+def _returned_right(returned, env, step, exercise: str = "04.5") -> None:
+    """The step returns the observation to act on next: after an episode's end, the new episode's first one.
+
+    ``env`` is a scripted loop environment whose ``log`` rows start (obs, action, reward, next_obs, terminated,
+    truncated): lesson 04's, and lesson 11's with continuous actions."""
     current = env._obs()
     if isinstance(returned, tuple) and len(returned) == 2:
-        fail("04.5", f"at step {step} your function returned a tuple of two: {returned!r}"[:300],
+        fail(exercise, f"at step {step} your function returned a tuple of two: {returned!r}"[:300],
              "env.reset() returns (obs, info): return the observation only")
     if _same(returned, current):
         return
     last = env.log[-1]
     if env.ended is None and (last[4] or last[5]):  # an episode ended here and was reset
         if _same(returned, last[3]):
-            fail("04.5", f"at step {step} the episode ended and you returned its last observation {last[3]}; the "
+            fail(exercise, f"at step {step} the episode ended and you returned its last observation {last[3]}; the "
                  f"environment was reset and now shows {current}",
                  "return the first observation of the new episode, the one env.reset() gave")
     if _same(returned, last[0]):
-        fail("04.5", f"at step {step} you returned the observation you acted on ({last[0]}), expected the next one "
+        fail(exercise, f"at step {step} you returned the observation you acted on ({last[0]}), expected the next one "
              f"({current})", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
-    fail("04.5", f"at step {step} you returned {returned!r}, expected the environment's current observation {current}",
-         "return the observation env.step gave (or env.reset() gave, after an episode's end)")
+    fail(exercise, f"at step {step} you returned {returned!r}, expected the environment's current observation "
+         f"{current}", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
 
 
 def _stored_right(stored, env) -> None:
@@ -486,25 +505,32 @@ def _stored_right(stored, env) -> None:
              "store exactly one transition per environment step")
     for (step, obs, action, reward, next_obs, terminated, truncated), true in zip(stored, env.log):
         t_obs, t_action, t_reward, t_next, t_term, t_trunc = true
-        if not _same(obs, t_obs):
-            said = " (the next observation)" if _same(obs, t_next) else ""
-            fail("04.5", f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
-                 "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
-        if action != t_action:
+        if action != t_action and _same(obs, t_obs):
             fail("04.5", f"at step {step} you stored action={action!r}, but env.step was given {t_action}",
                  "store the action you passed to env.step")
-        if not np.isclose(float(reward), t_reward):
-            fail("04.5", f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
-                 "store the reward env.step returned")
-        if not _same(next_obs, t_next):
-            first = env.first_obs.get(int(t_next[0]) + 1)
-            if (t_term or t_trunc) and first is not None and _same(next_obs, first):
-                fail("04.5", f"at step {step} the episode ended and you stored next_obs={next_obs}, the first "
-                     f"observation of the next episode; env.step returned {t_next}",
-                     "store the transition before you reset: next_obs is what env.step returned")
-            fail("04.5", f"at step {step} you stored next_obs={next_obs}, env.step returned {t_next}",
-                 "next_obs is the observation env.step returned")
+        _stored_around_the_step_right(step, obs, reward, next_obs, true, env)
         _flags_right(step, terminated, truncated, t_term, t_trunc)
+
+
+def _stored_around_the_step_right(step, obs, reward, next_obs, true, env, exercise: str = "04.5") -> None:
+    """The stored obs, reward and next_obs are what the step acted on and what env.step returned (``true``, a row
+    of ``env.log``), the transition stored before any reset."""
+    t_obs, _, t_reward, t_next, t_term, t_trunc = true[:6]
+    if not _same(obs, t_obs):
+        said = " (the next observation)" if _same(obs, t_next) else ""
+        fail(exercise, f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
+             "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
+    if not np.isclose(float(reward), t_reward):
+        fail(exercise, f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
+             "store the reward env.step returned")
+    if not _same(next_obs, t_next):
+        first = env.first_obs.get(int(t_next[0]) + 1)
+        if (t_term or t_trunc) and first is not None and _same(next_obs, first):
+            fail(exercise, f"at step {step} the episode ended and you stored next_obs={next_obs}, the first "
+                 f"observation of the next episode; env.step returned {t_next}",
+                 "store the transition before you reset: next_obs is what env.step returned")
+        fail(exercise, f"at step {step} you stored next_obs={next_obs}, env.step returned {t_next}",
+             "next_obs is the observation env.step returned")
 
 
 def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
@@ -523,20 +549,21 @@ def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
              "the next one's")
 
 
-def _trained_when_due(trained_at) -> None:
+def _trained_when_due(trained_at, exercise: str = "04.5", steps: int = LOOP_STEPS,
+                      learning_starts: int = LEARNING_STARTS, train_every: int = TRAIN_EVERY) -> None:
     """agent.train() at every multiple of train_every from learning_starts on, and never before."""
-    due = [s for s in range(1, LOOP_STEPS + 1) if s >= LEARNING_STARTS and s % TRAIN_EVERY == 0]
+    due = [s for s in range(1, steps + 1) if s >= learning_starts and s % train_every == 0]
     if trained_at == due:
         return
-    rule = f"with learning_starts={LEARNING_STARTS} and train_every={TRAIN_EVERY}, train at steps {due[:4]} ..."
+    rule = f"with learning_starts={learning_starts} and train_every={train_every}, train at steps {due[:4]} ..."
     if not trained_at:
-        fail("04.5", f"agent.train() was never called in {LOOP_STEPS} steps",
+        fail(exercise, f"agent.train() was never called in {steps} steps",
              f"call agent.train() when step >= learning_starts and step % train_every == 0 ({rule})")
-    early = [s for s in trained_at if s < LEARNING_STARTS]
+    early = [s for s in trained_at if s < learning_starts]
     if early:
-        fail("04.5", f"agent.train() was called at step {early[0]}, before learning_starts={LEARNING_STARTS}",
+        fail(exercise, f"agent.train() was called at step {early[0]}, before learning_starts={learning_starts}",
              f"wait until the buffer has learning_starts transitions of random play ({rule})")
-    fail("04.5", f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
+    fail(exercise, f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
          f"train when step >= learning_starts and step % train_every == 0 ({rule})")
 
 

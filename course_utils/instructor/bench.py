@@ -2,8 +2,8 @@
 
 Every algorithm is measured by **the training code its solution notebook runs**:
 
-- random search, tabular Q-learning, REINFORCE, actor-critic and PPO call the lesson's
-  training function of the seed (lesson 01's ``search``, lesson 03's, 07's, 08's and 09's
+- random search, tabular Q-learning, REINFORCE, actor-critic, PPO and SAC call the lesson's
+  training function of the seed (lesson 01's ``search``, lesson 03's, 07's, 08's, 09's and 11's
   ``train``), which ``course build`` exports from the lesson's cell tagged ``export``
   into ``course_utils.lessons.lessonNN``: that function and what it returns are the
   contract between a lesson and the bench;
@@ -13,7 +13,8 @@ Every algorithm is measured by **the training code its solution notebook runs**:
   squared error that check 04.3 accepts in place of the Huber loss).
 
 "Solved" is the lessons' own stop test, checked at the lesson's regular interval:
-``cu.passes_with_margin`` at 475 for DQN, REINFORCE, actor-critic and PPO; a mean of at
+``cu.passes_with_margin`` at 475 for DQN, REINFORCE, actor-critic and PPO, at -200 for SAC on
+Pendulum-v1 (the policy's mean action); a mean of at
 least 475 over 100 fresh episodes for random search and tabular Q-learning (195 for
 the first tabular row).
 Steps and seconds are counted up to that test; evaluation episodes are not counted as
@@ -134,6 +135,31 @@ def _ppo(seed: int, quick: bool) -> list:
     return _training_log("PPO", lesson09.train)(seed, quick)
 
 
+def _sac(seed: int, quick: bool) -> list:
+    """Lesson 11's ``train`` on Pendulum-v1; ``--quick`` caps it at 2,000 environment steps."""
+    from ..lessons import lesson11
+
+    settings = lesson11.SACSettings(max_steps=2_000) if quick else lesson11.SACSettings()
+    start = time.perf_counter()
+    log = _quiet(lesson11.train, seed, settings)
+    seconds = time.perf_counter() - start
+    from ..evaluation import evaluate
+    from ..sac import deterministic_policy
+
+    import gymnasium as gym
+
+    space = gym.make("Pendulum-v1").action_space
+    # as every row: the kept policy (its mean action) on 100 fresh episodes, after the stop test and not timed
+    fresh = float(evaluate(deterministic_policy(log.weights, space.low, space.high), "Pendulum-v1", 100,
+                           seed=500_000 + 1_000 * seed).mean())   # disjoint sets of starts
+    alphas = [(int(step), float(alpha)) for step, _, alpha, _ in log.history]
+    curves = _training_curves(log.returns, log.steps)
+    if alphas:
+        curves["temperature_by_step"] = tuple(list(x) for x in zip(*alphas))
+    return [SeedResult("SAC", seed, log.solved and fresh >= -200.0, log.env_steps, seconds, log.env_steps, seconds,
+                       fresh, curves=curves)]
+
+
 def _probes(seed: int, quick: bool) -> list:
     """Lesson 10's probe runs, as its notebook does them: the course's three agents on all five probes, and
     the eight suspects, simplest probe first. Solved when every correct agent passes every probe and every
@@ -239,6 +265,7 @@ def algorithms() -> list[Algorithm]:
                   {"vanilla policy gradient (no baseline)": "report it"}),
         Algorithm("actor-critic", _actor_critic, {"actor-critic": "<= 100,000 steps, <= 15 s"}),
         Algorithm("PPO", _ppo, {"PPO": "<= 50,000 steps, <= 10 s"}),
+        Algorithm("SAC", _sac, {"SAC": "Pendulum-v1, mean action >= -200: <= 20,000 steps, <= 30 s"}),
         Algorithm("probes (lesson 10)", _probes,
                   {"probes (lesson 10)": "every seed: the course's agents pass all five probes, each suspect "
                                          "fails the expected probe first"}),

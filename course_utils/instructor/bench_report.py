@@ -172,6 +172,8 @@ def _record(result: SeedResult) -> dict:
 # ---------------------------------------------------------------- reference curves
 
 REFERENCE_WINDOW = 20       # episodes in the moving average of a training curve, as the lessons plot them
+# rows whose lesson plots another window: Pendulum's episodes are 200 steps, so 20 of them would span half a SAC run
+REFERENCE_WINDOWS = {"SAC": 5}
 REFERENCE_POINTS = 120      # points per band
 
 
@@ -179,7 +181,7 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
     """For each row and curve, the 10th, 50th and 90th percentiles over the seeds at each x.
 
     A training curve is first smoothed seed by seed (moving average of ``REFERENCE_WINDOW``
-    episodes), then read at ``REFERENCE_POINTS`` x values by holding each seed's last
+    episodes, or the row's own in ``REFERENCE_WINDOWS``), then read at ``REFERENCE_POINTS`` x values by holding each seed's last
     value until its next point. A band goes as far as at least half of the seeds ran:
     beyond that the runs still going are the slow ones, and their percentiles would say
     little about a typical run.
@@ -199,7 +201,8 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
             if len(runs) < 2:
                 continue
             smooth, held = kind.startswith("training"), kind.startswith("best")
-            series = [(np.asarray(x, float), moving_average(y, REFERENCE_WINDOW) if smooth else np.asarray(y, float))
+            window = REFERENCE_WINDOWS.get(name, REFERENCE_WINDOW)
+            series = [(np.asarray(x, float), moving_average(y, window) if smooth else np.asarray(y, float))
                       for x, y in runs]
             ends = sorted(x[-1] for x, _ in series)
             reach = ends[int(0.9 * (len(ends) - 1))] if held else ends[(len(ends) - 1) // 2]
@@ -216,7 +219,7 @@ def reference_bands(results: list[SeedResult], names: list[str]) -> dict:
             bands.setdefault(name, {})[kind] = {
                 "x": grid[enough].tolist(), "low": low.round(1).tolist(), "median": median.round(1).tolist(),
                 "high": high.round(1).tolist(), "seeds": len(series),
-                "window": REFERENCE_WINDOW if smooth else 1}
+                "window": window if smooth else 1}
     return bands
 
 
