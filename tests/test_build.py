@@ -293,7 +293,7 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
         (pkg / edit).write_text((pkg / edit).read_text().removesuffix("\n# a one-line change\n"))
         return sorted(name[:2] for name in base if now[name] != base[name])
 
-    everyone = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
+    everyone = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"]
     from_04 = everyone[3:]
     # lesson 06 measures overestimation; lesson 10's plots of agents' diagnostics live there too
     assert changed_after("diagnostics.py") == ["06", "10"]
@@ -305,6 +305,8 @@ def test_a_lesson_is_stale_only_when_what_it_imports_changes(tmp_path, monkeypat
     assert changed_after("actor_critic.py") == ["08", "09", "10"]  # lesson 09's cu.ppo builds on it
     # what lesson 09's loop keeps around the student's code (lesson 10 runs that loop on the probes too)
     assert changed_after("ppo.py") == ["09", "10"] and changed_after("checks/lesson09.py") == ["09"]
+    # what lesson 11's loop keeps around the student's code; the checks of a loop's step, lessons 04 and 11's
+    assert changed_after("sac.py") == ["11"] and changed_after("checks/_loop.py") == ["04", "11"]
     assert changed_after("dqn.py") == from_04
     # the debugging kit is lesson 10's alone: it sits above every lesson it probes
     assert [changed_after(f"debugging/{m}.py") for m in ("__init__", "probes", "suspects")] == [["10"]] * 3

@@ -86,6 +86,11 @@ SQUASH_MISTAKES = {
                              "log_probs has shape (16, 1), expected (16,)"),
     "actions only": (lambda m, s, n: tf.tanh(m + tf.exp(s) * n), "expected a pair (actions, log_probs)"),
     "float64": (_squash(reduce=lambda x: tf.cast(tf.reduce_sum(x, axis=1), tf.float64)), "float64 log_probs"),
+    "tf.print inside (XLA has none)": (_squash(action_of=lambda u, m: (tf.print("a"), tf.tanh(u))[1]),
+                                       "compiled by XLA"),
+    "constant counted once": (_squash(reduce=lambda x: tf.reduce_sum(x, axis=1) + 0.5 * LOG_2PI * (
+        tf.cast(tf.shape(x)[1], tf.float32) - 1.0)), "counted once, not once per action dimension"),
+    "epsilon 1e-4 inside the log": (_squash(correction=lambda u, a: tf.math.log(1.0 - a ** 2 + 1e-4)), "too large"),
 }
 
 
@@ -281,6 +286,9 @@ STEP_MISTAKES = {
     "act asked twice": (_step(act=lambda agent, obs, step: (agent.act(obs, step), agent.act(obs, step))[1]),
                         "called 2 times"),
     "act without the step": (_step(act=lambda agent, obs, step: agent.act(obs, 0)), "agent.act(obs, 0)"),
+    "stretched, not moved to the centre": (_step(scale=lambda a, lo, hi: a * (hi - lo) / 2), "not moved to its centre"),
+    "trains only after learning_starts": (_step(due=lambda step, s: step > s.learning_starts and step % s.train_every == 0),
+                                          "expected [8, 12, 16"),
 }
 
 

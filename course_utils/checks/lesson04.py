@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed, same_actions_again
+from ._loop import LoopEnv, returned_right, same as _same, stored_around_the_step_right, trained_when_due
 
 
 def _dense_layers(model):
@@ -329,63 +330,19 @@ LOOP_EPISODES = [(6, "terminated"), (9, "truncated"), (4, "terminated"), (11, "t
 LOOP_STEPS, EXPLORING, LEARNING_STARTS, TRAIN_EVERY, N_ACTIONS = 80, 40, 10, 4, 3
 
 
-class _LoopEnv:
-    """A scripted environment: observation ``[episode, t, 1]``; episode lengths and ends from ``EPISODES``.
-
-    Lesson 11's check subclasses it with a Box action space (``action_space``, ``_action``, its own episodes)."""
+class _LoopEnv(LoopEnv):
+    """The scripted environment of check 04.5: three discrete actions, episodes ``LOOP_EPISODES``."""
 
     EXERCISE, EPISODES = "04.5", LOOP_EPISODES
-
-    def __init__(self):
-        import gymnasium as gym
-
-        self.action_space = self._space(gym)
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float32)
-        self.episode, self.t, self.now, self.ended = -1, 0, 0, None
-        self.steps_this_call, self.log, self.first_obs = 0, [], {}
 
     def _space(self, gym):
         return gym.spaces.Discrete(N_ACTIONS, seed=0)
 
     def _action(self, action):
-        """The action as the log keeps it; fail on one env.step could not take."""
         if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)) or not 0 <= action < N_ACTIONS:
             fail("04.5", f"at step {self.now} env.step got the action {action!r} ({type(action).__name__})",
                  f"pass one action, an int from 0 to {N_ACTIONS - 1} (epsilon_greedy returns one)")
         return int(action)
-
-    def _obs(self):
-        return np.array([self.episode, self.t, 1.0], np.float32)
-
-    def reset(self, *, seed=None, options=None):
-        self.episode, self.t, self.ended = self.episode + 1, 0, None
-        self.first_obs[self.episode] = self._obs()
-        return self._obs(), {}
-
-    def step(self, action):
-        self.steps_this_call += 1
-        if self.steps_this_call > 1:
-            fail(self.EXERCISE, f"at step {self.now} env.step was called twice",
-                 "one environment step per call of your function")
-        if self.ended is not None:
-            step, how = self.ended
-            fail(self.EXERCISE, f"at step {self.now} env.step was called on an episode that ended at step {step} "
-                 f"({how}), without env.reset() in between",
-                 "when terminated or truncated is True, start a new episode with env.reset() and return its first "
-                 "observation")
-        action = self._action(action)
-        obs = self._obs()
-        length, how = self.EPISODES[self.episode]
-        self.t += 1
-        reward = self._reward()
-        terminated, truncated = self.t == length and how == "terminated", self.t == length and how == "truncated"
-        if terminated or truncated:
-            self.ended = (self.now, how)
-        self.log.append((obs, action, reward, self._obs(), terminated, truncated))
-        return self._obs(), reward, terminated, truncated, {}
-
-    def _reward(self) -> float:
-        return 1.0 + self.t / 10
 
 
 class _LoopAgent:
@@ -426,16 +383,12 @@ LOOP_HINT = ("action = epsilon_greedy(agent.q_values(obs), agent.epsilon(step), 
              "env.reset() when the episode is over; return the observation to act on next")
 
 
-def _same(a, b) -> bool:
-    return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
-
-
 @guarded("04.5", LOOP_HINT)
 def check_dqn_env_step(dqn_env_step) -> None:
     """Check ``dqn_env_step(agent, env, obs, step) -> next obs`` on a scripted environment, step by step."""
     env, agent = _run_loop(dqn_env_step)
     _stored_right(agent.stored, env)
-    _trained_when_due(agent.trained_at)
+    trained_when_due("04.5", agent.trained_at, LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY)
     _acted_epsilon_greedily(agent, env)
     _replayed_by_the_agents_rng(dqn_env_step, [row[1] for row in env.log])
     passed("04.5", LOOP_STEPS)
@@ -452,7 +405,7 @@ def _run_loop(dqn_env_step):
         returned = call("04.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
         if env.steps_this_call == 0:
             fail("04.5", f"at step {step} env.step was not called", "take one environment step per call")
-        _returned_right(returned, env, step)
+        returned_right("04.5", returned, env, step)
         obs = returned
     return env, agent
 
@@ -465,30 +418,6 @@ def _replayed_by_the_agents_rng(dqn_env_step, actions) -> None:
     same_actions_again("04.5", actions, [row[1] for row in _run_loop(dqn_env_step)[0].log],
                        "draw every random number from agent.rng (pass it to epsilon_greedy), not from np.random or "
                        "a generator of your own")
-
-
-def _returned_right(returned, env, step, exercise: str = "04.5") -> None:
-    """The step returns the observation to act on next: after an episode's end, the new episode's first one.
-
-    ``env`` is a scripted loop environment whose ``log`` rows start (obs, action, reward, next_obs, terminated,
-    truncated): lesson 04's, and lesson 11's with continuous actions."""
-    current = env._obs()
-    if isinstance(returned, tuple) and len(returned) == 2:
-        fail(exercise, f"at step {step} your function returned a tuple of two: {returned!r}"[:300],
-             "env.reset() returns (obs, info): return the observation only")
-    if _same(returned, current):
-        return
-    last = env.log[-1]
-    if env.ended is None and (last[4] or last[5]):  # an episode ended here and was reset
-        if _same(returned, last[3]):
-            fail(exercise, f"at step {step} the episode ended and you returned its last observation {last[3]}; the "
-                 f"environment was reset and now shows {current}",
-                 "return the first observation of the new episode, the one env.reset() gave")
-    if _same(returned, last[0]):
-        fail(exercise, f"at step {step} you returned the observation you acted on ({last[0]}), expected the next one "
-             f"({current})", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
-    fail(exercise, f"at step {step} you returned {returned!r}, expected the environment's current observation "
-         f"{current}", "return the observation env.step gave (or env.reset() gave, after an episode's end)")
 
 
 def _stored_right(stored, env) -> None:
@@ -508,29 +437,8 @@ def _stored_right(stored, env) -> None:
         if action != t_action and _same(obs, t_obs):
             fail("04.5", f"at step {step} you stored action={action!r}, but env.step was given {t_action}",
                  "store the action you passed to env.step")
-        _stored_around_the_step_right(step, obs, reward, next_obs, true, env)
+        stored_around_the_step_right("04.5", step, obs, reward, next_obs, true, env)
         _flags_right(step, terminated, truncated, t_term, t_trunc)
-
-
-def _stored_around_the_step_right(step, obs, reward, next_obs, true, env, exercise: str = "04.5") -> None:
-    """The stored obs, reward and next_obs are what the step acted on and what env.step returned (``true``, a row
-    of ``env.log``), the transition stored before any reset."""
-    t_obs, _, t_reward, t_next, t_term, t_trunc = true[:6]
-    if not _same(obs, t_obs):
-        said = " (the next observation)" if _same(obs, t_next) else ""
-        fail(exercise, f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
-             "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
-    if not np.isclose(float(reward), t_reward):
-        fail(exercise, f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
-             "store the reward env.step returned")
-    if not _same(next_obs, t_next):
-        first = env.first_obs.get(int(t_next[0]) + 1)
-        if (t_term or t_trunc) and first is not None and _same(next_obs, first):
-            fail(exercise, f"at step {step} the episode ended and you stored next_obs={next_obs}, the first "
-                 f"observation of the next episode; env.step returned {t_next}",
-                 "store the transition before you reset: next_obs is what env.step returned")
-        fail(exercise, f"at step {step} you stored next_obs={next_obs}, env.step returned {t_next}",
-             "next_obs is the observation env.step returned")
 
 
 def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
@@ -547,24 +455,6 @@ def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
         fail("04.5", f"at step {step} env.step returned truncated={t_trunc} and you stored truncated={truncated!r}",
              "store truncated as env.step returned it: the buffer needs it to keep one episode's steps apart from "
              "the next one's")
-
-
-def _trained_when_due(trained_at, exercise: str = "04.5", steps: int = LOOP_STEPS,
-                      learning_starts: int = LEARNING_STARTS, train_every: int = TRAIN_EVERY) -> None:
-    """agent.train() at every multiple of train_every from learning_starts on, and never before."""
-    due = [s for s in range(1, steps + 1) if s >= learning_starts and s % train_every == 0]
-    if trained_at == due:
-        return
-    rule = f"with learning_starts={learning_starts} and train_every={train_every}, train at steps {due[:4]} ..."
-    if not trained_at:
-        fail(exercise, f"agent.train() was never called in {steps} steps",
-             f"call agent.train() when step >= learning_starts and step % train_every == 0 ({rule})")
-    early = [s for s in trained_at if s < learning_starts]
-    if early:
-        fail(exercise, f"agent.train() was called at step {early[0]}, before learning_starts={learning_starts}",
-             f"wait until the buffer has learning_starts transitions of random play ({rule})")
-    fail(exercise, f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
-         f"train when step >= learning_starts and step % train_every == 0 ({rule})")
 
 
 def _acted_epsilon_greedily(agent, env) -> None:

@@ -10,8 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import call, fail, guarded, mean_return_reaches, must_be_tensor, passed
-from .lesson04 import _LoopEnv as _Lesson04LoopEnv   # lesson 04's scripted loop and its verdicts, alike
-from .lesson04 import _returned_right, _stored_around_the_step_right, _trained_when_due
+from ._loop import LoopEnv, returned_right, same as _same, stored_around_the_step_right, trained_when_due
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -104,6 +103,12 @@ def _diagnose_log_probs(got, mean, log_std, noise, shown) -> None:
              "the dimensions are independent: the log-probability of the action is the sum over them"),
             ((log_normal + log_std - log_det).sum(1), "the -log(std) term of the Gaussian's log-density is missing",
              "log N(u; mean, std) = -((u - mean) / std)^2 / 2 - log(std) - log(2 pi) / 2"),
+            ((log_normal - log_det).sum(1) + 0.5 * LOG_2PI * (log_normal.shape[1] - 1), "the Gaussian's constant "
+             "-log(2 pi) / 2 was counted once, not once per action dimension",
+             "it is part of each dimension's log-density, summed with the rest over the dimensions"),
+            ((log_normal - np.log(1 - np.tanh(u) ** 2 + 1e-4)).sum(1), "the number added inside the log, 1e-4, is "
+             "too large: it changes the log-probability by up to 0.01 where tanh is steep",
+             "add 1e-6, or use the exact form 2 (log 2 - u - softplus(-2u)), which needs none"),
             ((log_normal + 0.5 * LOG_2PI - log_det).sum(1), "the Gaussian's constant -log(2 pi) / 2 is missing "
              "(once per action dimension): the entropy the temperature compares with its target would be off by it",
              "log N(u; mean, std) = -((u - mean) / std)^2 / 2 - log(std) - log(2 pi) / 2"),
@@ -117,14 +122,14 @@ def _diagnose_log_probs(got, mean, log_std, noise, shown) -> None:
 def _shown_case(squashed_gaussian) -> str:
     """A one-row, one-dimension case to work out by hand, with the student's answer."""
     tf = _tf()
-    mean, log_std, noise = np.array([[0.5]]), np.array([[-0.5]]), np.array([[1.0]])
+    mean, log_std, noise = np.array([[0.5, -1.0]]), np.array([[-0.5, 0.0]]), np.array([[1.0, 0.5]])
     a, lp = reference_squashed_gaussian(mean, log_std, noise)
     try:
         got = squashed_gaussian(*(tf.constant(x, tf.float32) for x in (mean, log_std, noise)))
         got = [np.round(np.asarray(x, float), 4).tolist() for x in got]
     except Exception as err:  # noqa: BLE001 - a message, whatever the code does
         got = f"an error ({type(err).__name__})"
-    return (f". For mean=[[0.5]], log_std=[[-0.5]], noise=[[1.0]]: expected (actions, log_probs) = "
+    return (f". For mean=[[0.5, -1.0]], log_std=[[-0.5, 0.0]], noise=[[1.0, 0.5]]: expected (actions, log_probs) = "
             f"({np.round(a, 4).tolist()}, {np.round(lp, 4).tolist()}), got {got}")
 
 
@@ -204,11 +209,11 @@ def _finite_where_saturated(squashed_gaussian) -> None:
     out = _pair(squashed_gaussian(*(tf.constant(x) for x in (mean, log_std, noise))), "11.1", "actions, log_probs")
     log_probs = np.asarray(out[1], dtype=np.float64)
     if not np.all(np.isfinite(log_probs)):
-        u = np.round(mean + np.exp(log_std) * noise, 1).tolist()
+        u = np.round(np.asarray(mean + np.exp(log_std) * noise, float), 1).tolist()
         fail("11.1", f"for samples far out on tanh's flat tails (u = {u}) the log-probabilities are "
              f"{log_probs.tolist()}: 1 - tanh(u)^2 rounds to 0 in float32 "
              "and its log is -inf", "add a small number inside the log, log(1 - tanh(u)^2 + 1e-6), or use the exact "
-             "form log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which never rounds to 0")
+             "form log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which stays finite")
 
 
 def _same_when_compiled(squashed_gaussian) -> None:
@@ -217,14 +222,14 @@ def _same_when_compiled(squashed_gaussian) -> None:
     args = [rng.normal(size=(6, 2)).astype(np.float32), rng.uniform(-1, 0, (6, 2)).astype(np.float32),
             rng.normal(size=(6, 2)).astype(np.float32)]
     spec = [tf.TensorSpec([None, 2], tf.float32)] * 3
-    hint = ("use only TensorFlow operations (no .numpy(), np.* or Python loops over rows): the update calls it "
-            "inside tf.function")
+    hint = ("use only TensorFlow operations (no .numpy(), np.*, tf.print or Python loops over rows): the update "
+            "calls it inside tf.function compiled by XLA")
     try:
-        got = tf.function(squashed_gaussian, input_signature=spec)(*args)
+        got = tf.function(squashed_gaussian, input_signature=spec, jit_compile=True)(*args)
     except Exception as err:  # noqa: BLE001 - NumPy and .numpy() fail on symbolic tensors
         from . import describe
 
-        what = f"it fails inside tf.function, where the update calls it: it {describe(err)}"
+        what = f"it fails inside tf.function compiled by XLA, where the update calls it: it {describe(err)}"
     else:
         what = None
     if what:
@@ -345,12 +350,13 @@ def check_soft_q_targets(soft_q_targets) -> None:
     spec = [tf.TensorSpec([None], tf.float32), tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([None], tf.float32),
             tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)]
     compiled = tf.function(lambda r, o, t, a, lp, al: soft_q_targets(critics, r, o, t, a, lp, al, 0.99),
-                           input_signature=spec)
+                           input_signature=spec, jit_compile=True)
     batch = [rng.normal(size=(5,)), rng.normal(size=(5, 3)), np.array([0, 1, 0, 0, 1.0]), rng.uniform(-1, 1, (5, 2)),
              rng.normal(size=5), np.array(0.3)]
     batch = [tf.constant(x, tf.float32) for x in batch]
-    got = call("11.2", compiled, *batch, label="soft_q_targets inside tf.function",
-               hint="use only TensorFlow operations (no .numpy() or np.*): the update calls it inside tf.function")
+    got = call("11.2", compiled, *batch, label="soft_q_targets inside tf.function compiled by XLA",
+               hint="use only TensorFlow operations (no .numpy(), np.* or tf.print): the update calls it inside "
+                    "tf.function compiled by XLA")
     want = soft_q_targets(critics, *batch[:5], batch[5], 0.99)
     if not np.allclose(np.asarray(got), np.asarray(want), atol=1e-5):
         fail("11.2", "inside tf.function it gives other values than when run eagerly", TARGETS_HINT)
@@ -472,11 +478,12 @@ def _losses_when_compiled(losses) -> None:
     rng = np.random.default_rng(115)
     log_alpha = tf.Variable(-1.0)
     spec = [tf.TensorSpec([None], tf.float32)] * 3
-    compiled = tf.function(lambda lp, q1, q2: losses(lp, q1, q2, log_alpha, -1.0), input_signature=spec)
+    compiled = tf.function(lambda lp, q1, q2: losses(lp, q1, q2, log_alpha, -1.0), input_signature=spec,
+                           jit_compile=True)
     args = [tf.constant(rng.normal(size=6).astype(np.float32)) for _ in range(3)]
-    got = call("11.3", compiled, *args, label="actor_and_temperature_losses inside tf.function",
-               hint="use only TensorFlow operations (no .numpy(), float() or np.*): the update calls it inside "
-                    "tf.function")
+    got = call("11.3", compiled, *args, label="actor_and_temperature_losses inside tf.function compiled by XLA",
+               hint="use only TensorFlow operations (no .numpy(), float(), np.* or tf.print): the update calls it "
+                    "inside tf.function compiled by XLA")
     want = losses(*args, log_alpha, -1.0)
     if not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
         fail("11.3", "inside tf.function it gives other values than when run eagerly", LOSSES_HINT)
@@ -487,15 +494,15 @@ def _losses_when_compiled(losses) -> None:
 # (length, how it ends) of the scripted episodes; Pendulum's all end truncated, these mostly do
 LOOP_EPISODES = [(7, "truncated"), (5, "terminated"), (9, "truncated"), (6, "truncated"), (4, "terminated"),
                  (8, "truncated"), (50, "truncated")]
-LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY = 40, 9, 4
+LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY = 40, 8, 4   # 8: training at step 8, not only after it
 LOW, HIGH = np.array([-2.0, 0.0], np.float32), np.array([2.0, 4.0], np.float32)   # an asymmetric box, two dimensions
 LOOP_HINT = ("action = agent.act(obs, step); env.step(low + (action + 1) / 2 * (high - low)) with low, high = "
              "env.action_space.low, env.action_space.high; agent.store(obs, action, reward, next_obs, terminated); "
              "agent.train() when due; env.reset() when the episode is over; return the observation to act on next")
 
 
-class _LoopEnv(_Lesson04LoopEnv):
-    """Lesson 04's scripted environment with a Box action space; it records the action env.step was given."""
+class _LoopEnv(LoopEnv):
+    """The scripted environment of check 04.5 with a Box action space; it records the action env.step was given."""
 
     EXERCISE, EPISODES = "11.4", LOOP_EPISODES
 
@@ -544,14 +551,6 @@ class _LoopAgent:
         self.trained_at.append(self.now)
 
 
-def _same(a, b) -> bool:
-    try:
-        return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
-                                                          atol=1e-5)
-    except (TypeError, ValueError):
-        return False
-
-
 @guarded("11.4", LOOP_HINT)
 def check_sac_env_step(sac_env_step) -> None:
     """Check ``sac_env_step(agent, env, obs, step) -> next obs`` on a scripted environment with an asymmetric box."""
@@ -564,10 +563,10 @@ def check_sac_env_step(sac_env_step) -> None:
         if env.steps_this_call == 0:
             fail("11.4", f"at step {step} env.step was not called", "take one environment step per call")
         _acted_right(agent, env, step)
-        _returned_right(returned, env, step, exercise="11.4")
+        returned_right("11.4", returned, env, step)
         obs = returned
     _stored_right(agent.stored, env)
-    _trained_when_due(agent.trained_at, "11.4", LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY)
+    trained_when_due("11.4", agent.trained_at, LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY)
     passed("11.4", LOOP_STEPS)
 
 
@@ -601,14 +600,16 @@ def _acted_right(agent, env, step) -> None:
          "falls below low is lost", "low + (action + 1) / 2 * (high - low)"),
         (LOW + action * (HIGH - LOW), "the action was scaled as if it lay in [0, 1]", "agent.act gives actions in "
          "[-1, 1]: low + (action + 1) / 2 * (high - low)"),
+        (action * (HIGH - LOW) / 2, "the action was stretched to the box's width but not moved to its centre",
+         "add the centre (low + high) / 2, or write low + (action + 1) / 2 * (high - low)"),
     ]:
         if _same(given, value):
-            fail("11.4", f"at step {step} {what} (action {np.round(action, 3).tolist()}, low {LOW.tolist()}, "
-                 f"high {HIGH.tolist()}: expected {np.round(want, 3).tolist()}, got {np.round(given, 3).tolist()})",
+            fail("11.4", f"at step {step} {what} (action {np.round(np.asarray(action, float), 3).tolist()}, low {LOW.tolist()}, "
+                 f"high {HIGH.tolist()}: expected {np.round(np.asarray(want, float), 3).tolist()}, got {np.round(np.asarray(given, float), 3).tolist()})",
                  hint)
-    fail("11.4", f"at step {step} env.step got {np.round(given, 3).tolist()} for the action "
-         f"{np.round(action, 3).tolist()} of agent.act; on the box low {LOW.tolist()}, high {HIGH.tolist()} "
-         f"expected {np.round(want, 3).tolist()}", LOOP_HINT)
+    fail("11.4", f"at step {step} env.step got {np.round(np.asarray(given, float), 3).tolist()} for the action "
+         f"{np.round(np.asarray(action, float), 3).tolist()} of agent.act; on the box low {LOW.astype(float).tolist()}, high {HIGH.astype(float).tolist()} "
+         f"expected {np.round(np.asarray(want, float), 3).tolist()}", LOOP_HINT)
 
 
 def _stored_right(stored, env) -> None:
@@ -628,13 +629,13 @@ def _stored_right(stored, env) -> None:
         acted = _LoopAgent.action_of(t_obs, step)
         if not _same(action, acted) and _same(obs, t_obs):
             if _same(action, t_given):
-                fail("11.4", f"at step {step} you stored the scaled action {np.round(t_given, 3).tolist()}, not the "
-                     f"one agent.act gave, {np.round(acted, 3).tolist()}",
+                fail("11.4", f"at step {step} you stored the scaled action {np.round(np.asarray(t_given, float), 3).tolist()}, not the "
+                     f"one agent.act gave, {np.round(np.asarray(acted, float), 3).tolist()}",
                      "store the action in [-1, 1]: the critics and the policy's tanh work there; scaling is the "
                      "environment's business")
-            fail("11.4", f"at step {step} you stored action={action!r}, but agent.act gave {acted.tolist()}",
+            fail("11.4", f"at step {step} you stored action={action!r}, but agent.act gave {np.round(np.asarray(acted, float), 3).tolist()}",
                  "store the action agent.act gave")
-        _stored_around_the_step_right(step, obs, reward, next_obs, true, env, exercise="11.4")
+        stored_around_the_step_right("11.4", step, obs, reward, next_obs, true, env)
         if bool(terminated) != t_term:
             if t_trunc:
                 fail("11.4", f"at step {step} the episode was truncated by the time limit (terminated=False, "
@@ -648,6 +649,7 @@ def _stored_right(stored, env) -> None:
 # ------------------------------------------------------------------------------------------ 11.5
 
 
+@guarded("11.5", "pass the array of returns that cu.evaluate gave, one per episode")
 def check_solved(returns, threshold: float = -200.0, episodes: int = 100) -> None:
     """Check the trained actor's mean action scores a mean return of ``threshold`` or more over ``episodes``."""
     mean_return_reaches("11.5", returns, threshold, episodes,
