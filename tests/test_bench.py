@@ -86,6 +86,31 @@ def test_each_lesson_row_calls_the_training_function_its_lesson_exports(monkeypa
     assert [(r.seed, r.solved, r.steps) for r in rows] == [(7, True, 77)] * 3 + [(7, True, 31)] * 4
 
 
+def test_the_sac_row_runs_lesson_11s_train_and_judges_the_kept_policy_on_fresh_episodes(monkeypatch):
+    """The SAC row calls lesson 11's exported train (capped by --quick) and then plays the policy it kept: a passed
+    stop test is not enough when the kept policy then averages below -200 on 100 fresh episodes."""
+    from course_utils.lessons import lesson11
+    from course_utils.training_log import TrainingLog
+
+    calls = []
+
+    def train(seed, settings):
+        calls.append((seed, settings.max_steps))
+        log = TrainingLog()
+        log.add(-1200.0, env_steps=200)
+        rng = np.random.default_rng(0)   # an untrained actor: it cannot hold the pendulum up
+        log.weights = [rng.normal(size=(3, 8)).astype(np.float32), np.zeros(8, np.float32),
+                       rng.normal(size=(8, 2)).astype(np.float32), np.zeros(2, np.float32)]
+        log.history, log.env_steps, log.solved = [(1008, 1.0, 0.9, 0.5), (1024, 1.0, 0.8, 0.4)], 2_000, True
+        return log
+
+    monkeypatch.setattr(lesson11, "train", train)
+    (row,) = bench._sac(7, True)
+    assert calls == [(7, 2_000)]
+    assert (row.algorithm, row.seed, row.steps, row.solved) == ("SAC", 7, 2_000, False) and row.best < -200
+    assert row.curves["temperature_by_step"] == ([1008, 1024], [0.9, 0.8])
+
+
 def test_a_row_with_a_window_of_its_own_is_smoothed_with_it():
     # SAC's Pendulum episodes are 200 steps: its lesson plots a 5-episode average, and its band is made alike
     results = []
