@@ -127,9 +127,9 @@ class SACAgent:
         """Store one transition; ``action`` is the one ``act`` gave, in [-1, 1], before any scaling."""
         action = np.asarray(action, np.float32)
         if action.shape == (self.act_dim,) and np.any(np.abs(action) > 1.0 + 1e-6):
-            raise ValueError(f"SACAgent.store: the action {action.tolist()} lies outside [-1, 1]; store the action "
-                             f"agent.act gave, before scaling it to the environment's bounds (the policy's tanh and "
-                             f"the critics work in [-1, 1])")
+            raise ValueError(f"SACAgent.store: the action {np.round(action.astype(float), 3).tolist()} lies outside "
+                             f"[-1, 1]; store the action agent.act gave, before scaling it to the environment's "
+                             f"bounds (the policy's tanh and the critics work in [-1, 1])")
         self.buffer.add(obs, action, reward, next_obs, terminated)
 
     def train(self) -> float:

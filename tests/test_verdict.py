@@ -110,3 +110,25 @@ def test_the_cell_that_stopped_a_run_is_the_first_timeout_or_dead_kernel():
     assert stopping_cell({0: ok, 2: CellResult("failed", kernel_died=True), 3: timed_out}) == (2, "killed the kernel")
     assert stopping_cell({0: CellResult("failed", message="AssertionError: Exercise 01.1: wrong")}) is None
     assert stopping_cell({0: CellResult("failed", message="Timeout of 10 seconds exceeded (the student's print)")}) is None
+
+
+def test_a_failing_check_after_a_run_of_failing_cells_names_the_first_of_them():
+    """A training cell raises, the cells that use what it would have made raise NameError: the check's reason says
+    what the first one raised, where the student has to look."""
+    from course_utils.instructor.runner import CellResult, RunResult
+    from course_utils.instructor.verdict import _cell_before
+
+    def failed(line):
+        return CellResult("failed", message=f"Traceback ...\n{line}\n")
+
+    run = RunResult({3: CellResult("passed"), 4: failed("ValueError: SACAgent.store: the action [1.7] lies outside"),
+                     5: failed("NameError: name 'log' is not defined"), 6: failed("NameError: name 'log' is not defined"),
+                     7: failed("NameError: name 'returns' is not defined")})
+    reason = _cell_before("NameError: name 'returns' is not defined", Status.ERROR, run, 7)
+    assert reason == ("NameError: name 'returns' is not defined (the cell before this check failed: NameError: name "
+                      "'log' is not defined; the first of the 3 failing cells before this check raised ValueError: "
+                      "SACAgent.store: the action [1.7] lies outside)")
+    alone = RunResult({5: CellResult("passed"), 6: failed("NameError: name 'score' is not defined"),
+                       7: failed("NameError: name 'x' is not defined")})
+    assert _cell_before("NameError: x", Status.ERROR, alone, 7) == (
+        "NameError: x (the cell before this check failed: NameError: name 'score' is not defined)")
