@@ -74,12 +74,12 @@ class ReplayBuffer:
         Pass ``terminated`` from ``env.step``, not ``terminated or truncated``:
         a truncated episode still bootstraps from ``next_obs``.
         """
-        i = self._next
-        self.obs[i] = self._check_obs("obs", obs)
-        self.next_obs[i] = self._check_obs("next_obs", next_obs)
+        obs, next_obs = self._check_obs("obs", obs), self._check_obs("next_obs", next_obs)
         if self.action_shape is not None and np.shape(action) != self.action_shape:
             raise ValueError(f"ReplayBuffer.add: action has shape {np.shape(action)}, expected {self.action_shape} "
                              f"(the action_shape the buffer was created with)")
+        i = self._next   # written only once all of it is checked: a refused transition leaves the buffer as it was
+        self.obs[i], self.next_obs[i] = obs, next_obs
         self.actions[i] = action
         self.rewards[i] = reward
         self.terminated[i] = float(bool(terminated))

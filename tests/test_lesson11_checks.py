@@ -153,6 +153,8 @@ TARGETS_MISTAKES = {
         c, r, s, d, a, lp, al, g)).astype(np.float32)), "inside tf.function"),
     "a (batch, 1) column": (lambda *args: reference.soft_q_targets(*args)[:, None], "shape (12, 1)"),
     "float64": (lambda *args: tf.cast(reference.soft_q_targets(*args), tf.float64), "float64 targets"),
+    "a pair returned": (lambda *args: (reference.soft_q_targets(*args), None), "the targets is a tuple"),
+    "a list returned": (lambda *args: [float(x) for x in reference.soft_q_targets(*args)], "the targets is a list"),
 }
 
 
@@ -260,7 +262,25 @@ STEP_CORRECT = {
     "np.interp-free affine form, a print": lambda agent, env, obs, step: (print(step), _step(
         scale=lambda a, lo, hi: (hi - lo) / 2 * a + (hi + lo) / 2)(agent, env, obs, step))[1],
     "float64 action to env.step": _step(scale=lambda a, lo, hi: np.asarray(lo, float) + (a + 1.0) / 2 * (hi - lo)),
+    "uses the loss agent.train returns": lambda agent, env, obs, step: _step(due=lambda k, s: False)(
+        _LossKept(agent, step), env, obs, step),
 }
+
+
+class _LossKept:
+    """The agent, but the step trains inside store, keeping the critic loss agent.train returns, as a float."""
+
+    def __init__(self, agent, step):
+        self.agent, self.settings, self.step, self.losses = agent, agent.settings, step, []
+
+    def act(self, obs, step):
+        return self.agent.act(obs, step)
+
+    def store(self, *transition):
+        self.agent.store(*transition)
+        s = self.settings
+        if self.step >= s.learning_starts and self.step % s.train_every == 0:
+            self.losses.append(float(self.agent.train()))
 
 
 @pytest.mark.parametrize("name", STEP_CORRECT)
@@ -289,7 +309,29 @@ STEP_MISTAKES = {
     "stretched, not moved to the centre": (_step(scale=lambda a, lo, hi: a * (hi - lo) / 2), "not moved to its centre"),
     "trains only after learning_starts": (_step(due=lambda step, s: step > s.learning_starts and step % s.train_every == 0),
                                           "expected [8, 12, 16"),
+    "reset at every step": (lambda agent, env, obs, step: (_step()(agent, env, obs, step), env.reset()[0])[1],
+                            "env.reset() was called while the episode was still running"),
+    "a batch of one observation to act": (_step(act=lambda agent, obs, step: agent.act(obs[None], step)[0]),
+                                          "agent.act got an observation of shape (1, 3)"),
+    "reward stored as None": (lambda agent, env, obs, step: _step()(_StoreNoReward(agent), env, obs, step),
+                              "you stored reward=None"),
 }
+
+
+class _StoreNoReward:
+    """The agent, but the step's store loses the reward."""
+
+    def __init__(self, agent):
+        self.agent, self.settings = agent, agent.settings
+
+    def act(self, obs, step):
+        return self.agent.act(obs, step)
+
+    def store(self, obs, action, reward, next_obs, terminated):
+        self.agent.store(obs, action, None, next_obs, terminated)
+
+    def train(self):
+        return self.agent.train()
 
 
 @pytest.mark.parametrize("name", STEP_MISTAKES)

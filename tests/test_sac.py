@@ -50,6 +50,7 @@ def agent():
 
     def update(*arrays):
         calls.append([a.shape for a in arrays])
+        made.arrays = arrays
         return 1.0, 0.5, -0.3
 
     made = SACAgent(actor, update, settings, np.random.default_rng(0))
@@ -62,15 +63,32 @@ def test_the_agent_acts_at_random_then_from_the_policy_within_bounds(agent):
     early = [agent.act(obs, step) for step in range(1, 6)]
     later = [agent.act(obs, step) for step in range(6, 200)]
     assert all(a.shape == (1,) and a.dtype == np.float32 and -1 <= a[0] <= 1 for a in early + later)
-    # with zero weights' output the policy's mean is 0 and its spread exp(0) = 1: samples differ, tanh-bounded
+    # at a zero observation the random actor's outputs are its biases, 0: mean 0, spread exp(0) = 1, so the samples
+    # differ, each within tanh's bounds
     assert len({float(a[0]) for a in later}) > 100
 
 
 def test_the_agent_refuses_a_scaled_action_and_trains_on_stacked_batches(agent):
     with pytest.raises(ValueError, match=r"outside \[-1, 1\]; store the action agent.act gave, before scaling"):
         agent.store(np.zeros(3), np.array([1.7]), -1.0, np.zeros(3), False)
-    for _ in range(6):
-        agent.store(np.zeros(3), np.array([0.5]), -1.0, np.zeros(3), False)
+    for k in range(6):   # transition k: obs k, action k / 10, reward -k, next obs k + 1, terminated on the last
+        agent.store(np.full(3, k), np.array([k / 10]), -float(k), np.full(3, k + 1), k == 5)
+    agent.act(np.zeros(3), 7)
     assert agent.train() == 1.0
     assert agent.calls == [[(2, 4, 3), (2, 4, 1), (2, 4), (2, 4, 3), (2, 4), (2, 4, 1), (2, 4, 1)]]
-    assert agent.history[-1][1:] == (1.0, 0.5, -0.3)
+    obs, actions, rewards, next_obs, terminated, noise, next_noise = agent.arrays
+    k = obs[..., 0].astype(int)   # which transition each row is: every field of a row comes from that transition
+    assert np.allclose(actions[..., 0], k / 10) and np.array_equal(rewards, -k) and np.array_equal(next_obs[..., 0], k + 1)
+    assert np.array_equal(terminated, (k == 5).astype(np.float32))
+    assert all(a.dtype == np.float32 for a in agent.arrays) and not np.array_equal(noise, next_noise)
+    assert agent.history == [(7, 1.0, 0.5, -0.3)]   # the step of the call, the critic loss, alpha, entropy
+
+
+def test_a_refused_transition_leaves_a_full_buffer_as_it_was():
+    buffer = ReplayBuffer(2, obs_shape=(3,), action_shape=(1,))
+    for k in range(2):
+        buffer.add(np.full(3, k), np.array([0.1 * k]), -1.0, np.full(3, k + 1), False)
+    before = [a.copy() for a in (buffer.obs, buffer.next_obs, buffer.actions, buffer.rewards)]
+    with pytest.raises(ValueError, match="action has shape"):
+        buffer.add(np.full(3, 9), np.array([0.5, 0.5]), -9.0, np.full(3, 9), True)
+    assert all(np.array_equal(a, b) for a, b in zip(before, (buffer.obs, buffer.next_obs, buffer.actions, buffer.rewards)))

@@ -132,3 +132,14 @@ def test_a_failing_check_after_a_run_of_failing_cells_names_the_first_of_them():
                        7: failed("NameError: name 'x' is not defined")})
     assert _cell_before("NameError: x", Status.ERROR, alone, 7) == (
         "NameError: x (the cell before this check failed: NameError: name 'score' is not defined)")
+
+
+def test_the_walk_back_stops_at_a_dead_kernel_and_says_nothing_more_when_the_first_said_the_same():
+    from course_utils.instructor.runner import CellResult, RunResult
+    from course_utils.instructor.verdict import _cell_before
+
+    name_error = CellResult("failed", message="NameError: name 'log' is not defined")
+    died = RunResult({4: CellResult("failed", kernel_died=True, message="DeadKernelError"), 5: name_error,
+                      6: name_error, 7: CellResult("failed", message="NameError: name 'returns' is not defined")})
+    assert _cell_before("NameError: r", Status.ERROR, died, 7) == (
+        "NameError: r (the cell before this check failed: NameError: name 'log' is not defined)")

@@ -7,11 +7,11 @@ import numpy as np
 from . import fail
 
 
-def same(a, b) -> bool:
+def same(a, b, atol: float = 1e-8) -> bool:
     """Whether two observations (or actions) have one shape and the same numbers; False for what is not numbers."""
     try:
         return np.shape(a) == np.shape(b) and np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
-                                                          atol=1e-5)
+                                                          atol=atol)
     except (TypeError, ValueError):
         return False
 
@@ -43,6 +43,10 @@ class LoopEnv:
         return np.array([self.episode, self.t, 1.0], np.float32)
 
     def reset(self, *, seed=None, options=None):
+        if self.episode >= 0 and self.ended is None:
+            fail(self.EXERCISE, f"at step {self.now} env.reset() was called while the episode was still running "
+                 f"(after {self.t} of its steps, neither terminated nor truncated)",
+                 "reset only when env.step returned terminated or truncated True")
         self.episode, self.t, self.ended = self.episode + 1, 0, None
         self.first_obs[self.episode] = self._obs()
         return self._obs(), {}
@@ -105,7 +109,11 @@ def stored_around_the_step_right(exercise: str, step, obs, reward, next_obs, tru
         said = " (the next observation)" if same(obs, t_next) else ""
         fail(exercise, f"at step {step} you stored obs={obs}{said}, expected the observation you acted on, {t_obs}",
              "store (obs, action, reward, next_obs, ...) with obs the observation the action was chosen for")
-    if not np.isclose(float(reward), t_reward):
+    try:
+        reward_stored = float(reward)
+    except (TypeError, ValueError):
+        reward_stored = None
+    if reward_stored is None or not np.isclose(reward_stored, t_reward):
         fail(exercise, f"at step {step} you stored reward={reward!r}, env.step returned {t_reward}",
              "store the reward env.step returned")
     if not same(next_obs, t_next):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import call, fail, guarded, mean_return_reaches, must_be_tensor, passed
-from ._loop import LoopEnv, returned_right, same as _same, stored_around_the_step_right, trained_when_due
+from ._loop import LoopEnv, returned_right, same, stored_around_the_step_right, trained_when_due
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -23,9 +23,12 @@ def _tf():
 
 def _as_array(x, exercise: str, what: str, shape: tuple, hint: str) -> np.ndarray:
     """Return ``x`` as a float64 array of ``shape``, failing with a message that names ``what`` otherwise."""
-    if x is None:
-        fail(exercise, f"{what} is None", hint)
-    got = tuple(getattr(x, "shape", np.shape(x)))
+    if x is None or isinstance(x, (tuple, list, dict)):
+        fail(exercise, f"{what} is {'None' if x is None else 'a ' + type(x).__name__}, expected an array", hint)
+    try:
+        got = tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+    except (TypeError, ValueError):
+        fail(exercise, f"{what} is a {type(x).__name__} that is not an array of numbers", hint)
     if got != shape:
         fail(exercise, f"{what} has shape {got}, expected {shape}", hint)
     try:
@@ -336,6 +339,8 @@ def check_soft_q_targets(soft_q_targets) -> None:
         args = [tf.constant(x, tf.float32) for x in (r, next_obs, term, next_a, next_lp)]
         for alpha_given in (tf.constant(alpha, tf.float32), alpha):
             out = soft_q_targets(critics, args[0], args[1], args[2], args[3], args[4], alpha_given, gamma)
+            must_be_tensor("11.2", out, "the targets", "compute them with TensorFlow operations on the tensors "
+                           "given (tf.minimum, arithmetic): the update calls this inside tf.function")
             got = _as_array(out, "11.2", "the targets", (batch,), "one target per transition, shape (batch,): "
                             "squeeze nothing, sum nothing")
             shown = (f" (case {cases + 1}: alpha={alpha}, gamma={gamma}, terminated={term.astype(int).tolist()}; "
@@ -501,6 +506,11 @@ LOOP_HINT = ("action = agent.act(obs, step); env.step(low + (action + 1) / 2 * (
              "agent.train() when due; env.reset() when the episode is over; return the observation to act on next")
 
 
+def _same(a, b) -> bool:
+    """Actions (float32 from agent.act, float64 once scaled) alike to 1e-5."""
+    return same(a, b, atol=1e-5)
+
+
 class _LoopEnv(LoopEnv):
     """The scripted environment of check 04.5 with a Box action space; it records the action env.step was given."""
 
@@ -538,6 +548,9 @@ class _LoopAgent:
         return np.array([np.sin(3 * episode + t + step), np.cos(2 * t + episode * step)], np.float32) * 0.95
 
     def act(self, obs, step):
+        if np.shape(obs) != (3,):
+            fail("11.4", f"at step {self.now} agent.act got an observation of shape {np.shape(obs)}",
+                 "pass obs itself, shape (obs_dim,): agent.act acts on one observation")
         self.acted.append((self.now, np.array(obs, np.float32, copy=True), step))
         return self.action_of(obs, step)
 
@@ -549,6 +562,7 @@ class _LoopAgent:
 
     def train(self):
         self.trained_at.append(self.now)
+        return 0.0   # the critic loss, as SACAgent.train returns one
 
 
 @guarded("11.4", LOOP_HINT)

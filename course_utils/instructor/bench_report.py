@@ -29,7 +29,8 @@ class SeedResult:
     seconds: float        # wall seconds to the passed test, or of the whole run
     total_steps: int      # env steps the training loop took in all
     total_seconds: float
-    best: float | None = None   # best greedy mean seen, where the lesson records it
+    best: float | None = None   # best greedy mean seen, where the lesson records it (SAC: the kept policy's mean
+                                # over 100 fresh episodes after the stop test)
     # the run's curves for reference_curves.json: name -> (x values, y values); not in bench.json
     curves: dict = field(default_factory=dict, repr=False, compare=False)
 
