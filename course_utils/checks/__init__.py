@@ -228,17 +228,21 @@ def must_be_tensor(exercise: str, got, what: str, hint: str) -> None:
              "through it to the network", hint)
 
 
-def matches_when_compiled(exercise: str, loss_function, args, reference, hint: str) -> None:
+def matches_when_compiled(exercise: str, loss_function, args, reference, hint: str, xla: bool = False) -> None:
     """Run ``loss_function(*args)`` inside ``tf.function`` with the batch size unknown, as a training
     step does (its batches change size), and compare it with ``reference(*args)``.
 
-    Tensor arguments become the compiled function's inputs; other arguments (a coefficient)
-    stay Python constants, as in the lesson's training step.
+    Tensor arguments become the compiled function's inputs (a scalar one stays a scalar); other
+    arguments (a coefficient, an object of networks) stay Python constants, as in the lesson's
+    training step. ``xla=True`` compiles with XLA, as an update with ``jit_compile=True`` does
+    (lesson 11's): XLA refuses what plain ``tf.function`` lets through, ``tf.print`` among it.
     """
     import tensorflow as tf
 
     tensors = [i for i, x in enumerate(args) if hasattr(x, "shape")]
-    signature = [tf.TensorSpec([None, *args[i].shape[1:]], args[i].dtype) for i in tensors]
+    signature = [tf.TensorSpec([None, *args[i].shape[1:]] if len(args[i].shape) else [], args[i].dtype)
+                 for i in tensors]
+    where = "inside tf.function compiled by XLA" if xla else "inside tf.function"
 
     def with_inputs(*inputs):
         full = list(args)
@@ -247,16 +251,17 @@ def matches_when_compiled(exercise: str, loss_function, args, reference, hint: s
         return loss_function(*full)
 
     try:
-        got = tf.function(with_inputs, input_signature=signature)(*[tf.convert_to_tensor(args[i]) for i in tensors])
+        compiled = tf.function(with_inputs, input_signature=signature, jit_compile=xla)
+        got = compiled(*[tf.convert_to_tensor(args[i]) for i in tensors])
     except Exception as err:  # noqa: BLE001 - .numpy(), NumPy calls and len() fail on symbolic tensors
-        what = f"it fails inside tf.function, where the training step calls it: it {describe(err)}"
+        what = f"it fails {where}, where the training step calls it: it {describe(err)}"
     else:
         what = None
     if what:
         fail(exercise, what, hint)
     got, want = tf.nest.flatten(got), tf.nest.flatten(reference(*args))
     if len(got) != len(want) or not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
-        fail(exercise, "inside tf.function it gives other values than when run eagerly", hint)
+        fail(exercise, f"{where} it gives other values than when run eagerly", hint)
 
 
 def call(exercise: str, function, *args, hint: str, label: str | None = None, **kwargs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fail
+from . import call, fail
 
 
 def same(a, b, atol: float = 1e-8) -> bool:
@@ -141,3 +141,33 @@ def trained_when_due(exercise: str, trained_at, steps: int, learning_starts: int
              f"wait until the buffer has learning_starts transitions of random play ({rule})")
     fail(exercise, f"agent.train() was called at steps {trained_at[:6]} ..., expected {due[:6]} ...",
          f"train when step >= learning_starts and step % train_every == 0 ({rule})")
+
+
+def run_loop(exercise: str, step_fn, env: LoopEnv, agent, steps: int, hint: str, each=None) -> None:
+    """Call the student's ``step_fn(agent, env, obs, step)`` for steps 1..``steps`` from a reset ``env``, checking
+    that each call took one environment step and returned the observation to act on next; ``each(step)`` runs
+    after each call's environment step, before what it returned is judged."""
+    obs, _ = env.reset(seed=0)
+    for step in range(1, steps + 1):
+        env.now = agent.now = step
+        env.steps_this_call = 0
+        returned = call(exercise, step_fn, agent, env, obs, step, hint=hint)
+        if env.steps_this_call == 0:
+            fail(exercise, f"at step {step} env.step was not called", "take one environment step per call")
+        if each is not None:
+            each(step)
+        returned_right(exercise, returned, env, step)
+        obs = returned
+
+
+def terminated_right(exercise: str, step, terminated, t_term: bool, t_trunc: bool, note: str = "") -> None:
+    """The stored ``terminated`` is the one env.step returned: in particular not True for an episode only truncated."""
+    if bool(terminated) == t_term:
+        return
+    if t_trunc:
+        fail(exercise, f"at step {step} the episode was truncated by the time limit (terminated=False, "
+             f"truncated=True) and you stored terminated={terminated!r}",
+             "a truncated episode did not end in a terminal state: its target still bootstraps from next_obs; "
+             f"store terminated as env.step returned it{note}")
+    fail(exercise, f"at step {step} env.step returned terminated={t_term} and you stored terminated={terminated!r}",
+         "store terminated as env.step returned it")

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import call, describe, fail, guarded, mean_return_reaches, must_be_tensor, passed, same_actions_again
-from ._loop import LoopEnv, returned_right, same as _same, stored_around_the_step_right, trained_when_due
+from . import describe, fail, guarded, mean_return_reaches, must_be_tensor, passed, same_actions_again
+from ._loop import (LoopEnv, run_loop, same as _same, stored_around_the_step_right, terminated_right,
+                    trained_when_due)
 
 
 def _dense_layers(model):
@@ -398,15 +399,7 @@ def _run_loop(dqn_env_step):
     """Run the student's step LOOP_STEPS times on a fresh scripted environment and agent, checking each call's
     environment step and returned observation; return (env, agent) with what they recorded."""
     env, agent = _LoopEnv(), _LoopAgent()
-    obs, _ = env.reset(seed=0)
-    for step in range(1, LOOP_STEPS + 1):
-        env.now = agent.now = step
-        env.steps_this_call = 0
-        returned = call("04.5", dqn_env_step, agent, env, obs, step, hint=LOOP_HINT)
-        if env.steps_this_call == 0:
-            fail("04.5", f"at step {step} env.step was not called", "take one environment step per call")
-        returned_right("04.5", returned, env, step)
-        obs = returned
+    run_loop("04.5", dqn_env_step, env, agent, LOOP_STEPS, LOOP_HINT)
     return env, agent
 
 
@@ -443,14 +436,7 @@ def _stored_right(stored, env) -> None:
 
 def _flags_right(step, terminated, truncated, t_term, t_trunc) -> None:
     """terminated and truncated stored apart, as env.step returned them."""
-    if bool(terminated) != t_term:
-        if t_trunc:
-            fail("04.5", f"at step {step} the episode was truncated by the time limit (terminated=False, "
-                 f"truncated=True) and you stored terminated={terminated!r}",
-                 "a truncated episode did not end in a terminal state: its target still bootstraps from next_obs; "
-                 "store terminated as env.step returned it")
-        fail("04.5", f"at step {step} env.step returned terminated={t_term} and you stored terminated={terminated!r}",
-             "store terminated as env.step returned it")
+    terminated_right("04.5", step, terminated, t_term, t_trunc)
     if bool(truncated) != t_trunc:
         fail("04.5", f"at step {step} env.step returned truncated={t_trunc} and you stored truncated={truncated!r}",
              "store truncated as env.step returned it: the buffer needs it to keep one episode's steps apart from "

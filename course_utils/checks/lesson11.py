@@ -9,10 +9,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from . import call, fail, guarded, mean_return_reaches, must_be_tensor, passed
-from ._loop import LoopEnv, returned_right, same, stored_around_the_step_right, trained_when_due
+from . import fail, guarded, matches_when_compiled, mean_return_reaches, must_be_tensor, passed
+from ._loop import LoopEnv, run_loop, same, stored_around_the_step_right, terminated_right, trained_when_due
 
 LOG_2PI = math.log(2.0 * math.pi)
+XLA_HINT = ("use only TensorFlow operations (no .numpy(), float(), np.*, tf.print or Python loops over rows): the "
+            "update calls it inside tf.function compiled by XLA")
 
 
 def _tf():
@@ -35,6 +37,11 @@ def _as_array(x, exercise: str, what: str, shape: tuple, hint: str) -> np.ndarra
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
         fail(exercise, f"{what} is a {type(x).__name__} that is not an array of numbers", hint)
+
+
+def _shown(x, digits: int = 3) -> list:
+    """Numbers for a message: rounded, as Python floats (float32 would print its binary noise)."""
+    return np.round(np.asarray(x, dtype=float), digits).tolist()
 
 
 def _pair(out, exercise: str, names: str) -> tuple:
@@ -129,11 +136,11 @@ def _shown_case(squashed_gaussian) -> str:
     a, lp = reference_squashed_gaussian(mean, log_std, noise)
     try:
         got = squashed_gaussian(*(tf.constant(x, tf.float32) for x in (mean, log_std, noise)))
-        got = [np.round(np.asarray(x, float), 4).tolist() for x in got]
+        got = [_shown(x, 4) for x in got]
     except Exception as err:  # noqa: BLE001 - a message, whatever the code does
         got = f"an error ({type(err).__name__})"
     return (f". For mean=[[0.5, -1.0]], log_std=[[-0.5, 0.0]], noise=[[1.0, 0.5]]: expected (actions, log_probs) = "
-            f"({np.round(a, 4).tolist()}, {np.round(lp, 4).tolist()}), got {got}")
+            f"({_shown(a, 4)}, {_shown(lp, 4)}), got {got}")
 
 
 @guarded("11.1", SQUASH_HINT)
@@ -212,34 +219,18 @@ def _finite_where_saturated(squashed_gaussian) -> None:
     out = _pair(squashed_gaussian(*(tf.constant(x) for x in (mean, log_std, noise))), "11.1", "actions, log_probs")
     log_probs = np.asarray(out[1], dtype=np.float64)
     if not np.all(np.isfinite(log_probs)):
-        u = np.round(np.asarray(mean + np.exp(log_std) * noise, float), 1).tolist()
+        u = _shown(mean + np.exp(log_std) * noise, 1)
         fail("11.1", f"for samples far out on tanh's flat tails (u = {u}) the log-probabilities are "
-             f"{log_probs.tolist()}: 1 - tanh(u)^2 rounds to 0 in float32 "
+             f"{_shown(log_probs)}: 1 - tanh(u)^2 rounds to 0 in float32 "
              "and its log is -inf", "add a small number inside the log, log(1 - tanh(u)^2 + 1e-6), or use the exact "
              "form log(1 - tanh(u)^2) = 2 (log 2 - u - softplus(-2u)), which stays finite")
 
 
 def _same_when_compiled(squashed_gaussian) -> None:
-    tf = _tf()
     rng = np.random.default_rng(113)
     args = [rng.normal(size=(6, 2)).astype(np.float32), rng.uniform(-1, 0, (6, 2)).astype(np.float32),
             rng.normal(size=(6, 2)).astype(np.float32)]
-    spec = [tf.TensorSpec([None, 2], tf.float32)] * 3
-    hint = ("use only TensorFlow operations (no .numpy(), np.*, tf.print or Python loops over rows): the update "
-            "calls it inside tf.function compiled by XLA")
-    try:
-        got = tf.function(squashed_gaussian, input_signature=spec, jit_compile=True)(*args)
-    except Exception as err:  # noqa: BLE001 - NumPy and .numpy() fail on symbolic tensors
-        from . import describe
-
-        what = f"it fails inside tf.function compiled by XLA, where the update calls it: it {describe(err)}"
-    else:
-        what = None
-    if what:
-        fail("11.1", what, hint)
-    want = squashed_gaussian(*(tf.constant(a) for a in args))
-    if not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
-        fail("11.1", "inside tf.function it gives other values than when run eagerly", hint)
+    matches_when_compiled("11.1", squashed_gaussian, args, squashed_gaussian, XLA_HINT, xla=True)
 
 
 # ------------------------------------------------------------------------------------------ 11.2
@@ -343,8 +334,10 @@ def check_soft_q_targets(soft_q_targets) -> None:
                            "given (tf.minimum, arithmetic): the update calls this inside tf.function")
             got = _as_array(out, "11.2", "the targets", (batch,), "one target per transition, shape (batch,): "
                             "squeeze nothing, sum nothing")
+            low = np.minimum(critics.target_q1.numpy(next_obs, next_a), critics.target_q2.numpy(next_obs, next_a))
             shown = (f" (case {cases + 1}: alpha={alpha}, gamma={gamma}, terminated={term.astype(int).tolist()}; "
-                     f"first targets expected {np.round(r + gamma * (1 - term) * (np.minimum(critics.target_q1.numpy(next_obs, next_a), critics.target_q2.numpy(next_obs, next_a)) - alpha * next_lp), 3)[:4].tolist()}, got {np.round(got, 3)[:4].tolist()})")
+                     f"first targets expected {_shown(r + gamma * (1 - term) * (low - alpha * next_lp))[:4]}, "
+                     f"got {_shown(got)[:4]})")
             _diagnose_targets(got, critics, r, next_obs, term, next_a, next_lp, alpha, gamma, shown)
             if getattr(out, "dtype", None) not in (tf.float32, np.float32):
                 dtype = getattr(out, "dtype", None)
@@ -352,19 +345,10 @@ def check_soft_q_targets(soft_q_targets) -> None:
                      "keep float32: the critics' loss compares them with float32 Q-values")
         cases += 1
     critics = fake_critics(seed=3)
-    spec = [tf.TensorSpec([None], tf.float32), tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([None], tf.float32),
-            tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)]
-    compiled = tf.function(lambda r, o, t, a, lp, al: soft_q_targets(critics, r, o, t, a, lp, al, 0.99),
-                           input_signature=spec, jit_compile=True)
     batch = [rng.normal(size=(5,)), rng.normal(size=(5, 3)), np.array([0, 1, 0, 0, 1.0]), rng.uniform(-1, 1, (5, 2)),
-             rng.normal(size=5), np.array(0.3)]
-    batch = [tf.constant(x, tf.float32) for x in batch]
-    got = call("11.2", compiled, *batch, label="soft_q_targets inside tf.function compiled by XLA",
-               hint="use only TensorFlow operations (no .numpy(), np.* or tf.print): the update calls it inside "
-                    "tf.function compiled by XLA")
-    want = soft_q_targets(critics, *batch[:5], batch[5], 0.99)
-    if not np.allclose(np.asarray(got), np.asarray(want), atol=1e-5):
-        fail("11.2", "inside tf.function it gives other values than when run eagerly", TARGETS_HINT)
+             rng.normal(size=5)]
+    args = [critics, *(x.astype(np.float32) for x in batch), np.float32(0.3), 0.99]   # alpha a scalar tensor, as trained
+    matches_when_compiled("11.2", soft_q_targets, args, soft_q_targets, XLA_HINT, xla=True)
     passed("11.2", cases + 1)
 
 
@@ -406,7 +390,7 @@ def check_actor_and_temperature_losses(losses) -> None:
         for name, x in zip(("actor_loss", "temperature_loss"), out):
             must_be_tensor("11.3", x, name, "compute with TensorFlow operations (tf.exp, tf.minimum, tf.reduce_mean)")
         _judge_actor(actor, tape.gradient(out[0], [lp, q1, q2]), lp0, q10, q20, alpha, log_alpha0, temperature, batch)
-        _judge_temperature(tape.gradient(out[1], log_alpha), lp0, alpha, target, actor, batch)
+        _judge_temperature(tape.gradient(out[1], log_alpha), lp0, alpha, target, batch)
         cases += 1
     _losses_when_compiled(losses)
     passed("11.3", cases + 1)
@@ -449,7 +433,7 @@ def _judge_actor(actor, grads, lp, q1, q2, alpha, log_alpha, temperature, batch)
              "tf.stop_gradient: the actor learns by moving its actions up the smaller critic")
 
 
-def _judge_temperature(grad, lp, alpha, target, actor, batch) -> None:
+def _judge_temperature(grad, lp, alpha, target, batch) -> None:
     want = -np.mean(lp + target)          # d/d log_alpha of -log_alpha * mean(log_probs + target)
     got = None if grad is None else float(np.asarray(grad))
     if got is not None and any(np.isclose(got, c * want, atol=1e-5, rtol=1e-4) for c in (1.0, alpha)):
@@ -481,17 +465,8 @@ def _judge_temperature(grad, lp, alpha, target, actor, batch) -> None:
 def _losses_when_compiled(losses) -> None:
     tf = _tf()
     rng = np.random.default_rng(115)
-    log_alpha = tf.Variable(-1.0)
-    spec = [tf.TensorSpec([None], tf.float32)] * 3
-    compiled = tf.function(lambda lp, q1, q2: losses(lp, q1, q2, log_alpha, -1.0), input_signature=spec,
-                           jit_compile=True)
-    args = [tf.constant(rng.normal(size=6).astype(np.float32)) for _ in range(3)]
-    got = call("11.3", compiled, *args, label="actor_and_temperature_losses inside tf.function compiled by XLA",
-               hint="use only TensorFlow operations (no .numpy(), float(), np.* or tf.print): the update calls it "
-                    "inside tf.function compiled by XLA")
-    want = losses(*args, log_alpha, -1.0)
-    if not all(np.allclose(np.asarray(g), np.asarray(w), atol=1e-5) for g, w in zip(got, want)):
-        fail("11.3", "inside tf.function it gives other values than when run eagerly", LOSSES_HINT)
+    args = [*(rng.normal(size=6).astype(np.float32) for _ in range(3)), tf.Variable(-1.0), -1.0]
+    matches_when_compiled("11.3", losses, args, losses, XLA_HINT, xla=True)
 
 
 # ------------------------------------------------------------------------------------------ 11.4
@@ -569,16 +544,7 @@ class _LoopAgent:
 def check_sac_env_step(sac_env_step) -> None:
     """Check ``sac_env_step(agent, env, obs, step) -> next obs`` on a scripted environment with an asymmetric box."""
     env, agent = _LoopEnv(), _LoopAgent()
-    obs, _ = env.reset(seed=0)
-    for step in range(1, LOOP_STEPS + 1):
-        env.now = agent.now = step
-        env.steps_this_call = 0
-        returned = call("11.4", sac_env_step, agent, env, obs, step, hint=LOOP_HINT)
-        if env.steps_this_call == 0:
-            fail("11.4", f"at step {step} env.step was not called", "take one environment step per call")
-        _acted_right(agent, env, step)
-        returned_right("11.4", returned, env, step)
-        obs = returned
+    run_loop("11.4", sac_env_step, env, agent, LOOP_STEPS, LOOP_HINT, each=lambda step: _acted_right(agent, env, step))
     _stored_right(agent.stored, env)
     trained_when_due("11.4", agent.trained_at, LOOP_STEPS, LEARNING_STARTS, TRAIN_EVERY)
     passed("11.4", LOOP_STEPS)
@@ -618,12 +584,12 @@ def _acted_right(agent, env, step) -> None:
          "add the centre (low + high) / 2, or write low + (action + 1) / 2 * (high - low)"),
     ]:
         if _same(given, value):
-            fail("11.4", f"at step {step} {what} (action {np.round(np.asarray(action, float), 3).tolist()}, low {LOW.tolist()}, "
-                 f"high {HIGH.tolist()}: expected {np.round(np.asarray(want, float), 3).tolist()}, got {np.round(np.asarray(given, float), 3).tolist()})",
+            fail("11.4", f"at step {step} {what} (action {_shown(action)}, low {_shown(LOW)}, "
+                 f"high {_shown(HIGH)}: expected {_shown(want)}, got {_shown(given)})",
                  hint)
-    fail("11.4", f"at step {step} env.step got {np.round(np.asarray(given, float), 3).tolist()} for the action "
-         f"{np.round(np.asarray(action, float), 3).tolist()} of agent.act; on the box low {LOW.astype(float).tolist()}, high {HIGH.astype(float).tolist()} "
-         f"expected {np.round(np.asarray(want, float), 3).tolist()}", LOOP_HINT)
+    fail("11.4", f"at step {step} env.step got {_shown(given)} for the action "
+         f"{_shown(action)} of agent.act; on the box low {_shown(LOW)}, high {_shown(HIGH)} "
+         f"expected {_shown(want)}", LOOP_HINT)
 
 
 def _stored_right(stored, env) -> None:
@@ -643,21 +609,14 @@ def _stored_right(stored, env) -> None:
         acted = _LoopAgent.action_of(t_obs, step)
         if not _same(action, acted) and _same(obs, t_obs):
             if _same(action, t_given):
-                fail("11.4", f"at step {step} you stored the scaled action {np.round(np.asarray(t_given, float), 3).tolist()}, not the "
-                     f"one agent.act gave, {np.round(np.asarray(acted, float), 3).tolist()}",
+                fail("11.4", f"at step {step} you stored the scaled action {_shown(t_given)}, not the "
+                     f"one agent.act gave, {_shown(acted)}",
                      "store the action in [-1, 1]: the critics and the policy's tanh work there; scaling is the "
                      "environment's business")
-            fail("11.4", f"at step {step} you stored action={action!r}, but agent.act gave {np.round(np.asarray(acted, float), 3).tolist()}",
+            fail("11.4", f"at step {step} you stored action={action!r}, but agent.act gave {_shown(acted)}",
                  "store the action agent.act gave")
         stored_around_the_step_right("11.4", step, obs, reward, next_obs, true, env)
-        if bool(terminated) != t_term:
-            if t_trunc:
-                fail("11.4", f"at step {step} the episode was truncated by the time limit (terminated=False, "
-                     f"truncated=True) and you stored terminated={terminated!r}",
-                     "a truncated episode did not end in a terminal state, and its target still bootstraps from "
-                     "next_obs: store terminated as env.step returned it (Pendulum never terminates)")
-            fail("11.4", f"at step {step} env.step returned terminated={t_term} and you stored "
-                 f"terminated={terminated!r}", "store terminated as env.step returned it")
+        terminated_right("11.4", step, terminated, t_term, t_trunc, note=" (Pendulum never terminates)")
 
 
 # ------------------------------------------------------------------------------------------ 11.5

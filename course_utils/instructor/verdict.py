@@ -77,12 +77,17 @@ def _cell_before(reason: str, status: Status, run: RunResult, number: int | None
     """Return ``reason``, saying so when the cell before a failing check failed too, and, when it is one of a run
     of failing cells (a training cell raised, and the cells using what it would have made raise NameError after
     it), what the first of them raised: that is where to look."""
-    before = run.cells.get(number - 1) if number else None
-    if status == Status.ERROR and before is not None and before.outcome == "failed" and not before.kernel_died:
+    def raised(k: int) -> bool:
+        cell = run.cells.get(k)
+        return cell is not None and cell.outcome == "failed" and not cell.kernel_died
+
+    if status == Status.ERROR and number and raised(number - 1):
+        before = run.cells[number - 1]
         said = exception_line(before.message)
-        first, k = before, number - 1
-        while run.cells.get(k - 1) is not None and run.cells[k - 1].outcome == "failed" and not run.cells[k - 1].kernel_died:
-            first, k = run.cells[k - 1], k - 1
+        k = number - 1
+        while raised(k - 1):
+            k -= 1
+        first = run.cells[k]
         reason += f" (the cell before this check failed: {said}"
         if first is not before and exception_line(first.message) != said:
             reason += f"; the first of the {number - k} failing cells before this check raised {exception_line(first.message)}"
