@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from .startup import skip_iri_grammars
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +243,7 @@ INSTRUCTOR_EXTRA = {"nbformat", "nbclient", "nbval", "packaging", "pytest"}
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``course`` command; return its exit code."""
+    skip_iri_grammars()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

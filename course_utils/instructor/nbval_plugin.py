@@ -1,6 +1,6 @@
 """A pytest plugin that ``course grade`` loads next to nbval (``-p course_utils.instructor.nbval_plugin``).
 
-It does three things nbval 0.11 does not:
+It does what nbval 0.11 does not:
 
 - writes each cell's outcome to the JSON-lines file named by ``COURSE_NBVAL_RESULTS``
   the moment the cell finishes, so a grading run that is killed still has the
@@ -12,6 +12,8 @@ It does three things nbval 0.11 does not:
 - notices a dead kernel within a second (nbval alone waits out the whole cell
   timeout when the student's code exits the kernel process);
 - says when the kernel never started (nbval's setup failed), so the runner can try again.
+
+Loaded before nbval, it also keeps the run from compiling grammars it never uses (``startup``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ from queue import Empty
 
 import pytest
 
+from .startup import skip_iri_grammars
+
+skip_iri_grammars()   # pytest imports a `-p` plugin before nbval, which imports nbformat and jsonschema
 MAX_MESSAGE = 4000
 
 

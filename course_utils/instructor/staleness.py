@@ -10,6 +10,7 @@ gives byte-identical files and ``--check`` says what changed (``why_stale``).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -60,6 +61,29 @@ def ipython_to_python(source: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1024)
+def import_statements(source: str) -> tuple[tuple, tuple, frozenset]:
+    """Return what ``source`` says about imports, read once per text (the parse and walk are most of a
+    staleness check's time, and a build or a test asks about the same package files for every lesson):
+    ``(imports, from_imports, attributes)``, with ``imports`` as ``(name, asname)``, ``from_imports`` as
+    ``(level, module, names)`` and ``attributes`` the ``(name, attr)`` pairs of every ``name.attr``."""
+    import ast
+
+    try:
+        tree = parse(source)
+    except SyntaxError:  # notebook code with IPython syntax (%magic, x = !ls, name?): read it as IPython does
+        tree = parse(ipython_to_python(source))
+    imports, from_imports, attributes = [], [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports += [(alias.name, alias.asname) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            from_imports.append((node.level, node.module, tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            attributes.add((node.value.id, node.attr))
+    return tuple(imports), tuple(from_imports), frozenset(attributes)
+
+
 def imported_modules(source: str, current: str | None = None, *, is_package: bool = False) -> set[str]:
     """Return the package modules that ``source`` imports (``current``: its own dotted name).
 
@@ -67,43 +91,33 @@ def imported_modules(source: str, current: str | None = None, *, is_package: boo
     is a module), relative imports inside the package, imports inside functions, and
     ``cu.name`` for a helper ``course_utils`` exports lazily (through its table).
     """
-    import ast
-
     from .. import _EXPORTS
 
-    try:
-        tree = parse(source)
-    except SyntaxError:  # notebook code with IPython syntax (%magic, x = !ls, name?): read it as IPython does
-        tree = parse(ipython_to_python(source))
+    imports, from_imports, attributes = import_statements(source)
     found, aliases = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
-                    found.add(alias.name)
-                    if alias.name == PACKAGE or alias.asname is None:  # `import course_utils.x` binds course_utils
-                        aliases.add(alias.asname or PACKAGE)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                if current is None:
-                    continue
-                parts = current.split(".")
-                parts = parts[: len(parts) - node.level + (1 if is_package else 0)]
-                module = ".".join(parts + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            if module != PACKAGE and not module.startswith(PACKAGE + "."):
+    for name, asname in imports:
+        if name == PACKAGE or name.startswith(PACKAGE + "."):
+            found.add(name)
+            if name == PACKAGE or asname is None:  # `import course_utils.x` binds course_utils
+                aliases.add(asname or PACKAGE)
+    for level, module, names in from_imports:
+        if level:
+            if current is None:
                 continue
-            found.add(module)
-            for alias in node.names:
-                if module_file(f"{module}.{alias.name}") is not None:
-                    found.add(f"{module}.{alias.name}")
-                elif module == PACKAGE and alias.name in _EXPORTS:
-                    found.add(f"{PACKAGE}.{_EXPORTS[alias.name]}")
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                and node.attr in _EXPORTS):
-            found.add(f"{PACKAGE}.{_EXPORTS[node.attr]}")
+            parts = current.split(".")
+            parts = parts[: len(parts) - level + (1 if is_package else 0)]
+            module = ".".join(parts + ([module] if module else []))
+        else:
+            module = module or ""
+        if module != PACKAGE and not module.startswith(PACKAGE + "."):
+            continue
+        found.add(module)
+        for name in names:
+            if module_file(f"{module}.{name}") is not None:
+                found.add(f"{module}.{name}")
+            elif module == PACKAGE and name in _EXPORTS:
+                found.add(f"{PACKAGE}.{_EXPORTS[name]}")
+    found |= {f"{PACKAGE}.{_EXPORTS[attr]}" for name, attr in attributes if name in aliases and attr in _EXPORTS}
     with_parents = set()
     for name in found:
         parts = name.split(".")
