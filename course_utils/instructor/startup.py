@@ -17,6 +17,5 @@ SKIPPED = "rfc3987_syntax"
 
 
 def skip_iri_grammars() -> None:
-    """Keep jsonschema, if it is not loaded yet, from importing ``rfc3987_syntax`` in this process."""
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault(SKIPPED, None)   # `import rfc3987_syntax` now raises ImportError, which jsonschema expects
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process (too late once jsonschema has loaded it)."""
+    sys.modules.setdefault(SKIPPED, None)   # `import rfc3987_syntax` now raises ImportError, which jsonschema expects
