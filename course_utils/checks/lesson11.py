@@ -487,7 +487,7 @@ def _same(a, b) -> bool:
 
 
 class _LoopEnv(LoopEnv):
-    """The scripted environment of check 04.5 with a Box action space; it records the action env.step was given."""
+    """The scripted environment of check 11.4: a Box action space; it records the action env.step was given."""
 
     EXERCISE, EPISODES = "11.4", LOOP_EPISODES
 

@@ -82,15 +82,14 @@ def _cell_before(reason: str, status: Status, run: RunResult, number: int | None
         return cell is not None and cell.outcome == "failed" and not cell.kernel_died
 
     if status == Status.ERROR and number and raised(number - 1):
-        before = run.cells[number - 1]
-        said = exception_line(before.message)
+        said = exception_line(run.cells[number - 1].message)
         k = number - 1
         while raised(k - 1):
             k -= 1
-        first = run.cells[k]
+        first_said = exception_line(run.cells[k].message)
         reason += f" (the cell before this check failed: {said}"
-        if first is not before and exception_line(first.message) != said:
-            reason += f"; the first of the {number - k} failing cells before this check raised {exception_line(first.message)}"
+        if first_said != said:
+            reason += f"; the first of the {number - k} failing cells before this check raised {first_said}"
         reason += ")"
     return reason
 
